@@ -25,6 +25,15 @@ def cli() -> None:
     """
 
 
+# --- front end commands (compile, predict): zkchain/onnx, zkchain/quant ---
+
+
+# --- prover commands (setup, prove, verify): zkchain/prover, zkchain/verifier ---
+
+
+# --- chain commands (node, gen-verifier, deploy-verifier, submit-proof, demo): zkchain/evm ---
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: runs the click group and maps user-facing errors to exit code 2."""
     try:
