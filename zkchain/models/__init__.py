@@ -1,0 +1,45 @@
+"""Real-data models bundled with zkchain (scikit-learn's 8x8 digits; made by ``scripts/train_digits.py``).
+
+Each model lives in its own folder next to this file::
+
+    model.onnx        ONNX opset 17, float32, static batch 1, input "input", output "output" (10 logits)
+    calibration.npy   float32 (200, *input_shape[1:]) training samples, for choosing quantisation scales
+    test_inputs.npy   float32 (450, *input_shape[1:]) the whole held-back test split
+    test_labels.npy   int64 (450,) its labels
+    input.json        one test sample in EZKL's format (input_data / input_shapes / output_data)
+    meta.json         input shape, float test accuracy, split, seed, torch version, date, how to retrain
+
+Example::
+
+    from zkchain.models import bundled_model_dir
+    onnx_path = bundled_model_dir("digits_mlp") / "model.onnx"
+
+Torch is not needed to use these files, only to retrain them (``pip install -e '.[torch]'``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from zkchain.errors import InputError
+
+__all__ = ["BUNDLED_MODELS", "bundled_model_dir"]
+
+#: Names accepted by :func:`bundled_model_dir`, smallest model first.
+BUNDLED_MODELS: tuple[str, ...] = ("digits_mlp",)
+
+_HERE = Path(__file__).resolve().parent
+
+
+def bundled_model_dir(name: str) -> Path:
+    """Return the folder holding the bundled model ``name`` (one of :data:`BUNDLED_MODELS`).
+
+    Raises :class:`zkchain.errors.InputError` naming the available models if ``name`` is unknown, or if
+    the package was installed without its data files.
+    """
+    if name not in BUNDLED_MODELS:
+        raise InputError(f"unknown bundled model {name!r}; available: {', '.join(BUNDLED_MODELS)}")
+    path = _HERE / name
+    if not (path / "model.onnx").is_file():
+        raise InputError(f"bundled model {name!r} is missing its files under {path} (broken installation?)")
+    return path
