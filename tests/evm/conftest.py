@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # for `import evm_helpers` under --import-mode=importlib
 
-from evm_helpers import GAS_REPORT, g2_words  # noqa: E402
+from evm_helpers import GAS_REPORT, TIME_REPORT, g2_words  # noqa: E402
 
 from zkchain.errors import SetupError  # noqa: E402
 
@@ -46,8 +46,11 @@ def g2_generator_words() -> list[int]:
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not GAS_REPORT:
-        return
-    terminalreporter.section("zkchain EVM gas (measured)")
-    for name, (gas, note) in GAS_REPORT.items():
-        terminalreporter.write_line(f"{name:<44} {gas:>10,} gas  {note}")
+    if GAS_REPORT:
+        terminalreporter.section("zkchain EVM gas (measured)")
+        for name, (gas, note) in GAS_REPORT.items():
+            terminalreporter.write_line(f"{name:<48} {gas:>10,} gas  {note}")
+    if TIME_REPORT:
+        terminalreporter.section("zkchain EVM wall times (measured)")
+        for name, seconds in TIME_REPORT.items():
+            terminalreporter.write_line(f"{name:<48} {seconds * 1000:>10,.1f} ms")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import random
+import time
 
 import pytest
-from evm_helpers import g1_words, g2_words, record_gas
+from evm_helpers import fold, g1_words, g2_words, point, random_claims, record_gas, record_time
 from py_ecc.optimized_bn128 import G1, G2, Z1, add, curve_order, field_modulus, multiply, neg
 
 from zkchain.evm.chain import CallReverted
@@ -97,44 +98,9 @@ def test_g1_and_fr_validation(chain, harness):
 # ------------------------------------------------------------------------------------------------ KZG
 
 
-def poly_eval(coeffs: list[int], x: int) -> int:
-    acc = 0
-    for c in reversed(coeffs):
-        acc = (acc * x + c) % R
-    return acc
-
-
-def kzg_claim(coeffs: list[int], x: int) -> list[int]:
-    """[Cx, Cy, x, y, pi_x, pi_y] for f = coeffs opened at x, with the test's known tau."""
-    y = poly_eval(coeffs, x)
-    f_tau = poly_eval(coeffs, TAU)
-    q_tau = (f_tau - y) * pow(TAU - x, -1, R) % R  # q = (f - y)/(X - x) evaluated at tau
-    return [*g1_words(multiply(G1, f_tau)), x, y, *g1_words(multiply(G1, q_tau))]
-
-
-def fold(claims: list[list[int]], u: int):
-    """Python fold (L, R) of docs/protocol.md §3 with w_k = u^k, as py_ecc points."""
-    from py_ecc.optimized_bn128 import FQ
-
-    def pt(x, y):
-        return Z1 if (x, y) == (0, 0) else (FQ(x), FQ(y), FQ(1))
-
-    lhs, rhs, w = Z1, Z1, 1
-    for cx, cy, x, y, px, py in claims:
-        c, proof = pt(cx, cy), pt(px, py)
-        term = add(add(c, neg(multiply(G1, y))), multiply(proof, x))
-        lhs, rhs = add(lhs, multiply(term, w)), add(rhs, multiply(proof, w))
-        w = w * u % R
-    return lhs, rhs
-
-
 @pytest.fixture(scope="module")
 def three_claims():
-    claims = []
-    for degree in (7, 3, 12):
-        coeffs = [rng.randrange(R) for _ in range(degree + 1)]
-        claims.append(kzg_claim(coeffs, rng.randrange(R)))
-    return claims, rng.randrange(1, R)
+    return random_claims(rng, TAU), rng.randrange(1, R)
 
 
 def test_python_fold_is_consistent(three_claims):
@@ -153,17 +119,19 @@ def test_accumulator_decision(chain, harness, three_claims):
 
 def test_contract_accepts_valid_fold(chain, harness, three_claims):
     claims, u = three_claims
+    t0 = time.perf_counter()
     assert call(chain, harness, "verifyClaims", claims, u)
+    record_time("verifyClaims, 3 claims, eth-tester eth_call", time.perf_counter() - t0)
     assert call(chain, harness, "verifyClaims", claims[:1], u)  # a single claim
 
 
 @pytest.mark.parametrize(
     "field, mutate",
     [
-        ("commitment", lambda c: [*g1_words(add(_pt(c[0], c[1]), G1)), *c[2:]]),
+        ("commitment", lambda c: [*g1_words(add(point(c[0], c[1]), G1)), *c[2:]]),
         ("point x", lambda c: [c[0], c[1], (c[2] + 1) % R, *c[3:]]),
         ("value y", lambda c: [c[0], c[1], c[2], (c[3] + 1) % R, c[4], c[5]]),
-        ("proof", lambda c: [*c[:4], *g1_words(add(_pt(c[4], c[5]), G1))]),
+        ("proof", lambda c: [*c[:4], *g1_words(add(point(c[4], c[5]), G1))]),
     ],
 )
 def test_contract_rejects_mutated_claim(chain, harness, three_claims, field, mutate):
@@ -171,12 +139,6 @@ def test_contract_rejects_mutated_claim(chain, harness, three_claims, field, mut
     bad = [list(c) for c in claims]
     bad[1] = mutate(bad[1])
     assert not call(chain, harness, "verifyClaims", bad, u), f"mutated {field} accepted"
-
-
-def _pt(x, y):
-    from py_ecc.optimized_bn128 import FQ
-
-    return (FQ(x), FQ(y), FQ(1))
 
 
 def test_contract_rejects_malformed_claims(chain, harness, three_claims):

@@ -177,3 +177,33 @@ class Anvil:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def run_node(port: int = 8545, *, host: str = "127.0.0.1", chain_id: int = 31337, verbose: bool = False,
+             echo=print) -> int:
+    """``zkchain node``: runs anvil in the foreground until Ctrl-C (or until it exits); returns an exit code.
+
+    ``port`` 0 picks a free port. Prints the URL, the chain id and the first dev account (its key is public).
+    Raises SetupError if anvil is missing, ChainError if it cannot start (e.g. the port is taken).
+    """
+    from zkchain.evm.chain import ANVIL_DEV_ADDRESS, ANVIL_DEV_PRIVATE_KEY
+
+    log = None
+    if verbose:
+        import sys
+
+        log = sys.stdout.fileno()
+    node = Anvil(port or None, host=host, chain_id=chain_id, log=log, foreground=True)
+    with node:
+        echo(f"anvil {node.url}  chain id {chain_id}  pid {node.pid}")
+        echo(f"first dev account {ANVIL_DEV_ADDRESS}")
+        echo(f"  private key {ANVIL_DEV_PRIVATE_KEY} (public, from the test mnemonic: local use only)")
+        echo("Ctrl-C stops the node")
+        try:
+            code = node.wait()
+        except KeyboardInterrupt:
+            echo("stopping anvil")
+            return 0
+    if code not in (0, -signal.SIGINT, -signal.SIGTERM, 130):
+        raise ChainError(f"anvil exited with code {code}")
+    return 0
