@@ -34,6 +34,18 @@ def cli() -> None:
 # --- chain commands (node, gen-verifier, deploy-verifier, submit-proof, demo): zkchain/evm ---
 
 
+@cli.command("node")
+@click.option("--port", type=int, default=8545, show_default=True, help="TCP port (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--chain-id", type=int, default=31337, show_default=True, help="Chain id of the local chain.")
+@click.option("--verbose", is_flag=True, help="Show anvil's own log (every RPC request).")
+def node_cmd(port: int, host: str, chain_id: int, verbose: bool) -> None:
+    """Run a local anvil node in the foreground (Ctrl-C stops it); deploy verifiers to the printed URL."""
+    from zkchain.evm.anvil import run_node
+
+    run_node(port, host=host, chain_id=chain_id, verbose=verbose, echo=lambda line: click.echo(line))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: runs the click group and maps user-facing errors to exit code 2."""
     try:
