@@ -1,0 +1,90 @@
+"""`zkchain compile` / `zkchain predict`: outputs, artifact, and exit code 2 with one line for bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from zkchain.cli import main
+
+
+def run(capsys, *argv):
+    with pytest.raises(SystemExit) as ei:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return ei.value.code, out, err
+
+
+def test_compile_then_predict_json_and_npy(tmp_path, capsys, rng, mlp_path):
+    np.save(tmp_path / "calib.npy", rng.normal(size=(32, 6)).astype(np.float32))
+    code, out, err = run(capsys, "compile", str(mlp_path), "-o", str(tmp_path / "b"), "--calibration",
+                         str(tmp_path / "calib.npy"))
+    assert code == 0, err
+    assert "wrote" in out and "quantized.json" in out and "top-1 agreement" in out and "cosine" in out
+    (tmp_path / "in.json").write_text(json.dumps({"input_data": [rng.normal(size=6).tolist()]}))
+    code, out, err = run(capsys, "predict", str(tmp_path / "b"), "--input", str(tmp_path / "in.json"))
+    assert code == 0, err
+    rows = json.loads(out)["outputs"]
+    assert len(rows) == 1 and len(rows[0]) == 4
+    np.save(tmp_path / "batch.npy", rng.normal(size=(3, 6)))
+    code, out, err = run(capsys, "predict", str(tmp_path / "b"), "--input", str(tmp_path / "batch.npy"))
+    assert code == 0 and len(json.loads(out)["outputs"]) == 3
+
+
+def test_compile_refuses_nonempty_build_dir_without_force(tmp_path, capsys, mlp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "old.txt").write_text("x")
+    code, _, err = run(capsys, "compile", str(mlp_path), "-o", str(tmp_path / "b"))
+    assert code == 2 and "--force" in err
+    code, out, err = run(capsys, "compile", str(mlp_path), "-o", str(tmp_path / "b"), "--force")
+    assert code == 0 and "synthetic" in err  # says what it calibrated on
+
+
+@pytest.mark.parametrize("case", ["not_onnx", "truncated", "unsupported", "missing"])
+def test_compile_bad_model_exit_2(tmp_path, capsys, mlp_path, make_model, save, case):
+    from onnx import helper
+
+    p = tmp_path / "m.onnx"
+    if case == "not_onnx":
+        p.write_text("definitely not a model")
+    elif case == "truncated":
+        p.write_bytes(mlp_path.read_bytes()[: len(mlp_path.read_bytes()) // 2])
+    elif case == "unsupported":
+        save(make_model([helper.make_node("Erf", ["x"], ["y"], name="erf0")], [("x", [1, 2])], [("y", [1, 2])]), p)
+    code, out, err = run(capsys, "compile", str(p), "-o", str(tmp_path / "b"))
+    assert code == 2
+    assert err.startswith("error: ") and "Traceback" not in err
+    if case == "unsupported":
+        assert "erf0 (Erf)" in err
+
+
+@pytest.mark.parametrize("case", ["wrong_length", "nan", "not_json", "wrong_npy_shape", "no_build"])
+def test_predict_bad_input_exit_2(tmp_path, capsys, rng, mlp_path, case):
+    np.save(tmp_path / "calib.npy", rng.normal(size=(8, 6)))
+    assert run(capsys, "compile", str(mlp_path), "-o", str(tmp_path / "b"), "--calibration",
+               str(tmp_path / "calib.npy"))[0] == 0
+    build = tmp_path / ("b" if case != "no_build" else "nothing")
+    f = tmp_path / "in.json"
+    if case == "wrong_length":
+        f.write_text(json.dumps({"input_data": [[1.0, 2.0, 3.0, 4.0, 5.0]]}))
+    elif case == "nan":
+        f = tmp_path / "in.npy"
+        np.save(f, np.array([[0, 1, np.nan, 0, 0, 0.0]]))
+    elif case == "not_json":
+        f.write_text("{oops")
+    elif case == "wrong_npy_shape":
+        f = tmp_path / "in.npy"
+        np.save(f, np.zeros((2, 7)))
+    else:
+        f.write_text(json.dumps({"input_data": [[0.0] * 6]}))
+    code, out, err = run(capsys, "predict", str(build), "--input", str(f))
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, err
+
+
+def test_calibration_not_matching_model_exit_2(tmp_path, capsys, rng, mlp_path):
+    np.save(tmp_path / "calib.npy", rng.normal(size=(8, 5)))
+    code, _, err = run(capsys, "compile", str(mlp_path), "-o", str(tmp_path / "b"), "--calibration",
+                       str(tmp_path / "calib.npy"))
+    assert code == 2 and "calibration file does not match" in err

@@ -1,0 +1,64 @@
+"""Acceptance over the EZKL example corpus: every model whose ops zkchain supports compiles and predicts
+within 5% of the output scale (max |output_data| from EZKL, and onnxruntime's float output)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from zkchain.errors import InputError, UnsupportedModelError
+from zkchain.onnx import load_onnx
+from zkchain.quant import compile_model
+from zkchain.quant.compile import float_reference
+
+from pathlib import Path
+
+EZKL = Path("/work/shared/conformance/ezkl-examples")
+# models whose ops are all supported today (a regression if one stops compiling)
+EXPECTED_SUPPORTED = {
+    "1l_batch_norm", "1l_concat", "1l_conv", "1l_div", "1l_downsample", "1l_flatten", "1l_gelu_tanh_appx",
+    "1l_identity", "1l_leakyrelu", "1l_linear", "1l_max_pool", "1l_mlp", "1l_relu", "1l_reshape", "1l_sigmoid",
+    "1l_softmax", "1l_tanh", "1l_tiny_div", "2l_relu_fc", "2l_relu_sigmoid", "2l_relu_sigmoid_conv",
+    "2l_relu_sigmoid_small", "2l_relu_small", "2l_sigmoid_small", "3l_relu_conv_fc", "4l_relu_conv_fc",
+    "accuracy", "blackman_window", "clip", "eye", "lenet_5", "linear_regression", "quantize_dequantize",
+    "sklearn_mlp", "variable_cnn",
+}
+
+
+def _models():
+    return sorted(p.parent.name for p in EZKL.glob("*/network.onnx")) if EZKL.is_dir() else []
+
+
+@pytest.mark.skipif(not EZKL.is_dir(), reason="EZKL corpus not present")
+def test_ezkl_corpus():
+    passed, unsupported, failures = [], {}, {}
+    for name in _models():
+        d = EZKL / name
+        try:
+            m = compile_model(d / "network.onnx")
+        except (UnsupportedModelError, InputError) as exc:
+            unsupported[name] = str(exc).splitlines()[0]
+            continue
+        doc = json.loads((d / "input.json").read_text())
+        x = np.asarray(doc["input_data"][0], dtype=np.float64).reshape(m.input_shape)
+        y = m.predict(x)
+        ref, _ = float_reference(d / "network.onnx", load_onnx(d / "network.onnx"), x[None])
+        scale = float(np.abs(ref[0]).max())
+        errs = {"onnxruntime": float(np.abs(y - ref[0]).max()) / scale if scale else float(np.abs(y).max())}
+        if doc.get("output_data"):
+            od = np.concatenate([np.ravel(o) for o in doc["output_data"]])
+            oscale = float(np.abs(od).max())
+            if od.size == y.size:
+                errs["ezkl"] = float(np.abs(y - od).max()) / oscale if oscale else float(np.abs(y).max())
+        bad = {k: v for k, v in errs.items() if v > 0.05}
+        if bad:
+            failures[name] = bad
+        else:
+            passed.append(name)
+    print(f"\n{len(passed)} passed, {len(failures)} failed, {len(unsupported)} unsupported")
+    for k, v in failures.items():
+        print(f"FAIL {k}: {v}")
+    assert not failures, failures
+    assert EXPECTED_SUPPORTED <= set(passed), EXPECTED_SUPPORTED - set(passed)

@@ -1,0 +1,87 @@
+"""ONNX import: parsing errors, batch dimension, constant folding of torch shape chains, BN folding."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import helper
+
+from zkchain.errors import InputError, UnsupportedModelError
+from zkchain.onnx import load_onnx
+from zkchain.quant.ops import check_supported, float_execute
+
+
+def test_torch_shape_chain_is_folded(tmp_path, make_model, save):
+    nodes = [
+        helper.make_node("Shape", ["x"], ["shp"]),
+        helper.make_node("Constant", [], ["zero"], value=helper.make_tensor("z", onnx.TensorProto.INT64, [], [0])),
+        helper.make_node("Gather", ["shp", "zero"], ["n"], axis=0),
+        helper.make_node("Unsqueeze", ["n", "axes"], ["n1"]),
+        helper.make_node("Concat", ["n1", "minus1"], ["target"], axis=0),
+        helper.make_node("Cast", ["target"], ["target64"], to=onnx.TensorProto.INT64),
+        helper.make_node("Reshape", ["x", "target64"], ["y"], name="flatten"),
+    ]
+    m = make_model(nodes, [("x", ["batch", 2, 3])], [("y", ["batch", 6])],
+                   [("axes", np.array([0], dtype=np.int64)), ("minus1", np.array([-1], dtype=np.int64))])
+    g = load_onnx(save(m, tmp_path / "m.onnx"))
+    assert [n.op_type for n in g.nodes] == ["Reshape"]
+    assert g.inputs[0].shape == (1, 2, 3) and g.outputs[0].shape == (1, 6)
+    assert g.nodes[0].name == "flatten"
+
+
+def test_batch_size_option(tmp_path, mlp_path):
+    g = load_onnx(mlp_path, batch_size=3)
+    assert g.inputs[0].shape == (3, 6) and g.outputs[0].shape == (3, 4)
+
+
+def test_batchnorm_after_conv_is_folded(tmp_path, rng, make_model, save):
+    W = rng.normal(size=(3, 2, 3, 3)).astype(np.float32)
+    bn = [rng.uniform(0.5, 2, 3), rng.normal(size=3), rng.normal(size=3), rng.uniform(0.5, 2, 3)]
+    m = make_model(
+        [helper.make_node("Conv", ["x", "W"], ["c"], pads=[1, 1, 1, 1], name="conv"),
+         helper.make_node("BatchNormalization", ["c", "g", "b", "mu", "var"], ["y"], name="bn")],
+        [("x", [1, 2, 5, 5])], [("y", [1, 3, 5, 5])],
+        [("W", W)] + [(k, v.astype(np.float32)) for k, v in zip(["g", "b", "mu", "var"], bn)],
+    )
+    path = save(m, tmp_path / "m.onnx")
+    g = load_onnx(path)
+    assert [n.op_type for n in g.nodes] == ["Conv"]
+    x = rng.normal(size=(1, 2, 5, 5)).astype(np.float32)
+    ort = pytest.importorskip("onnxruntime")
+    ref = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    assert np.allclose(float_execute(g, x)["y"], ref, atol=1e-4)
+
+
+def test_unsupported_ops_reported_all_at_once(tmp_path, make_model, save):
+    m = make_model(
+        [helper.make_node("Erf", ["x"], ["a"], name="my_erf"),
+         helper.make_node("Relu", ["a"], ["b"], name="ok_relu"),
+         helper.make_node("Sin", ["b"], ["y"], name="my_sin")],
+        [("x", [1, 3])], [("y", [1, 3])],
+    )
+    g = load_onnx(save(m, tmp_path / "m.onnx"))
+    with pytest.raises(UnsupportedModelError) as ei:
+        check_supported(g)
+    msg = str(ei.value)
+    assert "my_erf (Erf)" in msg and "my_sin (Sin)" in msg and "ok_relu" not in msg
+    assert msg.startswith("2 unsupported node(s)")
+
+
+def test_symbolic_non_batch_dimension(tmp_path, make_model, save):
+    m = make_model([helper.make_node("Relu", ["x"], ["y"])], [("x", ["b", "n"])], [("y", ["b", "n"])])
+    with pytest.raises(UnsupportedModelError, match="symbolic dimension 'n'"):
+        load_onnx(save(m, tmp_path / "m.onnx"))
+
+
+@pytest.mark.parametrize("content", [b"", b"hello, I am not ONNX\n" * 10, None])
+def test_not_onnx_or_truncated(tmp_path, mlp_path, content):
+    p = tmp_path / "bad.onnx"
+    p.write_bytes(content if content is not None else mlp_path.read_bytes()[:-7])
+    with pytest.raises(InputError):
+        load_onnx(p)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="cannot read"):
+        load_onnx(tmp_path / "nope.onnx")

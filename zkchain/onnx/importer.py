@@ -1,0 +1,344 @@
+"""ONNX import: parse, check, fix the batch dimension, fold constant (shape) subgraphs, build the :class:`Graph` IR.
+
+Follows the preprocessing step of zkPyTorch (§3.2): the exported graph is turned into a DAG whose runtime
+nodes are only the operators that touch data; everything computable from constants and static shapes (the
+``Shape -> Gather -> Unsqueeze -> Concat -> Reshape`` chains torch emits, ``Constant`` nodes, casts of weights,
+BatchNormalization after Conv) is evaluated once at import. Constant folding uses ONNX's own reference
+implementation (``onnx.reference``), so folded values have exactly ONNX semantics.
+
+Errors: :class:`~zkchain.errors.InputError` for files that are not (valid) ONNX; :class:`~zkchain.errors.
+UnsupportedModelError` for models zkchain cannot give concrete shapes to (symbolic non-batch dimensions,
+outputs that do not depend on an input).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from zkchain.errors import InputError, UnsupportedModelError
+from zkchain.onnx.ir import Graph, Node, TensorInfo
+
+# ops never folded even when all inputs are constant (their value is not a function of the inputs)
+_NO_FOLD = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
+_MAX_FOLD_ROUNDS = 8
+
+
+def load_onnx(path: str | Path, batch_size: int = 1) -> Graph:
+    """Read an ONNX file and return its :class:`Graph` IR with concrete shapes.
+
+    Args:
+        path: the ``.onnx`` file.
+        batch_size: value given to the leading symbolic (or zero) dimension of each graph input.
+
+    Raises:
+        InputError: missing, empty, truncated or invalid ONNX file.
+        UnsupportedModelError: symbolic non-batch input dimensions, or no output depends on an input.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read model {path}: {exc.strerror or exc}") from None
+    model = parse_onnx(data, str(path))
+    return graph_from_model(model, batch_size=batch_size, source=str(path))
+
+
+def parse_onnx(data: bytes, source: str = "<bytes>") -> onnx.ModelProto:
+    """Parse and check serialized ONNX bytes. Raises :class:`InputError` if they are not a valid model."""
+    if not data:
+        raise InputError(f"{source} is empty, not an ONNX model")
+    try:
+        model = onnx.load_model_from_string(data)
+    except Exception:  # protobuf DecodeError and friends: truncated or not protobuf at all
+        raise InputError(f"{source} is not an ONNX model (cannot parse it; truncated or wrong file?)") from None
+    if model.ir_version == 0 or not model.HasField("graph") or not model.graph.output:
+        raise InputError(f"{source} is not an ONNX model (no graph / IR version in the file)")
+    try:
+        onnx.checker.check_model(model)
+    except Exception as exc:  # ValidationError, or checker errors on odd files
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{source} is not a valid ONNX model: {first}") from None
+    return model
+
+
+def _opset(model: onnx.ModelProto) -> int:
+    for imp in model.opset_import:
+        if imp.domain in ("", "ai.onnx"):
+            return int(imp.version)
+    return 0
+
+
+def _attrs(node: onnx.NodeProto) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for a in node.attribute:
+        v = helper.get_attribute_value(a)
+        if isinstance(v, onnx.TensorProto):
+            v = numpy_helper.to_array(v)
+        elif isinstance(v, bytes):
+            v = v.decode()
+        elif isinstance(v, list) and v and isinstance(v[0], bytes):
+            v = [s.decode() for s in v]
+        out[a.name] = v
+    return out
+
+
+def _fix_input_dims(model: onnx.ModelProto, init_names: set[str], batch_size: int) -> None:
+    for inp in model.graph.input:
+        if inp.name in init_names:
+            continue
+        shape = inp.type.tensor_type.shape
+        for axis, d in enumerate(shape.dim):
+            if d.HasField("dim_value") and d.dim_value > 0:
+                continue
+            if axis == 0:
+                d.Clear()
+                d.dim_value = batch_size
+            else:
+                sym = d.dim_param or "?"
+                raise UnsupportedModelError(
+                    f"input {inp.name!r} has a symbolic dimension {sym!r} at axis {axis}; "
+                    "only the leading (batch) dimension may be symbolic"
+                )
+    for out in model.graph.output:  # declared output shapes carry symbolic batch dims: let inference decide
+        if out.type.HasField("tensor_type"):
+            out.type.tensor_type.ClearField("shape")
+    del model.graph.value_info[:]
+
+
+def _known_shapes(model: onnx.ModelProto) -> dict[str, tuple[tuple[int, ...] | None, int]]:
+    """name -> (concrete shape or None, elem_type) from (inferred) value infos."""
+    out: dict[str, tuple[tuple[int, ...] | None, int]] = {}
+    g = model.graph
+    for vi in list(g.input) + list(g.value_info) + list(g.output):
+        tt = vi.type.tensor_type
+        shape: tuple[int, ...] | None = None
+        if tt.HasField("shape"):
+            dims = []
+            for d in tt.shape.dim:
+                if d.HasField("dim_value"):
+                    dims.append(int(d.dim_value))
+                else:
+                    dims = None
+                    break
+            shape = tuple(dims) if dims is not None else None
+        out[vi.name] = (shape, tt.elem_type)
+    return out
+
+
+def _infer(model: onnx.ModelProto) -> onnx.ModelProto:
+    try:
+        return onnx.shape_inference.infer_shapes(model, data_prop=True)
+    except Exception:  # inference is best effort; concrete shapes are re-derived by execution below
+        return model
+
+
+def _eval_node(node: onnx.NodeProto, values: list[np.ndarray | None], opset: int) -> list[np.ndarray] | None:
+    """Evaluate one node on constant inputs with ONNX's reference implementation (None if it cannot)."""
+    from onnx.reference import ReferenceEvaluator
+
+    names = [f"in{i}" if n else "" for i, n in enumerate(node.input)]
+    outs = [f"out{i}" if n else "" for i, n in enumerate(node.output)]
+    local = onnx.NodeProto()
+    local.CopyFrom(node)
+    del local.input[:]
+    local.input.extend(names)
+    del local.output[:]
+    local.output.extend(outs)
+    feeds = {nm: v for nm, v in zip(names, values) if nm}
+    try:
+        g = helper.make_graph(
+            [local],
+            "fold",
+            [helper.make_tensor_value_info(nm, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for nm, v in feeds.items()],
+            [helper.make_empty_tensor_value_info(o) for o in outs if o],
+        )
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", max(opset, 7))])
+        with np.errstate(all="ignore"):
+            res = ReferenceEvaluator(m).run(None, feeds)
+    except Exception:
+        return None
+    return [np.asarray(r) for r in res]
+
+
+def _fold_constants(model: onnx.ModelProto, consts: dict[str, np.ndarray], opset: int) -> bool:
+    """One folding pass over ``model`` (in place). Returns True if some node was folded."""
+    shapes = _known_shapes(model)
+    keep: list[onnx.NodeProto] = []
+    changed = False
+    for node in model.graph.node:
+        ins = [i for i in node.input if i]
+        if node.op_type == "Shape" and node.input[0] not in consts and shapes.get(node.input[0], (None, 0))[0] is not None:
+            full = np.array(shapes[node.input[0]][0], dtype=np.int64)
+            a = _attrs(node)
+            start, end = a.get("start", 0), a.get("end", None)
+            consts[node.output[0]] = full[start:end]
+            changed = True
+            continue
+        if node.op_type == "Size" and shapes.get(node.input[0], (None, 0))[0] is not None:
+            consts[node.output[0]] = np.array(int(np.prod(shapes[node.input[0]][0])), dtype=np.int64)
+            changed = True
+            continue
+        if node.op_type not in _NO_FOLD and node.domain in ("", "ai.onnx") and all(i in consts for i in ins):
+            res = _eval_node(node, [consts[i] if i else None for i in node.input], opset)
+            if res is not None:
+                for name, val in zip([o for o in node.output if o], res):
+                    consts[name] = val
+                changed = True
+                continue
+        keep.append(node)
+    if changed:
+        del model.graph.node[:]
+        model.graph.node.extend(keep)
+        _reset_initializers(model, consts)
+    return changed
+
+
+def _reset_initializers(model: onnx.ModelProto, consts: dict[str, np.ndarray]) -> None:
+    used = {i for n in model.graph.node for i in n.input} | {o.name for o in model.graph.output}
+    del model.graph.initializer[:]
+    for name in sorted(used & consts.keys()):
+        model.graph.initializer.append(numpy_helper.from_array(np.asarray(consts[name]), name))
+    init_names = {i.name for i in model.graph.initializer}
+    runtime_inputs = [i for i in model.graph.input if i.name not in consts or i.name not in init_names]
+    runtime_inputs = [i for i in runtime_inputs if i.name not in consts]
+    del model.graph.input[:]
+    model.graph.input.extend(runtime_inputs)
+
+
+def _toposort(nodes: list[Node], available: set[str]) -> list[Node]:
+    """Kahn's algorithm; keeps the file order among ready nodes. Raises on cycles / missing producers."""
+    done = set(available)
+    pending = list(nodes)
+    order: list[Node] = []
+    while pending:
+        progressed = False
+        rest = []
+        for n in pending:
+            if all((not i) or i in done for i in n.inputs):
+                order.append(n)
+                done.update(o for o in n.outputs if o)
+                progressed = True
+            else:
+                rest.append(n)
+        pending = rest
+        if not progressed:
+            missing = sorted({i for n in pending for i in n.inputs if i and i not in done})
+            raise UnsupportedModelError(
+                f"graph is not a DAG or reads undefined tensors (e.g. {', '.join(missing[:3])})"
+            )
+    return order
+
+
+def _concrete_shapes_by_execution(model: onnx.ModelProto, inputs: list[TensorInfo], names: list[str]) -> dict[str, tuple]:
+    """Fallback when shape inference leaves a runtime tensor without a concrete shape: run on zeros."""
+    from onnx.reference import ReferenceEvaluator
+
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    existing = {o.name for o in m.graph.output}
+    for nm in names:
+        if nm not in existing:
+            m.graph.output.append(helper.make_empty_tensor_value_info(nm))
+    feeds = {t.name: np.zeros(t.shape, dtype=np.dtype(t.dtype)) for t in inputs}
+    try:
+        with np.errstate(all="ignore"):
+            res = ReferenceEvaluator(m).run(names, feeds)
+    except Exception as exc:
+        raise UnsupportedModelError(f"cannot determine concrete tensor shapes: {exc}") from None
+    return {nm: tuple(np.asarray(r).shape) for nm, r in zip(names, res)}
+
+
+def fold_batchnorm(graph: Graph) -> None:
+    """Fold ``BatchNormalization`` that directly follows a ``Conv`` (sole consumer) into the conv's weights.
+
+    y = gamma·(conv(x) − mean)/sqrt(var + eps) + beta  ==  conv'(x) with W' = W·a, b' = (b − mean)·a + beta,
+    a = gamma/sqrt(var + eps) per output channel. Standalone BatchNormalization stays (lowered as an affine map).
+    """
+    producers = {o: n for n in graph.nodes for o in n.outputs}
+    out_names = {t.name for t in graph.outputs}
+    removed: set[int] = set()
+    for bn in graph.nodes:
+        if bn.op_type != "BatchNormalization" or len([o for o in bn.outputs if o]) != 1:
+            continue
+        x = bn.inputs[0]
+        conv = producers.get(x)
+        if conv is None or conv.op_type != "Conv" or x in out_names or len(graph.consumers(x)) != 1:
+            continue
+        params = bn.inputs[1:5]
+        if not all(graph.is_const(p) for p in params) or not graph.is_const(conv.inputs[1]):
+            continue
+        gamma, beta, mean, var = (graph.constants[p].astype(np.float64) for p in params)
+        a = gamma / np.sqrt(var + float(bn.attrs.get("epsilon", 1e-5)))
+        w = graph.constants[conv.inputs[1]].astype(np.float64)
+        b = graph.constants[conv.inputs[2]].astype(np.float64) if len(conv.inputs) > 2 and conv.inputs[2] else np.zeros(w.shape[0])
+        wname, bname = f"{conv.name}.W_bnfolded", f"{conv.name}.b_bnfolded"
+        graph.constants[wname] = (w * a[:, None, None, None]).astype(np.float32)
+        graph.constants[bname] = ((b - mean) * a + beta).astype(np.float32)
+        conv.inputs = [conv.inputs[0], wname, bname]
+        conv.outputs = [bn.outputs[0]]
+        graph.tensors.pop(x, None)
+        removed.add(id(bn))
+    graph.nodes = [n for n in graph.nodes if id(n) not in removed]
+
+
+def graph_from_model(model: onnx.ModelProto, batch_size: int = 1, source: str = "<model>") -> Graph:
+    """Build the :class:`Graph` IR from a checked :class:`onnx.ModelProto` (see :func:`load_onnx`)."""
+    model_c = onnx.ModelProto()
+    model_c.CopyFrom(model)
+    model = model_c
+    opset = _opset(model)
+    consts: dict[str, np.ndarray] = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    _fix_input_dims(model, set(consts), batch_size)
+    runtime_inputs = [i for i in model.graph.input if i.name not in consts]
+    if not runtime_inputs:
+        raise UnsupportedModelError(f"{source} has no runtime inputs: nothing to prove")
+
+    for _ in range(_MAX_FOLD_ROUNDS):
+        model = _infer(model)
+        if not _fold_constants(model, consts, opset):
+            break
+    model = _infer(model)
+    shapes = _known_shapes(model)
+
+    inputs = []
+    for i in model.graph.input:
+        shp, et = shapes[i.name]
+        if et != onnx.TensorProto.FLOAT and et not in (onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16):
+            raise UnsupportedModelError(
+                f"input {i.name!r} has element type {onnx.TensorProto.DataType.Name(et)}; only float inputs are supported"
+            )
+        inputs.append(TensorInfo(i.name, tuple(shp), "float32"))
+
+    for o in model.graph.output:
+        if o.name in consts:
+            raise UnsupportedModelError(f"output {o.name!r} is a constant: it does not depend on the model's inputs")
+
+    nodes = [
+        Node(n.name or f"{n.op_type}_{k}", n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}.{n.op_type}",
+             list(n.input), list(n.output), _attrs(n))
+        for k, n in enumerate(model.graph.node)
+    ]
+    nodes = _toposort(nodes, {t.name for t in inputs} | set(consts))
+
+    runtime_names = [o for n in nodes for o in n.outputs if o]
+    missing = [nm for nm in runtime_names if shapes.get(nm, (None, 0))[0] is None]
+    exec_shapes = _concrete_shapes_by_execution(model, inputs, missing) if missing else {}
+    tensors: dict[str, TensorInfo] = {t.name: t for t in inputs}
+    for nm in runtime_names:
+        shp, et = shapes.get(nm, (None, 0))
+        if shp is None:
+            shp = exec_shapes[nm]
+        try:
+            dt = np.dtype(helper.tensor_dtype_to_np_dtype(et)).name if et else "float32"
+        except Exception:
+            dt = "float32"
+        tensors[nm] = TensorInfo(nm, tuple(shp), dt)
+    outputs = [tensors[o.name] for o in model.graph.output]
+    graph = Graph(inputs, outputs, nodes, consts, tensors, opset, source)
+    fold_batchnorm(graph)
+    return graph

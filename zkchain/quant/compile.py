@@ -1,0 +1,217 @@
+"""Calibrate, quantize and check an imported model: ONNX file -> :class:`~zkchain.quant.model.QuantizedModel`.
+
+Steps (zkPyTorch §3.3, static post-training quantization):
+
+1. import (:func:`zkchain.onnx.load_onnx`) and check every node is supported (all problems reported at once);
+2. run the float semantics on the calibration batch, recording max |value| of every tensor;
+3. lower every node to integer primitives with scales derived from those ranges (:mod:`zkchain.quant.ops`);
+4. run the integer executor on the calibration batch: records every integer tensor's bound, checks the
+   accumulator bound (default 2^40) and the lookup domains, naming the offending tensor;
+5. fidelity: float reference (onnxruntime if installed, else the float executor) vs dequantized integer
+   outputs — top-1 agreement, max abs error, cosine similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zkchain.errors import InputError, UnsupportedModelError, ZkchainError
+from zkchain.onnx import Graph, load_onnx
+from zkchain.quant.inputs import read_samples
+from zkchain.quant.lowering import DEFAULT_CONFIG, QT, Lowerer
+from zkchain.quant.model import IntTensor, QuantizedModel
+from zkchain.quant.ops import check_supported, float_execute, lower_graph
+from zkchain.quant.primitives import IntOp, max_abs
+
+SYNTHETIC_SAMPLES = 64
+
+
+class CalibrationError(ZkchainError):
+    """The calibration data drives an intermediate value past the configured bound (names the tensor)."""
+
+
+# ------------------------------------------------------------------------------------------ calibration data
+
+
+def default_calibration(model_path: Path, input_shape: tuple[int, ...], seed: int = 0) -> tuple[np.ndarray, str]:
+    """Calibration batch when the user gives none, and a sentence saying what it is.
+
+    Uses ``calibration.npy`` next to the model (bundled models) as is; otherwise the sample ``input.json`` next
+    to the model plus perturbed copies of it; otherwise standard-normal noise.
+    """
+    rng = np.random.default_rng(seed)
+    d = model_path.parent
+    if (d / "calibration.npy").is_file():
+        return read_samples(d / "calibration.npy", input_shape), f"bundled calibration set {d / 'calibration.npy'}"
+    if (d / "input.json").is_file():
+        try:
+            base = read_samples(d / "input.json", input_shape)
+        except InputError:
+            base = None
+        if base is not None:
+            x0 = base.reshape(base.shape[0], -1)
+            sigma = float(x0.std()) or float(np.abs(x0).max()) or 1.0
+            k = SYNTHETIC_SAMPLES - len(x0)
+            picks = x0[rng.integers(0, len(x0), size=k)]
+            noise = rng.normal(size=picks.shape) * sigma * rng.choice([0.02, 0.05, 0.1], size=(k, 1))
+            gain = rng.uniform(0.9, 1.1, size=(k, 1))
+            synth = picks * gain + noise
+            batch = np.concatenate([x0, synth]).reshape((-1,) + tuple(input_shape))
+            return batch, (f"sample input {d / 'input.json'} ({len(x0)} sample(s)) plus {k} synthetic perturbations "
+                           "of it (no --calibration given)")
+    batch = rng.normal(size=(SYNTHETIC_SAMPLES,) + tuple(input_shape))
+    return batch, f"{SYNTHETIC_SAMPLES} synthetic standard-normal samples (no --calibration and no sample input found)"
+
+
+# --------------------------------------------------------------------------------------------- references
+
+
+def float_reference(model_path: Path, graph: Graph, batch: np.ndarray) -> tuple[np.ndarray, str]:
+    """Float outputs (N × total output size) by onnxruntime if available, else by the float executor."""
+    try:
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.log_severity_level = 3
+        sess = ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
+        name = sess.get_inputs()[0].name
+        rows = [np.concatenate([np.asarray(o, dtype=np.float64).ravel()
+                                for o in sess.run([t.name for t in graph.outputs], {name: x.astype(np.float32)})])
+                for x in batch]
+        return np.stack(rows), "onnxruntime"
+    except Exception:
+        rows = [np.concatenate([float_execute(graph, x)[t.name].ravel() for t in graph.outputs]) for x in batch]
+        return np.stack(rows), "zkchain float executor"
+
+
+def fidelity(ref: np.ndarray, quant: np.ndarray, first_output_size: int) -> dict[str, Any]:
+    """Top-1 agreement (argmax of the first output; None if it has one entry), max abs error, cosine similarity."""
+    err = float(np.abs(ref - quant).max()) if ref.size else 0.0
+    a, b = ref.ravel(), quant.ravel()
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    cos = float(a @ b / (na * nb)) if na > 0 and nb > 0 else (1.0 if na == nb else 0.0)
+    top1 = None
+    if first_output_size > 1:
+        top1 = float(np.mean(ref[:, :first_output_size].argmax(1) == quant[:, :first_output_size].argmax(1)))
+    return {"samples": int(ref.shape[0]), "top1_agreement": top1, "max_abs_error": err,
+            "max_abs_float": float(np.abs(ref).max()) if ref.size else 0.0, "cosine_similarity": cos}
+
+
+# ------------------------------------------------------------------------------------------------- compile
+
+
+def compile_model(model_path: str | Path, calibration: str | Path | np.ndarray | None = None,
+                  config: dict[str, Any] | None = None) -> QuantizedModel:
+    """Compile an ONNX model to a :class:`QuantizedModel` (see module doc). ``info`` holds the report.
+
+    Args:
+        model_path: ``.onnx`` file.
+        calibration: ``.npy`` batch / EZKL ``input.json`` path, an array ``(N, *input_shape)``, or None
+            (then :func:`default_calibration`).
+        config: overrides of :data:`~zkchain.quant.lowering.DEFAULT_CONFIG`.
+
+    Raises:
+        InputError, UnsupportedModelError, CalibrationError (all exit code 2 in the CLI).
+    """
+    model_path = Path(model_path)
+    cfg = dict(DEFAULT_CONFIG, **(config or {}))
+    if not 4 <= cfg["act_bits"] < cfg["table_bits"] + 1 or cfg["table_bits"] > 20 or not 2 <= cfg["weight_bits"] <= 24:
+        raise InputError(f"bad bit widths: act_bits={cfg['act_bits']} weight_bits={cfg['weight_bits']} "
+                         f"table_bits={cfg['table_bits']} (need 4 ≤ act_bits ≤ table_bits ≤ 20)")
+    graph = load_onnx(model_path)
+    check_supported(graph)
+    inp = graph.inputs[0]
+
+    if calibration is None:
+        batch, calib_desc = default_calibration(model_path, inp.shape)
+    elif isinstance(calibration, np.ndarray):
+        from zkchain.quant.inputs import _as_samples
+
+        batch, calib_desc = _as_samples(calibration, inp.shape, "calibration array"), "calibration array"
+    else:
+        try:
+            batch = read_samples(calibration, inp.shape)
+        except InputError as exc:
+            raise InputError(f"calibration file does not match the model: {exc}") from None
+        calib_desc = f"{calibration} ({batch.shape[0]} samples)"
+
+    # 2. float ranges
+    stats: dict[str, float] = {}
+    for x in batch:
+        for name, v in float_execute(graph, x).items():
+            m = float(np.abs(v).max()) if v.size else 0.0
+            if not np.isfinite(m):
+                raise CalibrationError(f"tensor {name!r} is not finite on the calibration data")
+            stats[name] = max(stats.get(name, 0.0), m)
+
+    # 3. lowering
+    L = Lowerer(graph, stats, cfg)
+    s_in = L.act_scale(inp.name)
+    L.fresh(inp.name)
+    L.tensors[inp.name] = IntTensor(inp.name, inp.shape, s_in, 0, "input")
+    L.env[inp.name] = QT(inp.name, s_in, stats.get(inp.name, 0.0) / s_in, inp.shape)
+    lower_graph(L)
+    for out in graph.outputs:  # graph outputs carry their ONNX names in the witness
+        q = L.env[out.name]
+        if q.name != out.name:
+            L.env[out.name] = L.emit("reshape", [q], {"shape": list(out.shape)}, out.name, q.scale, q.bound,
+                                     out.shape, "output")
+        L.tensors[L.env[out.name].name].role = "output"
+
+    model = QuantizedModel(inp.name, inp.shape, s_in, [L.env[o.name].name for o in graph.outputs], L.tensors, L.ops,
+                           L.tables, cfg)
+
+    # 4. integer execution on the calibration set: bounds, accumulator bound, table domains
+    limit = 1 << cfg["acc_bound_log2"]
+    quant_rows = []
+    for x in batch:
+        w = model.execute(model.quantize_input(x))
+        for name, t in model.tensors.items():
+            b = max_abs(w[name])
+            if b > t.bound:
+                t.bound = b
+                if tuple(w[name].shape) != t.shape:
+                    t.shape = tuple(w[name].shape)
+        quant_rows.append(np.concatenate([model.dequantize_output(w[o], o).ravel() for o in model.output_names]))
+    for name, t in model.tensors.items():
+        if t.bound >= limit:
+            src = next((op.source for op in model.ops if name in op.outputs), "?")
+            raise CalibrationError(
+                f"tensor {name!r} (from node {src!r}) reaches |{t.bound}| ≥ 2^{cfg['acc_bound_log2']} on the "
+                "calibration data; lower --weight-bits/--act-bits or raise the accumulator bound"
+            )
+
+    # 5. fidelity
+    ref, ref_name = float_reference(model_path, graph, batch)
+    quant = np.stack(quant_rows)
+    report = fidelity(ref, quant, int(np.prod(graph.outputs[0].shape)))
+    report["reference"] = ref_name
+    model.info = {
+        "model": model_path.parent.name if model_path.stem in ("model", "network") else model_path.stem,
+        "source_model": str(model_path),
+        "source_sha256": hashlib.sha256(model_path.read_bytes()).hexdigest(),
+        "calibration": calib_desc,
+        "calibration_samples": int(batch.shape[0]),
+        "fidelity": report,
+        "op_counts": model.op_counts(),
+        "onnx_ops": graph.op_types(),
+    }
+    return model
+
+
+def write_compiled(model: QuantizedModel, build_dir: str | Path, force: bool = False) -> list[Path]:
+    """Save the artifact; refuses a non-empty ``build_dir`` unless ``force`` (raises :class:`InputError`)."""
+    d = Path(build_dir)
+    if d.exists() and not d.is_dir():
+        raise InputError(f"{d} exists and is not a directory")
+    if d.is_dir() and any(d.iterdir()) and not force:
+        raise InputError(f"{d} is not empty (it may hold a previous build); use --force to overwrite")
+    return model.save(d)
+
+
+__all__ = ["compile_model", "write_compiled", "default_calibration", "fidelity", "CalibrationError",
+           "UnsupportedModelError", "IntOp"]

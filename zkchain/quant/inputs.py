@@ -1,0 +1,97 @@
+"""Reading model inputs: ``.npy`` batches and EZKL-style ``input.json`` files, validated against the model's input.
+
+Both readers return a float64 array of shape ``(N, *input_shape)`` (one row per sample, each row exactly the
+model's input shape, batch dimension included) or raise :class:`~zkchain.errors.InputError` with one clear
+message (unreadable file, wrong shape/length, NaN/inf).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from zkchain.errors import InputError
+
+
+def _as_samples(arr: np.ndarray, input_shape: tuple[int, ...], source: str) -> np.ndarray:
+    shape = tuple(input_shape)
+    size = int(np.prod(shape))
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise InputError(f"{source}: expected numbers, found dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if arr.shape == shape:
+        out = arr.reshape((1,) + shape)
+    elif arr.ndim == len(shape) and shape[0] == 1 and arr.shape[1:] == shape[1:]:
+        out = arr.reshape((arr.shape[0],) + shape)  # N × (input shape without its batch-1 dim)
+    elif arr.shape[1:] == shape:
+        out = arr
+    elif arr.ndim == 2 and arr.shape[1] == size:
+        out = arr.reshape((arr.shape[0],) + shape)
+    elif arr.ndim == 1 and arr.size == size:
+        out = arr.reshape((1,) + shape)
+    else:
+        raise InputError(
+            f"{source}: array of shape {list(arr.shape)} does not match the model input shape {list(shape)} "
+            f"(expected N × {list(shape[1:]) if shape[0] == 1 else list(shape)})"
+        )
+    if out.shape[0] == 0:
+        raise InputError(f"{source}: no samples")
+    if not np.all(np.isfinite(out)):
+        bad = int(np.argwhere(~np.isfinite(out.reshape(out.shape[0], -1)))[0][0])
+        raise InputError(f"{source}: sample {bad} contains NaN or infinite values")
+    return out
+
+
+def read_npy(path: str | Path, input_shape: tuple[int, ...]) -> np.ndarray:
+    """Load an ``.npy`` batch (N × input shape, or one sample) as float64 ``(N, *input_shape)``."""
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except Exception as exc:
+        raise InputError(f"cannot read {path} as a .npy array: {exc}") from None
+    if not isinstance(arr, np.ndarray):
+        raise InputError(f"{path}: expected a single .npy array, found an archive")
+    return _as_samples(arr, input_shape, str(path))
+
+
+def read_input_json(path: str | Path, input_shape: tuple[int, ...]) -> np.ndarray:
+    """Load an EZKL-style ``input.json`` (``{"input_data": [[...flat values...]]}``) as ``(N, *input_shape)``.
+
+    ``input_data[0]`` may hold several samples back to back (length a multiple of the input size).
+    """
+    try:
+        doc = json.loads(Path(path).read_text())
+    except Exception as exc:
+        raise InputError(f"cannot read {path} as JSON: {exc}") from None
+    if not isinstance(doc, dict) or "input_data" not in doc:
+        raise InputError(f"{path}: expected a JSON object with an 'input_data' field (EZKL input format)")
+    data = doc["input_data"]
+    if not isinstance(data, list) or not data:
+        raise InputError(f"{path}: 'input_data' must be a non-empty list")
+    if not isinstance(data[0], list):
+        data = [data]
+    if len(data) != 1:
+        raise InputError(f"{path}: 'input_data' holds {len(data)} inputs but the model has 1 input")
+    try:
+        flat = np.asarray(data[0], dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise InputError(f"{path}: 'input_data' must contain only numbers") from None
+    size = int(np.prod(input_shape))
+    if flat.size == 0 or flat.size % size:
+        raise InputError(
+            f"{path}: 'input_data' has {flat.size} values; the model input {list(input_shape)} needs {size} per sample"
+        )
+    return _as_samples(flat.reshape((flat.size // size,) + tuple(input_shape)), input_shape, str(path))
+
+
+def read_samples(path: str | Path, input_shape: tuple[int, ...]) -> np.ndarray:
+    """Dispatch on the file: ``.npy`` -> :func:`read_npy`, ``.json`` -> :func:`read_input_json`."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"input file {p} does not exist")
+    if p.suffix.lower() == ".npy":
+        return read_npy(p, input_shape)
+    if p.suffix.lower() == ".json":
+        return read_input_json(p, input_shape)
+    raise InputError(f"{p}: unknown input format (expected .npy or EZKL-style .json)")

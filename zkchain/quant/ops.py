@@ -1,0 +1,618 @@
+"""Every supported ONNX op in one place: its float semantics, its checks, and its integer lowering.
+
+Adding an op is a local change: write ``_<op>_run`` (numpy float semantics on one sample), ``_<op>_lower``
+(emit integer primitives through :class:`~zkchain.quant.lowering.Lowerer`) and, if some attribute values are
+not supported, ``_<op>_check``; then add one line to :data:`ONNX_OPS` at the bottom. The float side is used
+for calibration (zkPyTorch §3.3) and as the fidelity reference when onnxruntime is absent.
+
+Lowering map (ONNX -> integer primitives of :mod:`zkchain.quant.primitives`):
+
+    Gemm, MatMul (constant weights)   linear (+ reshape/transpose around it for N-D / constant-left) + rescale
+    Conv (2-D)                         conv2d + rescale
+    Add / Sub                          [rescale to align] + add | sub | add_const (+ rescale)
+    Mul / Div (by constant)            mul_const + rescale ;  Mul of two tensors: mul + rescale
+    Relu, LeakyRelu, Sigmoid, Tanh, Clip   table
+    MaxPool / AveragePool / GlobalAveragePool   maxpool / sumpool + rescale / sum + rescale
+    BatchNormalization                 folded into the preceding Conv at import, else mul_const + add_const + rescale
+    Softmax (last axis)                max, sub, table(exp), sum, rescale, table(reciprocal), mul, rescale
+    Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Concat   reshape / transpose / concat (scale unchanged)
+    Identity, Cast (float -> float), Dropout                  no op (alias)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from zkchain.errors import UnsupportedModelError
+from zkchain.onnx.ir import Graph, Node
+from zkchain.quant.lowering import QT, Lowerer
+
+FloatRun = Callable[[Node, list, Graph], list]
+Lower = Callable[[Lowerer, Node], None]
+Check = Callable[[Node, Graph], "str | None"]
+
+
+@dataclass(frozen=True)
+class Op:
+    """Float semantics (``run``), integer lowering (``lower``) and attribute check (``check``) of one ONNX op."""
+
+    run: FloatRun
+    lower: Lower
+    check: Check | None = None
+
+
+def _out_shape(g: Graph, node: Node, i: int = 0) -> tuple[int, ...]:
+    return g.tensors[node.outputs[i]].shape
+
+
+def _runtime_inputs(node: Node, g: Graph) -> list[str]:
+    return [i for i in node.inputs if i and not g.is_const(i)]
+
+
+# ------------------------------------------------------------------------------------------ Gemm / MatMul
+
+
+def _gemm_run(n: Node, x: list, g: Graph) -> list:
+    a, b = x[0], x[1]
+    if n.attrs.get("transA", 0):
+        a = a.T
+    if n.attrs.get("transB", 0):
+        b = b.T
+    y = n.attrs.get("alpha", 1.0) * (a @ b)
+    if len(x) > 2 and x[2] is not None:
+        y = y + n.attrs.get("beta", 1.0) * x[2]
+    return [y]
+
+
+def _gemm_check(n: Node, g: Graph) -> str | None:
+    if g.is_const(n.inputs[0]) or not g.is_const(n.inputs[1]):
+        return "only x @ W with a constant weight W is supported"
+    if n.attrs.get("transA", 0):
+        return "transA=1 is not supported"
+    if len(n.inputs) > 2 and n.inputs[2] and not g.is_const(n.inputs[2]):
+        return "the bias C must be a constant"
+    return None
+
+
+def _linear(L: Lowerer, n: Node, x: QT, W: np.ndarray, bias: np.ndarray, out: str, shape: tuple) -> QT:
+    """x (m×k) @ W (k×n) + bias, rescaled to the activation scale of ONNX tensor ``out``."""
+    W_int, s_w = L.quant_const(W)
+    s_acc = x.scale * s_w
+    b_int = L.quant_at(bias, s_acc)
+    acc = L.emit("linear", [x], {"W": W_int, "bias": b_int}, f"{out}:acc", s_acc, L.real_max(out) / s_acc, shape, n.name)
+    return L.fit(acc, out, out, n.name)
+
+
+def _gemm_lower(L: Lowerer, n: Node) -> None:
+    x = L.q(n.inputs[0])
+    W = L.const(n.inputs[1])
+    if n.attrs.get("transB", 0):
+        W = W.T
+    W = n.attrs.get("alpha", 1.0) * W
+    nout = W.shape[1]
+    C = L.const(n.inputs[2]) if len(n.inputs) > 2 else None
+    bias = np.zeros(nout) if C is None else n.attrs.get("beta", 1.0) * np.broadcast_to(C, (x.shape[0], nout))[0]
+    if C is not None and C.ndim == 2 and C.shape[0] > 1 and x.shape[0] > 1 and not np.all(C == C[:1]):
+        raise L.unsupported(n, "a bias that differs per row is not supported")
+    L.env[n.outputs[0]] = _linear(L, n, x, W, bias, n.outputs[0], _out_shape(L.graph, n))
+
+
+def _matmul_run(n: Node, x: list, g: Graph) -> list:
+    return [np.matmul(x[0], x[1])]
+
+
+def _matmul_check(n: Node, g: Graph) -> str | None:
+    a, b = (g.is_const(i) for i in n.inputs)
+    if a == b:
+        return "only a product with one constant operand is supported"
+    if b and g.constants[n.inputs[1]].ndim != 2:
+        return "the constant weight must be 2-D"
+    if a and (g.constants[n.inputs[0]].ndim != 2 or len(g.tensors[n.inputs[1]].shape) != 2):
+        return "constant @ x is supported for 2-D operands only"
+    return None
+
+
+def _matmul_lower(L: Lowerer, n: Node) -> None:
+    out, shape = n.outputs[0], _out_shape(L.graph, n)
+    if L.graph.is_const(n.inputs[1]):
+        x, W = L.q(n.inputs[0]), L.const(n.inputs[1])
+        k = W.shape[0]
+        if len(x.shape) == 2:
+            L.env[out] = _linear(L, n, x, W, np.zeros(W.shape[1]), out, shape)
+            return
+        rows = int(np.prod(x.shape[:-1]))
+        x2 = L.emit("reshape", [x], {"shape": [rows, k]}, f"{x.name}:2d", x.scale, x.bound, (rows, k), n.name)
+        y2 = _linear(L, n, x2, W, np.zeros(W.shape[1]), out, (rows, W.shape[1]))
+        y2 = QT(y2.name, y2.scale, y2.bound, (rows, W.shape[1]))
+        L.env[out] = L.emit("reshape", [y2], {"shape": list(shape)}, out, y2.scale, y2.bound, shape, n.name)
+        return
+    # C @ x  ==  (x^T @ C^T)^T
+    C, x = L.const(n.inputs[0]), L.q(n.inputs[1])
+    xt = L.emit("transpose", [x], {"perm": [1, 0]}, f"{x.name}:T", x.scale, x.bound, x.shape[::-1], n.name)
+    yt = _linear(L, n, xt, C.T, np.zeros(C.shape[0]), out, shape[::-1])
+    yt = QT(yt.name, yt.scale, yt.bound, shape[::-1])
+    L.env[out] = L.emit("transpose", [yt], {"perm": [1, 0]}, out, yt.scale, yt.bound, shape, n.name)
+
+
+# ------------------------------------------------------------------------------------- Add / Sub / Mul / Div
+
+
+def _add_run(n: Node, x: list, g: Graph) -> list:
+    return [x[0] + x[1]]
+
+
+def _sub_run(n: Node, x: list, g: Graph) -> list:
+    return [x[0] - x[1]]
+
+
+def _addsub_lower(L: Lowerer, n: Node, sign: int) -> None:
+    out, shape = n.outputs[0], _out_shape(L.graph, n)
+    a_name, b_name = n.inputs
+    if not L.graph.is_const(a_name) and not L.graph.is_const(b_name):
+        a, b = L.align([L.q(a_name), L.q(b_name)], out, n.name)
+        y = L.emit("add" if sign > 0 else "sub", [a, b], {}, f"{out}:sum", a.scale, 0, shape, n.name)
+        L.env[out] = L.fit(y, out, out, n.name)
+        return
+    if L.graph.is_const(a_name):  # c ± x
+        c, x = L.const(a_name), L.q(b_name)
+        if sign < 0:
+            x = L.emit("mul_const", [x], {"c": np.array(-1, dtype=np.int64)}, f"{out}:neg", x.scale, x.bound, x.shape, n.name)
+    else:  # x ± c
+        x, c = L.q(a_name), sign * L.const(b_name)
+    c_int = np.broadcast_to(L.quant_at(c, x.scale), np.broadcast_shapes(np.shape(c), (1,) * len(shape)))
+    if c_int.ndim > len(shape):
+        raise L.unsupported(n, "constant operand has more dimensions than the result")
+    y = L.emit("add_const", [x], {"c": np.ascontiguousarray(c_int)}, f"{out}:sum", x.scale, 0, shape, n.name)
+    L.env[out] = L.fit(y, out, out, n.name)
+
+
+def _mul_run(n: Node, x: list, g: Graph) -> list:
+    return [x[0] * x[1]]
+
+
+def _div_run(n: Node, x: list, g: Graph) -> list:
+    return [x[0] / x[1]]
+
+
+def _div_check(n: Node, g: Graph) -> str | None:
+    if not g.is_const(n.inputs[1]):
+        return "division by a runtime tensor is not supported (only by a constant)"
+    if np.any(g.constants[n.inputs[1]] == 0):
+        return "division by zero"
+    if not np.issubdtype(g.constants[n.inputs[1]].dtype, np.floating):
+        return "integer division is not supported"
+    return None
+
+
+def _scale_by_const(L: Lowerer, n: Node, x: QT, c: np.ndarray) -> None:
+    out, shape = n.outputs[0], _out_shape(L.graph, n)
+    c = np.asarray(c, dtype=np.float64)
+    if c.size == 1 and len(shape) >= c.ndim and float(c.ravel()[0]) != 0.0:
+        # scalar: the same integers stand for x·|c| at scale s_x·|c| (the rescale of the fit absorbs it)
+        cv = float(c.ravel()[0])
+        if cv < 0:
+            x = L.emit("mul_const", [x], {"c": np.array(-1, dtype=np.int64)}, f"{out}:neg", x.scale, x.bound, x.shape,
+                       n.name)
+        L.env[out] = L.fit(QT(x.name, x.scale * abs(cv), x.bound, x.shape), out, out, n.name)
+        return
+    c_int, s_c = L.quant_const(c)
+    if c_int.ndim > len(shape):
+        raise L.unsupported(n, "constant operand has more dimensions than the result")
+    y = L.emit("mul_const", [x], {"c": c_int}, f"{out}:prod", x.scale * s_c, 0, shape, n.name)
+    L.env[out] = L.fit(y, out, out, n.name)
+
+
+def _mul_lower(L: Lowerer, n: Node) -> None:
+    a_name, b_name = n.inputs
+    if L.graph.is_const(a_name) or L.graph.is_const(b_name):
+        c, x = (L.const(a_name), L.q(b_name)) if L.graph.is_const(a_name) else (L.const(b_name), L.q(a_name))
+        _scale_by_const(L, n, x, c)
+        return
+    a, b = L.q(a_name), L.q(b_name)
+    out, shape = n.outputs[0], _out_shape(L.graph, n)
+    y = L.emit("mul", [a, b], {}, f"{out}:prod", a.scale * b.scale, 0, shape, n.name)
+    L.env[out] = L.fit(y, out, out, n.name)
+
+
+def _div_lower(L: Lowerer, n: Node) -> None:
+    _scale_by_const(L, n, L.q(n.inputs[0]), 1.0 / L.const(n.inputs[1]))
+
+
+def _binary_check(n: Node, g: Graph) -> str | None:
+    if g.is_const(n.inputs[0]) and g.is_const(n.inputs[1]):
+        return "both operands constant (should have been folded)"
+    return None
+
+
+# ---------------------------------------------------------------------------------- elementwise (tables)
+
+
+def _sigmoid(v: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * v))
+
+
+def _table_lower(fn: str, f_of: Callable[[Node, Graph], Callable], keeps_scale: bool) -> Lower:
+    """Lowering of an elementwise non-linearity: fit input to the activation range, then one table."""
+
+    def lower(L: Lowerer, n: Node) -> None:
+        out = n.outputs[0]
+        x = L.q(n.inputs[0])
+        name_in = n.inputs[0]
+        if x.bound > L.limit * 1.0001:
+            x = L.requant(x, L.act_scale(name_in), f"{x.name}:fit", n.name)
+        f = f_of(n, L.graph)
+        out_scale = x.scale if keeps_scale else L.act_scale(out)
+        L.env[out] = L.table(x, fn, f, out_scale, out, n.name)
+
+    return lower
+
+
+def _clip_bounds(n: Node, g: Graph) -> tuple[float, float]:
+    lo, hi = n.attrs.get("min", -np.inf), n.attrs.get("max", np.inf)
+    if len(n.inputs) > 1 and n.inputs[1]:
+        lo = float(g.constants[n.inputs[1]])
+    if len(n.inputs) > 2 and n.inputs[2]:
+        hi = float(g.constants[n.inputs[2]])
+    return lo, hi
+
+
+def _clip_check(n: Node, g: Graph) -> str | None:
+    if any(i and not g.is_const(i) for i in n.inputs[1:]):
+        return "min/max must be constants"
+    return None
+
+
+def _clip_run(n: Node, x: list, g: Graph) -> list:
+    lo, hi = _clip_bounds(n, g)
+    return [np.clip(x[0], lo, hi)]
+
+
+def _leaky(n: Node, g: Graph) -> Callable:
+    alpha = float(n.attrs.get("alpha", 0.01))
+    return lambda v: np.where(v >= 0, v, alpha * v)
+
+
+# ------------------------------------------------------------------------------------------- layout ops
+
+
+def _reshape_run(n: Node, x: list, g: Graph) -> list:
+    return [np.reshape(x[0], _out_shape(g, n))]
+
+
+def _reshape_lower(L: Lowerer, n: Node) -> None:
+    x, shape = L.q(n.inputs[0]), _out_shape(L.graph, n)
+    L.env[n.outputs[0]] = L.emit("reshape", [x], {"shape": list(shape)}, n.outputs[0], x.scale, x.bound, shape, n.name)
+
+
+def _transpose_perm(n: Node, rank: int) -> list[int]:
+    return list(n.attrs.get("perm", list(range(rank))[::-1]))
+
+
+def _transpose_run(n: Node, x: list, g: Graph) -> list:
+    return [np.transpose(x[0], _transpose_perm(n, x[0].ndim))]
+
+
+def _transpose_lower(L: Lowerer, n: Node) -> None:
+    x, shape = L.q(n.inputs[0]), _out_shape(L.graph, n)
+    perm = _transpose_perm(n, len(x.shape))
+    L.env[n.outputs[0]] = L.emit("transpose", [x], {"perm": perm}, n.outputs[0], x.scale, x.bound, shape, n.name)
+
+
+def _concat_run(n: Node, x: list, g: Graph) -> list:
+    return [np.concatenate(x, axis=n.attrs["axis"])]
+
+
+def _concat_check(n: Node, g: Graph) -> str | None:
+    if any(g.is_const(i) for i in n.inputs):
+        return "concatenation with constant tensors is not supported"
+    return None
+
+
+def _concat_lower(L: Lowerer, n: Node) -> None:
+    out, shape = n.outputs[0], _out_shape(L.graph, n)
+    xs = L.align([L.q(i) for i in n.inputs], out, n.name)
+    axis = n.attrs["axis"] % len(shape)
+    y = L.emit("concat", xs, {"axis": axis}, f"{out}:cat", xs[0].scale, 0, shape, n.name)
+    L.env[out] = L.fit(y, out, out, n.name)
+
+
+def _identity_run(n: Node, x: list, g: Graph) -> list:
+    return [x[0]]
+
+
+def _alias_lower(L: Lowerer, n: Node) -> None:
+    L.env[n.outputs[0]] = L.q(n.inputs[0])
+
+
+def _cast_check(n: Node, g: Graph) -> str | None:
+    import onnx
+
+    to = n.attrs.get("to")
+    if to not in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16):
+        return f"cast of a runtime tensor to {onnx.TensorProto.DataType.Name(to)} (rounding) is not supported"
+    return None
+
+
+def _dropout_check(n: Node, g: Graph) -> str | None:
+    if len([o for o in n.outputs if o]) > 1:
+        return "the mask output is not supported"
+    return None
+
+
+# ------------------------------------------------------------------------------------------- conv / pools
+
+
+def _pads2(n: Node) -> list[int]:
+    """ONNX pads [top, left, bottom, right] for 2-D ops."""
+    p = list(n.attrs.get("pads", [0, 0, 0, 0]))
+    return [p[0], p[1], p[2], p[3]]
+
+
+def _window_check(n: Node, g: Graph, kernel_len: int) -> str | None:
+    if len(g.tensors[n.inputs[0]].shape) != 4 or kernel_len != 2:
+        return "only 2-D (NCHW) windows are supported"
+    if n.attrs.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
+        return f"auto_pad={n.attrs['auto_pad']} is not supported (use explicit pads)"
+    if any(d != 1 for d in n.attrs.get("dilations", [1, 1])):
+        return "dilations other than 1 are not supported"
+    if n.attrs.get("ceil_mode", 0):
+        return "ceil_mode=1 is not supported"
+    return None
+
+
+def _float_windows(x: np.ndarray, kernel: list[int], strides: list[int], pads: list[int], fill: float) -> np.ndarray:
+    t, l, b, r = pads
+    xp = np.pad(x, ((0, 0), (0, 0), (t, b), (l, r)), constant_values=fill) if any(pads) else x
+    v = np.lib.stride_tricks.sliding_window_view(xp, tuple(kernel), axis=(2, 3))
+    return v[:, :, :: strides[0], :: strides[1]]
+
+
+def _conv_check(n: Node, g: Graph) -> str | None:
+    if not g.is_const(n.inputs[1]) or (len(n.inputs) > 2 and n.inputs[2] and not g.is_const(n.inputs[2])):
+        return "weights and bias must be constants"
+    return _window_check(n, g, g.constants[n.inputs[1]].ndim - 2)
+
+
+def _conv_run(n: Node, x: list, g: Graph) -> list:
+    X, W = x[0], x[1]
+    B = x[2] if len(x) > 2 and x[2] is not None else np.zeros(W.shape[0])
+    oc, cg, kh, kw = W.shape
+    group = n.attrs.get("group", 1)
+    win = _float_windows(X, [kh, kw], list(n.attrs.get("strides", [1, 1])), _pads2(n), 0.0)
+    ocg = oc // group
+    outs = [np.einsum("nchwuv,ocuv->nohw", win[:, k * cg:(k + 1) * cg], W[k * ocg:(k + 1) * ocg]) for k in range(group)]
+    return [np.concatenate(outs, axis=1) + B.reshape(1, oc, 1, 1)]
+
+
+def _conv_lower(L: Lowerer, n: Node) -> None:
+    x, out, shape = L.q(n.inputs[0]), n.outputs[0], _out_shape(L.graph, n)
+    W = L.const(n.inputs[1])
+    B = L.const(n.inputs[2]) if len(n.inputs) > 2 else None
+    B = np.zeros(W.shape[0]) if B is None else B
+    W_int, s_w = L.quant_const(W)
+    s_acc = x.scale * s_w
+    params = {"W": W_int, "bias": L.quant_at(B, s_acc), "strides": list(n.attrs.get("strides", [1, 1])),
+              "pads": _pads2(n), "group": int(n.attrs.get("group", 1))}
+    acc = L.emit("conv2d", [x], params, f"{out}:acc", s_acc, 0, shape, n.name)
+    L.env[out] = L.fit(acc, out, out, n.name)
+
+
+def _pool_check(n: Node, g: Graph) -> str | None:
+    if len(n.attrs.get("kernel_shape", [])) != 2:
+        return "only 2-D (NCHW) windows are supported"
+    if n.op_type == "MaxPool" and (len([o for o in n.outputs if o]) > 1 or n.attrs.get("storage_order", 0)):
+        return "the Indices output is not supported"
+    if n.op_type == "AveragePool" and any(_pads2(n)) and not n.attrs.get("count_include_pad", 0):
+        return "padding with count_include_pad=0 (a position-dependent divisor) is not supported"
+    return _window_check(n, g, len(n.attrs.get("kernel_shape", [])))
+
+
+def _pool_params(n: Node) -> dict:
+    return {"kernel": list(n.attrs["kernel_shape"]), "strides": list(n.attrs.get("strides", [1, 1])), "pads": _pads2(n)}
+
+
+def _maxpool_run(n: Node, x: list, g: Graph) -> list:
+    p = _pool_params(n)
+    return [_float_windows(x[0], p["kernel"], p["strides"], p["pads"], -np.inf).max(axis=(4, 5))]
+
+
+def _maxpool_lower(L: Lowerer, n: Node) -> None:
+    x, shape = L.q(n.inputs[0]), _out_shape(L.graph, n)
+    L.env[n.outputs[0]] = L.emit("maxpool", [x], _pool_params(n), n.outputs[0], x.scale, x.bound, shape, n.name)
+
+
+def _avgpool_run(n: Node, x: list, g: Graph) -> list:
+    p = _pool_params(n)
+    return [_float_windows(x[0], p["kernel"], p["strides"], p["pads"], 0.0).mean(axis=(4, 5))]
+
+
+def _avgpool_lower(L: Lowerer, n: Node) -> None:
+    x, out, shape = L.q(n.inputs[0]), n.outputs[0], _out_shape(L.graph, n)
+    p = _pool_params(n)
+    k = p["kernel"][0] * p["kernel"][1]
+    # the window sum represents the average at scale s_x/k; the fit rescale divides
+    y = L.emit("sumpool", [x], p, f"{out}:sum", x.scale / k, 0, shape, n.name)
+    L.env[out] = L.fit(y, out, out, n.name)
+
+
+def _gap_run(n: Node, x: list, g: Graph) -> list:
+    return [x[0].mean(axis=(2, 3), keepdims=True)]
+
+
+def _gap_check(n: Node, g: Graph) -> str | None:
+    return None if len(g.tensors[n.inputs[0]].shape) == 4 else "only NCHW inputs are supported"
+
+
+def _gap_lower(L: Lowerer, n: Node) -> None:
+    x, out, shape = L.q(n.inputs[0]), n.outputs[0], _out_shape(L.graph, n)
+    k = x.shape[2] * x.shape[3]
+    y = L.emit("sum", [x], {"axes": [2, 3]}, f"{out}:sum", x.scale / k, 0, shape, n.name)
+    L.env[out] = L.fit(y, out, out, n.name)
+
+
+# ---------------------------------------------------------------------------------- BatchNormalization
+
+
+def _bn_affine(n: Node, g: Graph, rank: int) -> tuple[np.ndarray, np.ndarray]:
+    gamma, beta, mean, var = (np.asarray(g.constants[i], dtype=np.float64) for i in n.inputs[1:5])
+    a = gamma / np.sqrt(var + float(n.attrs.get("epsilon", 1e-5)))
+    shp = (1, -1) + (1,) * (rank - 2)
+    return a.reshape(shp), (beta - mean * a).reshape(shp)
+
+
+def _bn_check(n: Node, g: Graph) -> str | None:
+    if not all(g.is_const(i) for i in n.inputs[1:5]):
+        return "scale, bias, mean and var must be constants (inference mode)"
+    if len([o for o in n.outputs if o]) > 1:
+        return "training-mode outputs are not supported"
+    return None
+
+
+def _bn_run(n: Node, x: list, g: Graph) -> list:
+    a, b = _bn_affine(n, g, x[0].ndim)
+    return [x[0] * a + b]
+
+
+def _bn_lower(L: Lowerer, n: Node) -> None:
+    x, out, shape = L.q(n.inputs[0]), n.outputs[0], _out_shape(L.graph, n)
+    a, b = _bn_affine(n, L.graph, len(shape))
+    a_int, s_a = L.quant_const(a)
+    y = L.emit("mul_const", [x], {"c": a_int}, f"{out}:scaled", x.scale * s_a, 0, shape, n.name)
+    y = L.emit("add_const", [y], {"c": L.quant_at(b, y.scale)}, f"{out}:shifted", y.scale, 0, shape, n.name)
+    L.env[out] = L.fit(y, out, out, n.name)
+
+
+# ------------------------------------------------------------------------------------------------ Softmax
+
+
+def _softmax_axis(n: Node, g: Graph) -> int:
+    rank = len(g.tensors[n.inputs[0]].shape)
+    default = -1 if g.opset >= 13 else 1
+    return n.attrs.get("axis", default) % rank
+
+
+def _softmax_check(n: Node, g: Graph) -> str | None:
+    rank = len(g.tensors[n.inputs[0]].shape)
+    if _softmax_axis(n, g) != rank - 1:
+        return "only Softmax over the last axis is supported"
+    return None
+
+
+def _softmax_run(n: Node, x: list, g: Graph) -> list:
+    z = x[0] - x[0].max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return [e / e.sum(axis=-1, keepdims=True)]
+
+
+def _softmax_lower(L: Lowerer, n: Node) -> None:
+    """softmax_i = e_i / Σ e with e = T_exp[x − max x] (scale 1/E), 1/Σ from a reciprocal table."""
+    out, shape = n.outputs[0], _out_shape(L.graph, n)
+    x = L.q(n.inputs[0])
+    if x.bound > L.limit * 1.0001:
+        x = L.requant(x, L.act_scale(n.inputs[0]), f"{x.name}:fit", n.name)
+    tb = L.cfg["table_bits"]
+    red = shape[:-1] + (1,)
+    m = L.emit("max", [x], {"axis": len(shape) - 1}, f"{out}:max", x.scale, x.bound, red, n.name)
+    d = L.emit("sub", [x, m], {}, f"{out}:shifted", x.scale, 2 * x.bound, shape, n.name)
+    E = L.limit
+    e = L.table(d, "exp", np.exp, 1.0 / E, f"{out}:exp", n.name, lo=-(1 << tb) + 1, size=1 << tb)
+    s = L.emit("sum", [e], {"axes": [len(shape) - 1]}, f"{out}:den", 1.0 / E, E * shape[-1], red, n.name)
+    k = max(0, int(np.ceil(np.log2((E * shape[-1] + 1) / ((1 << tb) - 1))))) if E * shape[-1] >= (1 << tb) else 0
+    if k:
+        s = L.emit("rescale", [s], {"M": 1, "s": k}, f"{out}:den_q", s.scale * 2 ** k, s.bound / 2 ** k, red, n.name,
+                   aux="rem")
+    P = int(np.ceil(np.log2(E))) + 14
+    recip = lambda v: np.where(v > 0, 1.0 / np.maximum(v, 1e-300), 0.0)  # noqa: E731
+    # T[v] = round(2^P / (v·2^k)); input "scale" 2^k/E·E = 2^k on the sum of e-units
+    r = L.table(QT(s.name, float(2 ** k), s.bound, red), "reciprocal", recip, 2.0 ** -P, f"{out}:recip", n.name,
+                lo=0, size=1 << tb)
+    y = L.emit("mul", [e, r], {}, f"{out}:prod", 2.0 ** -P, 0, shape, n.name)
+    L.env[out] = L.fit(y, out, out, n.name)
+
+
+# =========================================================================================== THE TABLE
+
+ONNX_OPS: dict[str, Op] = {
+    "Gemm": Op(_gemm_run, _gemm_lower, _gemm_check),
+    "MatMul": Op(_matmul_run, _matmul_lower, _matmul_check),
+    "Add": Op(_add_run, lambda L, n: _addsub_lower(L, n, +1), _binary_check),
+    "Sub": Op(_sub_run, lambda L, n: _addsub_lower(L, n, -1), _binary_check),
+    "Mul": Op(_mul_run, _mul_lower, _binary_check),
+    "Div": Op(_div_run, _div_lower, _div_check),
+    "Relu": Op(lambda n, x, g: [np.maximum(x[0], 0.0)],
+               _table_lower("relu", lambda n, g: (lambda v: np.maximum(v, 0.0)), keeps_scale=True)),
+    "LeakyRelu": Op(lambda n, x, g: [_leaky(n, g)(x[0])], _table_lower("leakyrelu", _leaky, keeps_scale=True)),
+    "Sigmoid": Op(lambda n, x, g: [_sigmoid(x[0])], _table_lower("sigmoid", lambda n, g: _sigmoid, keeps_scale=False)),
+    "Tanh": Op(lambda n, x, g: [np.tanh(x[0])], _table_lower("tanh", lambda n, g: np.tanh, keeps_scale=False)),
+    "Clip": Op(_clip_run, _table_lower("clip", lambda n, g: (lambda v: np.clip(v, *_clip_bounds(n, g))), keeps_scale=True),
+               _clip_check),
+    "Flatten": Op(_reshape_run, _reshape_lower),
+    "Reshape": Op(_reshape_run, _reshape_lower),
+    "Squeeze": Op(_reshape_run, _reshape_lower),
+    "Unsqueeze": Op(_reshape_run, _reshape_lower),
+    "Transpose": Op(_transpose_run, _transpose_lower),
+    "Concat": Op(_concat_run, _concat_lower, _concat_check),
+    "Identity": Op(_identity_run, _alias_lower),
+    "Dropout": Op(_identity_run, _alias_lower, _dropout_check),
+    "Cast": Op(_identity_run, _alias_lower, _cast_check),
+    "Conv": Op(_conv_run, _conv_lower, _conv_check),
+    "MaxPool": Op(_maxpool_run, _maxpool_lower, _pool_check),
+    "AveragePool": Op(_avgpool_run, _avgpool_lower, _pool_check),
+    "GlobalAveragePool": Op(_gap_run, _gap_lower, _gap_check),
+    "BatchNormalization": Op(_bn_run, _bn_lower, _bn_check),
+    "Softmax": Op(_softmax_run, _softmax_lower, _softmax_check),
+}
+
+
+def check_supported(graph: Graph) -> None:
+    """Raise :class:`UnsupportedModelError` listing *every* unsupported node (name and op type) at once."""
+    problems = []
+    for n in graph.nodes:
+        op = ONNX_OPS.get(n.op_type)
+        if op is None:
+            problems.append(f"{n.name} ({n.op_type}): operator not supported")
+            continue
+        try:
+            why = op.check(n, graph) if op.check else None
+        except Exception as exc:  # a malformed node: report it with the others rather than crash
+            why = f"malformed node ({type(exc).__name__}: {exc})"
+        if why:
+            problems.append(f"{n.name} ({n.op_type}): {why}")
+    if len(graph.inputs) != 1:
+        problems.append(f"the model has {len(graph.inputs)} inputs; exactly one is supported")
+    if problems:
+        head = f"{len(problems)} unsupported node(s) in {graph.source or 'the model'}; supported ops: " \
+               f"{', '.join(sorted(ONNX_OPS))}"
+        raise UnsupportedModelError(head + "\n  " + "\n  ".join(problems))
+
+
+def float_execute(graph: Graph, x: np.ndarray) -> dict[str, np.ndarray]:
+    """Run the float semantics of the graph on one sample (shape = the graph input's). Returns every runtime
+    tensor by name (float64)."""
+    env: dict[str, np.ndarray] = {graph.inputs[0].name: np.asarray(x, dtype=np.float64).reshape(graph.inputs[0].shape)}
+    for n in graph.nodes:
+        ins = []
+        for i in n.inputs:
+            if not i:
+                ins.append(None)
+            elif i in env:
+                ins.append(env[i])
+            else:
+                ins.append(np.asarray(graph.constants[i], dtype=np.float64))
+        with np.errstate(all="ignore"):
+            outs = ONNX_OPS[n.op_type].run(n, ins, graph)
+        for name, v in zip(n.outputs, outs):
+            env[name] = np.asarray(v, dtype=np.float64)
+    return env
+
+
+def lower_graph(L: Lowerer) -> None:
+    """Walk the graph in topological order and lower every node (inputs must already be in ``L.env``)."""
+    for n in L.graph.nodes:
+        ONNX_OPS[n.op_type].lower(L, n)
+
+
+__all__ = ["ONNX_OPS", "Op", "check_supported", "float_execute", "lower_graph", "UnsupportedModelError"]
