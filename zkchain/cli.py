@@ -27,6 +27,69 @@ def cli() -> None:
 
 # --- front end commands (compile, predict): zkchain/onnx, zkchain/quant ---
 
+import pathlib  # noqa: E402  (front-end section: keeps its imports local to the section)
+def _fe_report(model, paths) -> None:
+    """Human summary of a compiled model (stdout): what was written, calibration, ops, tables, fidelity."""
+    info = model.info
+    click.echo(f"model: {info.get('source_model')}  input {model.input_name} {list(model.input_shape)} "
+               f"(scale {model.input_scale:.3g})")
+    click.echo(f"calibration: {info.get('calibration')}")
+    counts = ", ".join(f"{k} {v}" for k, v in info.get("op_counts", {}).items())
+    click.echo(f"integer ops: {len(model.ops)} ({counts})")
+    for t in model.tables.values():
+        click.echo(f"table {t.name}: {t.fn} over [{t.lo}, {t.hi}] ({t.size} entries)")
+    f = info.get("fidelity", {})
+    top1 = "n/a (single output)" if f.get("top1_agreement") is None else f"{100 * f['top1_agreement']:.2f}%"
+    click.echo(f"fidelity on {f.get('samples')} calibration samples vs {f.get('reference')}: top-1 agreement {top1}, "
+               f"max abs error {f.get('max_abs_error', 0):.4g} (max |float output| {f.get('max_abs_float', 0):.4g}), "
+               f"cosine similarity {f.get('cosine_similarity', 0):.6f}")
+    for p in paths:
+        click.echo(f"wrote {p}")
+
+
+@cli.command("compile")
+@click.argument("model_path", metavar="MODEL.onnx", type=click.Path(dir_okay=False, path_type=pathlib.Path))
+@click.option("-o", "--output", "build_dir", required=True,
+              type=click.Path(file_okay=False, path_type=pathlib.Path),
+              help="Build directory for the compiled artifact (quantized.json + quantized.npz).")
+@click.option("--calibration", type=click.Path(dir_okay=False, path_type=pathlib.Path), default=None,
+              help="Calibration inputs: .npy batch (N × input shape) or EZKL-style input.json (input_data).")
+@click.option("--act-bits", type=int, default=10, show_default=True, help="Signed activation bit width.")
+@click.option("--weight-bits", type=int, default=10, show_default=True, help="Signed weight bit width.")
+@click.option("--force", is_flag=True, help="Overwrite a non-empty build directory.")
+def compile_cmd(model_path: pathlib.Path, build_dir: pathlib.Path, calibration: pathlib.Path | None,
+                act_bits: int, weight_bits: int, force: bool) -> None:
+    """Import MODEL.onnx, calibrate, quantize to integer ops and write the compiled artifact to BUILD_DIR."""
+    from zkchain.errors import InputError
+    from zkchain.quant import compile_model, write_compiled
+
+    if build_dir.is_dir() and any(build_dir.iterdir()) and not force:  # fail before the (slow) calibration
+        raise InputError(f"{build_dir} is not empty (it may hold a previous build); use --force to overwrite")
+    if not model_path.is_file():
+        raise InputError(f"model file {model_path} does not exist")
+    model = compile_model(model_path, calibration, {"act_bits": act_bits, "weight_bits": weight_bits})
+    if calibration is None:
+        click.echo(f"note: calibrated on {model.info['calibration']}", err=True)
+    paths = write_compiled(model, build_dir, force=force)
+    _fe_report(model, paths)
+
+
+@cli.command()
+@click.argument("build_dir", type=click.Path(file_okay=False, path_type=pathlib.Path))
+@click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False, path_type=pathlib.Path),
+              help="EZKL-style input.json (one sample) or .npy batch (N × input shape).")
+def predict(build_dir: pathlib.Path, input_path: pathlib.Path) -> None:
+    """Run the quantized model; prints {"outputs": [[...], ...]} (dequantized floats, one row per sample)."""
+    import json
+
+    from zkchain.quant import load_compiled
+    from zkchain.quant.inputs import read_samples
+
+    model = load_compiled(build_dir)
+    batch = read_samples(input_path, model.input_shape)
+    rows = [[float(v) for v in model.predict(x)] for x in batch]
+    click.echo(json.dumps({"outputs": rows}))
+
 
 # --- prover commands (setup, prove, verify): zkchain/prover, zkchain/verifier ---
 
