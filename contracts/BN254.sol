@@ -131,6 +131,7 @@ library BN254 {
     }
 
     /// @notice acc <- acc + s * pt in place (one ecMul and one ecAdd, no allocation): the MSM step.
+    ///         Reverts PrecompileFailed(7) if either precompile fails (invalid pt or acc).
     function mulAddAssign(G1Point memory acc, G1Point memory pt, uint256 s) internal view {
         bool ok;
         assembly ("memory-safe") {
@@ -150,7 +151,7 @@ library BN254 {
 
     /// @notice sum_i scalars[i] * points[i] as a loop of ecMul + ecAdd (6,150 gas of precompiles per term).
     /// @dev Points must be valid (check untrusted ones with requireG1 first); scalars may be any uint256.
-    ///      Reverts if the arrays differ in length or a precompile fails.
+    ///      Reverts if the arrays differ in length, or PrecompileFailed(7) if ecMul or ecAdd fails.
     function msm(G1Point[] memory points, uint256[] memory scalars) internal view returns (G1Point memory out) {
         require(points.length == scalars.length, "BN254: msm length mismatch");
         bool ok = true;

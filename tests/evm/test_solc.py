@@ -67,7 +67,8 @@ def test_compile_error_carries_solc_message(fresh_cache):
 
 
 def test_duplicate_contract_names_are_qualified(fresh_cache):
-    out = compile_solidity({"A.sol": "pragma solidity ^0.8.24; contract X {}", "B.sol": "pragma solidity ^0.8.24; contract X {}"})
+    source = "pragma solidity ^0.8.24; contract X {}"
+    out = compile_solidity({"A.sol": source, "B.sol": source})
     assert set(out) == {"A.sol:X", "B.sol:X"}
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -199,9 +200,10 @@ class Chain:
     def rpc(cls, url: str, *, private_key: str | None = None, timeout: float = 10.0) -> Chain:
         """A JSON-RPC node at ``url`` (http or https).
 
-        Transactions are signed locally with ``private_key`` (hex). Without one, on chain id 31337 (anvil,
-        hardhat) the well-known first dev account is used and a warning is logged; on any other chain a
-        :class:`~zkchain.errors.ChainError` asks for a key. ``timeout`` (seconds) bounds every request.
+        Transactions are signed locally with ``private_key`` (hex; default ``$ZKCHAIN_PRIVATE_KEY``). Without
+        one, on chain id 31337 (anvil, hardhat) the well-known first dev account is used and a warning is logged;
+        on any other chain a :class:`~zkchain.errors.ChainError` asks for a key. ``timeout`` (seconds) bounds
+        every request.
         Raises ChainError if the node does not answer, InputError for a malformed URL or key.
         """
         from eth_account import Account
@@ -218,6 +220,8 @@ class Chain:
         except Exception as exc:  # requests' ConnectionError, timeouts, bad JSON...
             raise ChainError(f"no JSON-RPC node answers at {url} ({type(exc).__name__}); is it running? "
                              "(`zkchain node` starts a local one)") from None
+        if private_key is None:
+            private_key = os.environ.get("ZKCHAIN_PRIVATE_KEY") or None
         if private_key is None:
             if chain_id != ANVIL_CHAIN_ID:
                 raise ChainError(f"chain id {chain_id} at {url} needs a private key to send transactions "

@@ -195,7 +195,12 @@ def solc_executable() -> tuple[Path, str]:
 
 
 def standard_json_input(
-    sources: dict[str, str], *, optimize: bool = True, runs: int = 200, evm_version: str = "cancun", via_ir: bool = False
+    sources: dict[str, str],
+    *,
+    optimize: bool = True,
+    runs: int = 200,
+    evm_version: str = "cancun",
+    via_ir: bool = False,
 ) -> dict[str, Any]:
     """The solc standard-JSON input zkchain uses (sources keyed by virtual path, e.g. ``"BN254.sol"``)."""
     return {
@@ -252,7 +257,8 @@ def compile_solidity(
 
     output = _run_solc(std_input, binary)
     contracts = _contracts_from_output(output)
-    _write_atomic(cache_file, json.dumps({"version": version, "contracts": [_to_json(k, c) for k, c in contracts.items()]}))
+    entries = [_to_json(key_, c) for key_, c in contracts.items()]
+    _write_atomic(cache_file, json.dumps({"version": version, "contracts": entries}))
     _output_memo[key] = contracts
     return dict(contracts)
 
@@ -275,7 +281,9 @@ def _run_solc(std_input: dict[str, Any], binary: Path) -> dict[str, Any]:
 
 def _contracts_from_output(output: dict[str, Any]) -> dict[str, CompiledContract]:
     warnings = tuple(
-        e.get("formattedMessage", e.get("message", "")) for e in output.get("errors", []) if e.get("severity") != "error"
+        e.get("formattedMessage", e.get("message", ""))
+        for e in output.get("errors", [])
+        if e.get("severity") != "error"
     )
     for message in warnings:
         log.debug("solc: %s", message)

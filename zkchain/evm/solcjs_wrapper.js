@@ -28,6 +28,7 @@ if (args.includes("--version")) {
     }
   });
 } else {
-  process.stderr.write("solcjs_wrapper: only --version and --standard-json are supported, got: " + args.join(" ") + "\n");
+  process.stderr.write("solcjs_wrapper: only --version and --standard-json are supported, got: " +
+    args.join(" ") + "\n");
   process.exitCode = 2;
 }

@@ -54,7 +54,13 @@ contract TranscriptHarness {
     function measureGas()
         external
         view
-        returns (uint256 initGas, uint256 absorbG1Gas, uint256 absorbFrGas, uint256 challenge320Gas, uint256 challengeEmptyGas)
+        returns (
+            uint256 initGas,
+            uint256 absorbG1Gas,
+            uint256 absorbFrGas,
+            uint256 challenge320Gas,
+            uint256 challengeEmptyGas
+        )
     {
         uint256 before = gasleft();
         Transcript.State memory t = Transcript.init("zkchain.gas.v1");
