@@ -52,12 +52,12 @@ def test_compile_bad_model_exit_2(tmp_path, capsys, mlp_path, make_model, save, 
     elif case == "truncated":
         p.write_bytes(mlp_path.read_bytes()[: len(mlp_path.read_bytes()) // 2])
     elif case == "unsupported":
-        save(make_model([helper.make_node("Erf", ["x"], ["y"], name="erf0")], [("x", [1, 2])], [("y", [1, 2])]), p)
+        save(make_model([helper.make_node("Hardmax", ["x"], ["y"], name="hm0")], [("x", [1, 2])], [("y", [1, 2])]), p)
     code, out, err = run(capsys, "compile", str(p), "-o", str(tmp_path / "b"))
     assert code == 2
     assert err.startswith("error: ") and "Traceback" not in err
     if case == "unsupported":
-        assert "erf0 (Erf)" in err
+        assert "hm0 (Hardmax)" in err
 
 
 @pytest.mark.parametrize("case", ["wrong_length", "nan", "not_json", "wrong_npy_shape", "no_build"])

@@ -178,3 +178,26 @@ def test_default_calibration_uses_sample_input(tmp_path, rng, mlp_path):
     (tmp_path / "input.json").write_text(json.dumps({"input_data": [rng.normal(size=6).tolist()]}))
     m = compile_model(mlp_path)
     assert "sample input" in m.info["calibration"] and "synthetic" in m.info["calibration"]
+
+
+def test_extra_elementwise_and_reductions_match_onnxruntime(tmp_path, rng, make_model, save):
+    nodes = [
+        helper.make_node("Exp", ["x"], ["e"], name="exp"),
+        helper.make_node("Erf", ["x"], ["f"], name="erf"),
+        helper.make_node("Add", ["e", "one"], ["e1"], name="add1"),
+        helper.make_node("Div", ["f", "e1"], ["q"], name="div_tensor"),
+        helper.make_node("Pow", ["f", "three"], ["p"], name="pow"),
+        helper.make_node("ReduceMean", ["p", "ax"], ["m"], keepdims=1, name="mean"),
+        helper.make_node("Sub", ["p", "m"], ["c"], name="center"),
+        helper.make_node("ReduceMax", ["q", "ax"], ["mx"], keepdims=0, name="rmax"),
+        helper.make_node("ReduceMin", ["c", "ax"], ["mn"], keepdims=0, name="rmin"),
+        helper.make_node("ReduceL2", ["c", "ax"], ["l2"], keepdims=0, name="l2"),
+        helper.make_node("Concat", ["mx", "mn", "l2"], ["y"], axis=0, name="cat"),
+    ]
+    inits = [("one", np.array(1.0, dtype=np.float32)), ("three", np.array(3.0, dtype=np.float32)),
+             ("ax", np.array([1], dtype=np.int64))]
+    path = save(make_model(nodes, [("x", [1, 6])], [("y", [3])], inits, opset=18), tmp_path / "r.onnx")
+    m = compile_model(path, rng.normal(size=(64, 1, 6)))
+    _check_close(m, path, rng.normal(size=(12, 1, 6)), rel=0.05)
+    assert {"exp", "erf", "reciprocal", "pow", "sqrt"} <= {t.fn for t in m.tables.values()}
+    assert all(t.size <= 2**12 for t in m.tables.values())

@@ -37,8 +37,10 @@ class CalibrationError(ZkchainError):
 # ------------------------------------------------------------------------------------------ calibration data
 
 
-def default_calibration(model_path: Path, input_shape: tuple[int, ...], seed: int = 0) -> tuple[np.ndarray, str]:
-    """Calibration batch when the user gives none, and a sentence saying what it is.
+def default_calibration(model_path: Path, input_shape: tuple[int, ...],
+                        seed: int = 0) -> tuple[np.ndarray, str, int]:
+    """Calibration batch when the user gives none, a sentence saying what it is, and how many of its leading
+    samples are real (the rest are synthetic and may be dropped if the model is not finite on them).
 
     Uses ``calibration.npy`` next to the model (bundled models) as is; otherwise the sample ``input.json`` next
     to the model plus perturbed copies of it; otherwise standard-normal noise.
@@ -46,7 +48,8 @@ def default_calibration(model_path: Path, input_shape: tuple[int, ...], seed: in
     rng = np.random.default_rng(seed)
     d = model_path.parent
     if (d / "calibration.npy").is_file():
-        return read_samples(d / "calibration.npy", input_shape), f"bundled calibration set {d / 'calibration.npy'}"
+        real = read_samples(d / "calibration.npy", input_shape)
+        return real, f"bundled calibration set {d / 'calibration.npy'}", len(real)
     if (d / "input.json").is_file():
         try:
             base = read_samples(d / "input.json", input_shape)
@@ -62,9 +65,10 @@ def default_calibration(model_path: Path, input_shape: tuple[int, ...], seed: in
             synth = picks * gain + noise
             batch = np.concatenate([x0, synth]).reshape((-1,) + tuple(input_shape))
             return batch, (f"sample input {d / 'input.json'} ({len(x0)} sample(s)) plus {k} synthetic perturbations "
-                           "of it (no --calibration given)")
+                           "of it (no --calibration given)"), len(x0)
     batch = rng.normal(size=(SYNTHETIC_SAMPLES,) + tuple(input_shape))
-    return batch, f"{SYNTHETIC_SAMPLES} synthetic standard-normal samples (no --calibration and no sample input found)"
+    return (batch, f"{SYNTHETIC_SAMPLES} synthetic standard-normal samples (no --calibration and no sample input found)",
+            0)
 
 
 # --------------------------------------------------------------------------------------------- references
@@ -126,8 +130,9 @@ def compile_model(model_path: str | Path, calibration: str | Path | np.ndarray |
     check_supported(graph)
     inp = graph.inputs[0]
 
+    n_real = None  # samples from index n_real on are synthetic (droppable)
     if calibration is None:
-        batch, calib_desc = default_calibration(model_path, inp.shape)
+        batch, calib_desc, n_real = default_calibration(model_path, inp.shape)
     elif isinstance(calibration, np.ndarray):
         from zkchain.quant.inputs import _as_samples
 
@@ -141,12 +146,22 @@ def compile_model(model_path: str | Path, calibration: str | Path | np.ndarray |
 
     # 2. float ranges
     stats: dict[str, float] = {}
-    for x in batch:
-        for name, v in float_execute(graph, x).items():
-            m = float(np.abs(v).max()) if v.size else 0.0
-            if not np.isfinite(m):
-                raise CalibrationError(f"tensor {name!r} is not finite on the calibration data")
+    keep = []
+    for i, x in enumerate(batch):
+        sample_stats = {name: float(np.abs(v).max()) if v.size else 0.0 for name, v in float_execute(graph, x).items()}
+        bad = next((name for name, m in sample_stats.items() if not np.isfinite(m)), None)
+        if bad is not None:
+            if n_real is not None and i >= n_real:
+                continue  # a synthetic sample outside the model's domain (e.g. log of a negative): drop it
+            raise CalibrationError(f"tensor {bad!r} is not finite (NaN/inf) on calibration sample {i}")
+        keep.append(i)
+        for name, m in sample_stats.items():
             stats[name] = max(stats.get(name, 0.0), m)
+    if not keep:
+        raise CalibrationError("the model is not finite on any calibration sample")
+    if len(keep) < len(batch):
+        calib_desc += f"; {len(batch) - len(keep)} synthetic samples dropped (model not finite on them)"
+        batch = batch[keep]
 
     # 3. lowering
     L = Lowerer(graph, stats, cfg)

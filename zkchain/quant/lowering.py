@@ -27,6 +27,7 @@ from zkchain.onnx.ir import Graph, Node
 from zkchain.quant.model import IntTensor, Table
 from zkchain.quant.primitives import RESCALE_MAX_MULTIPLIER, RESCALE_MAX_SHIFT, IntOp
 
+
 DEFAULT_CONFIG: dict[str, Any] = {
     "act_bits": 10,  # signed activation width: |a| ≤ 2^9 − 1 on the calibration set
     "weight_bits": 10,  # signed weight / constant width
@@ -168,15 +169,19 @@ class Lowerer:
                 for x in xs]
 
     def table(self, x: QT, fn: str, f: Callable[[np.ndarray], np.ndarray], out_scale: float, base: str,
-              source: str, lo: int | None = None, size: int | None = None) -> QT:
-        """Elementwise lookup y = T[x − lo] with T[v] = round(f(v·s_x)/out_scale) over the default domain."""
+              source: str, lo: int | None = None, size: int | None = None, saturate: int | None = None) -> QT:
+        """Elementwise lookup y = T[x − lo] with T[v] = round(f(v·s_x)/out_scale) over the default domain.
+
+        Entries saturate at ±``saturate`` (default 2^(table_bits+1), i.e. 8× the calibrated output range at
+        the default widths): NaN (outside the function's domain, e.g. log of a negative) becomes 0."""
         tb = self.cfg["table_bits"]
         lo = -(1 << (tb - 1)) if lo is None else lo
         size = (1 << tb) if size is None else size
         v = np.arange(lo, lo + size, dtype=np.float64)
         with np.errstate(all="ignore"):
-            vals = np.floor(f(v * x.scale) / out_scale + 0.5)
-        vals = vals.astype(np.int64)
+            vals = np.floor(np.asarray(f(v * x.scale), dtype=np.float64) / out_scale + 0.5)
+        sat = float(saturate if saturate is not None else 1 << (tb + 1))
+        vals = np.clip(np.nan_to_num(vals, nan=0.0, posinf=sat, neginf=-sat), -sat, sat).astype(np.int64)
         tname = None
         for name, t in self.tables.items():  # identical tables are stored once
             if t.fn == fn and t.lo == lo and t.size == size and np.array_equal(t.values, vals):

@@ -179,7 +179,9 @@ def _div_run(n: Node, x: list, g: Graph) -> list:
 
 def _div_check(n: Node, g: Graph) -> str | None:
     if not g.is_const(n.inputs[1]):
-        return "division by a runtime tensor is not supported (only by a constant)"
+        if g.is_const(n.inputs[0]) and g.constants[n.inputs[0]].size != 1:
+            return "a constant tensor divided by a runtime tensor is not supported"
+        return None
     if np.any(g.constants[n.inputs[1]] == 0):
         return "division by zero"
     if not np.issubdtype(g.constants[n.inputs[1]].dtype, np.floating):
@@ -217,8 +219,27 @@ def _mul_lower(L: Lowerer, n: Node) -> None:
     L.env[out] = L.fit(y, out, out, n.name)
 
 
+RECIP_BITS = 16  # 1/b tables: |1/b| at the smallest nonzero |b| maps to 2^16
+
+
 def _div_lower(L: Lowerer, n: Node) -> None:
-    _scale_by_const(L, n, L.q(n.inputs[0]), 1.0 / L.const(n.inputs[1]))
+    """a / c: multiply by 1/c. a / b with runtime b: a · T_recip[b] (table over b's domain, 0 -> saturated)."""
+    if L.graph.is_const(n.inputs[1]):
+        _scale_by_const(L, n, L.q(n.inputs[0]), 1.0 / L.const(n.inputs[1]))
+        return
+    out, shape = n.outputs[0], _out_shape(L.graph, n)
+    b = L.q(n.inputs[1])
+    if b.bound > L.limit * 1.0001:
+        b = L.requant(b, L.act_scale(n.inputs[1]), f"{b.name}:fit", n.name)
+    recip = lambda v: 1.0 / v  # noqa: E731
+    r = L.table(b, "reciprocal", recip, 1.0 / (b.scale * 2 ** RECIP_BITS), f"{out}:recip", n.name,
+                saturate=1 << RECIP_BITS)
+    if L.graph.is_const(n.inputs[0]):  # c / b
+        _scale_by_const(L, n, r, L.const(n.inputs[0]))
+        return
+    a = L.q(n.inputs[0])
+    y = L.emit("mul", [a, r], {}, f"{out}:prod", a.scale * r.scale, 0, shape, n.name)
+    L.env[out] = L.fit(y, out, out, n.name)
 
 
 def _binary_check(n: Node, g: Graph) -> str | None:
@@ -518,7 +539,7 @@ def _softmax_lower(L: Lowerer, n: Node) -> None:
     m = L.emit("max", [x], {"axis": len(shape) - 1}, f"{out}:max", x.scale, x.bound, red, n.name)
     d = L.emit("sub", [x, m], {}, f"{out}:shifted", x.scale, 2 * x.bound, shape, n.name)
     E = L.limit
-    e = L.table(d, "exp", np.exp, 1.0 / E, f"{out}:exp", n.name, lo=-(1 << tb) + 1, size=1 << tb)
+    e = L.table(d, "exp", np.exp, 1.0 / E, f"{out}:exp", n.name, lo=-(1 << tb) + 1, size=1 << tb, saturate=E)
     s = L.emit("sum", [e], {"axes": [len(shape) - 1]}, f"{out}:den", 1.0 / E, E * shape[-1], red, n.name)
     k = max(0, int(np.ceil(np.log2((E * shape[-1] + 1) / ((1 << tb) - 1))))) if E * shape[-1] >= (1 << tb) else 0
     if k:
@@ -528,9 +549,173 @@ def _softmax_lower(L: Lowerer, n: Node) -> None:
     recip = lambda v: np.where(v > 0, 1.0 / np.maximum(v, 1e-300), 0.0)  # noqa: E731
     # T[v] = round(2^P / (v·2^k)); input "scale" 2^k/E·E = 2^k on the sum of e-units
     r = L.table(QT(s.name, float(2 ** k), s.bound, red), "reciprocal", recip, 2.0 ** -P, f"{out}:recip", n.name,
-                lo=0, size=1 << tb)
+                lo=0, size=1 << tb, saturate=1 << P)
     y = L.emit("mul", [e, r], {}, f"{out}:prod", 2.0 ** -P, 0, shape, n.name)
     L.env[out] = L.fit(y, out, out, n.name)
+
+
+# ------------------------------------------------------------------- more elementwise functions (tables)
+
+
+def _attr_fn(make: Callable[[dict], Callable[[np.ndarray], np.ndarray]]) -> Callable[[Node, Graph], Callable]:
+    """Adapter: a function of the node's attributes -> (node, graph) -> elementwise numpy function."""
+    return lambda n, g: make(n.attrs)
+
+
+def _erf(v: np.ndarray) -> np.ndarray:
+    import math
+
+    return np.vectorize(math.erf, otypes=[np.float64])(v)
+
+
+def _softplus(v: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, v)
+
+
+# name -> (function of attrs, output keeps the input scale?)
+_ELEMENTWISE: dict[str, tuple[Callable[[dict], Callable[[np.ndarray], np.ndarray]], bool]] = {
+    "Elu": (lambda a: (lambda v: np.where(v > 0, v, a.get("alpha", 1.0) * np.expm1(np.minimum(v, 0)))), False),
+    "Celu": (lambda a: (lambda v: np.maximum(v, 0) + np.minimum(0, a.get("alpha", 1.0)
+                                                                 * np.expm1(np.minimum(v, 0) / a.get("alpha", 1.0)))),
+             False),
+    "Selu": (lambda a: (lambda v: a.get("gamma", 1.0507009873554805) * np.where(
+        v > 0, v, a.get("alpha", 1.6732632423543772) * np.expm1(np.minimum(v, 0)))), False),
+    "HardSigmoid": (lambda a: (lambda v: np.clip(a.get("alpha", 0.2) * v + a.get("beta", 0.5), 0, 1)), False),
+    "HardSwish": (lambda a: (lambda v: v * np.clip(v / 6 + 0.5, 0, 1)), False),
+    "Softplus": (lambda a: _softplus, False),
+    "Softsign": (lambda a: (lambda v: v / (1 + np.abs(v))), False),
+    "Mish": (lambda a: (lambda v: v * np.tanh(_softplus(v))), False),
+    "Gelu": (lambda a: (lambda v: 0.5 * v * (1 + np.tanh(np.sqrt(2 / np.pi) * (v + 0.044715 * v ** 3))))
+             if a.get("approximate", "none") == "tanh" else (lambda v: 0.5 * v * (1 + _erf(v / np.sqrt(2)))), False),
+    "Erf": (lambda a: _erf, False),
+    "Exp": (lambda a: np.exp, False),
+    "Log": (lambda a: np.log, False),
+    "Sqrt": (lambda a: np.sqrt, False),
+    "Reciprocal": (lambda a: (lambda v: 1.0 / v), False),
+    "Sin": (lambda a: np.sin, False),
+    "Cos": (lambda a: np.cos, False),
+    "Tan": (lambda a: np.tan, False),
+    "Asin": (lambda a: np.arcsin, False),
+    "Acos": (lambda a: np.arccos, False),
+    "Atan": (lambda a: np.arctan, False),
+    "Sinh": (lambda a: np.sinh, False),
+    "Cosh": (lambda a: np.cosh, False),
+    "Asinh": (lambda a: np.arcsinh, False),
+    "Sign": (lambda a: np.sign, False),
+    "Abs": (lambda a: np.abs, True),
+    "Floor": (lambda a: np.floor, True),
+    "Ceil": (lambda a: np.ceil, True),
+    "Round": (lambda a: np.round, True),
+}
+
+
+def _elementwise_op(op_type: str) -> "Op":
+    make, keeps = _ELEMENTWISE[op_type]
+    return Op(lambda n, x, g: [make(n.attrs)(x[0])], _table_lower(op_type.lower(), _attr_fn(make), keeps_scale=keeps))
+
+
+def _pow_check(n: Node, g: Graph) -> str | None:
+    if not g.is_const(n.inputs[1]) or g.constants[n.inputs[1]].size != 1:
+        return "only a constant scalar exponent is supported"
+    return None
+
+
+def _pow_fn(n: Node, g: Graph) -> Callable:
+    p = float(np.asarray(g.constants[n.inputs[1]]).ravel()[0])
+    return lambda v: np.power(v, p)
+
+
+def _neg_lower(L: Lowerer, n: Node) -> None:
+    x = L.q(n.inputs[0])
+    L.env[n.outputs[0]] = L.emit("mul_const", [x], {"c": np.array(-1, dtype=np.int64)}, n.outputs[0], x.scale,
+                                 x.bound, x.shape, n.name)
+
+
+# ----------------------------------------------------------------------------------------------- reductions
+
+
+def _reduce_axes(n: Node, g: Graph) -> list[int]:
+    rank = len(g.tensors[n.inputs[0]].shape)
+    axes = n.attrs.get("axes")
+    if axes is None and len(n.inputs) > 1 and n.inputs[1]:
+        axes = [int(a) for a in np.asarray(g.constants[n.inputs[1]]).ravel()]
+    if axes is None or len(axes) == 0:
+        if n.attrs.get("noop_with_empty_axes", 0):
+            return []
+        axes = list(range(rank))
+    return sorted(int(a) % rank for a in axes)
+
+
+def _reduce_check(n: Node, g: Graph) -> str | None:
+    if len(n.inputs) > 1 and n.inputs[1] and not g.is_const(n.inputs[1]):
+        return "axes must be a constant"
+    return None
+
+
+def _reduce_run(np_fn: Callable) -> FloatRun:
+    return lambda n, x, g: [np_fn(x[0], axis=tuple(_reduce_axes(n, g)), keepdims=bool(n.attrs.get("keepdims", 1)))]
+
+
+def _reduce_sum_lower(mean: bool) -> Lower:
+    def lower(L: Lowerer, n: Node) -> None:
+        x, out, shape = L.q(n.inputs[0]), n.outputs[0], _out_shape(L.graph, n)
+        axes = _reduce_axes(n, L.graph)
+        k = int(np.prod([x.shape[a] for a in axes])) if axes else 1
+        kept = tuple(1 if i in axes else d for i, d in enumerate(x.shape))
+        # the sum represents the mean at scale s_x/k (the fit rescale divides)
+        y = L.emit("sum", [x], {"axes": axes}, f"{out}:sum", x.scale / k if mean else x.scale, 0, kept, n.name)
+        if kept != tuple(shape):
+            y = L.emit("reshape", [y], {"shape": list(shape)}, f"{out}:squeezed", y.scale, y.bound, shape, n.name)
+        L.env[out] = L.fit(y, out, out, n.name)
+
+    return lower
+
+
+def _reduce_norm_lower(p: int) -> Lower:
+    """ReduceL1 = Σ|x| (abs table, sum); ReduceL2 = sqrt(Σ x²) (mul, rescale, sum, rescale, sqrt table)."""
+
+    def lower(L: Lowerer, n: Node) -> None:
+        x, out, shape = L.q(n.inputs[0]), n.outputs[0], _out_shape(L.graph, n)
+        axes = _reduce_axes(n, L.graph)
+        kept = tuple(1 if i in axes else d for i, d in enumerate(x.shape))
+        k = int(np.prod([x.shape[a] for a in axes])) if axes else 1
+        if x.bound > L.limit * 1.0001:
+            x = L.requant(x, L.act_scale(n.inputs[0]), f"{x.name}:fit", n.name)
+        if p == 1:
+            a = L.table(x, "abs", np.abs, x.scale, f"{out}:abs", n.name)
+            y = L.emit("sum", [a], {"axes": axes}, f"{out}:sum", a.scale, 0, kept, n.name)
+        else:
+            sq = L.emit("mul", [x, x], {}, f"{out}:sq", x.scale ** 2, x.bound ** 2, x.shape, n.name)
+            sq_max = float(L.real_max(out)) ** 2  # Σx² ≤ (calibrated max of the norm)²
+            sq = L.requant(sq, sq_max / k / L.limit, f"{out}:sq_q", n.name) if x.bound ** 2 > L.limit else sq
+            s_ = L.emit("sum", [sq], {"axes": axes}, f"{out}:sum", sq.scale, 0, kept, n.name)
+            s_ = L.requant(s_, sq_max / L.limit, f"{out}:sum_q", n.name)
+            y = L.table(s_, "sqrt", lambda v: np.sqrt(np.maximum(v, 0)), L.act_scale(out), f"{out}:sqrt", n.name)
+        if kept != tuple(shape):
+            y = L.emit("reshape", [y], {"shape": list(shape)}, f"{out}:squeezed", y.scale, y.bound, shape, n.name)
+        L.env[out] = L.fit(y, out, out, n.name)
+
+    return lower
+
+
+def _reduce_max_lower(sign: int) -> Lower:
+    def lower(L: Lowerer, n: Node) -> None:
+        x, out, shape = L.q(n.inputs[0]), n.outputs[0], _out_shape(L.graph, n)
+        if sign < 0:  # min(x) = −max(−x)
+            x = L.emit("mul_const", [x], {"c": np.array(-1, dtype=np.int64)}, f"{out}:neg", x.scale, x.bound,
+                       x.shape, n.name)
+        cur = list(x.shape)
+        for a in _reduce_axes(n, L.graph):
+            cur[a] = 1
+            x = L.emit("max", [x], {"axis": a}, f"{out}:max{a}", x.scale, x.bound, tuple(cur), n.name)
+        if sign < 0:
+            x = L.emit("mul_const", [x], {"c": np.array(-1, dtype=np.int64)}, f"{out}:min", x.scale, x.bound,
+                       x.shape, n.name)
+        if tuple(cur) != tuple(shape):
+            x = L.emit("reshape", [x], {"shape": list(shape)}, out, x.scale, x.bound, shape, n.name)
+        L.env[out] = x
+
+    return lower
 
 
 # =========================================================================================== THE TABLE
@@ -564,6 +749,15 @@ ONNX_OPS: dict[str, Op] = {
     "GlobalAveragePool": Op(_gap_run, _gap_lower, _gap_check),
     "BatchNormalization": Op(_bn_run, _bn_lower, _bn_check),
     "Softmax": Op(_softmax_run, _softmax_lower, _softmax_check),
+    "Pow": Op(lambda n, x, g: [np.power(x[0], x[1])], _table_lower("pow", _pow_fn, keeps_scale=False), _pow_check),
+    "Neg": Op(lambda n, x, g: [-x[0]], _neg_lower),
+    "ReduceSum": Op(_reduce_run(np.sum), _reduce_sum_lower(mean=False), _reduce_check),
+    "ReduceMean": Op(_reduce_run(np.mean), _reduce_sum_lower(mean=True), _reduce_check),
+    "ReduceMax": Op(_reduce_run(np.max), _reduce_max_lower(+1), _reduce_check),
+    "ReduceMin": Op(_reduce_run(np.min), _reduce_max_lower(-1), _reduce_check),
+    "ReduceL1": Op(_reduce_run(lambda v, **kw: np.sum(np.abs(v), **kw)), _reduce_norm_lower(1), _reduce_check),
+    "ReduceL2": Op(_reduce_run(lambda v, **kw: np.sqrt(np.sum(v * v, **kw))), _reduce_norm_lower(2), _reduce_check),
+    **{name: _elementwise_op(name) for name in _ELEMENTWISE},  # one table each (see _ELEMENTWISE)
 }
 
 
