@@ -203,6 +203,13 @@ def accumulate(claims: Sequence[Claim], u: int, start_index: int = 0, backend=No
     return Accumulator(be, L, R, len(claims))
 
 
+def check_accumulation(acc: Accumulator, claims: Sequence[Claim], u: int, start_index: int = 0) -> bool:
+    """Accumulation verifier: does a prover-supplied (partial) accumulator equal the fold the verifier
+    recomputes from the claims? Catches a claim dropped from or slipped into the fold even when every
+    remaining claim is true (a fold of fewer true claims would still pass the pairing check)."""
+    return acc == accumulate(claims, u, start_index, backend=acc.backend)
+
+
 def verify_claims(claims: Sequence[Claim], u: int, g2_one, g2_tau, backend=None) -> bool:
     """Accumulate all claims with challenge ``u`` and run the single 2-pair check."""
     return accumulate(claims, u, backend=backend).check(g2_one, g2_tau)

@@ -26,12 +26,10 @@ def keccak256(data: bytes) -> bytes:
 
 
 def _ascii(s: bytes | str, what: str) -> bytes:
-    b = s.encode("ascii") if isinstance(s, str) else bytes(s)
     try:
-        b.decode("ascii")
-    except UnicodeDecodeError:
-        raise InputError(f"transcript {what} must be ASCII, got {b!r}") from None
-    return b
+        return s.encode("ascii") if isinstance(s, str) else bytes(s).decode("ascii").encode("ascii")
+    except UnicodeError:
+        raise InputError(f"transcript {what} must be ASCII, got {s!r}") from None
 
 
 class Transcript:
