@@ -85,3 +85,25 @@ def test_not_onnx_or_truncated(tmp_path, mlp_path, content):
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match="cannot read"):
         load_onnx(tmp_path / "nope.onnx")
+
+
+def test_zero_pad_folded_into_conv_and_avgpool(tmp_path, rng, make_model, save):
+    W = rng.normal(size=(2, 1, 3, 3)).astype(np.float32)
+    m = make_model(
+        [helper.make_node("Pad", ["x", "p1"], ["xp"], mode="constant", name="pad1"),
+         helper.make_node("Conv", ["xp", "W"], ["c"], name="conv"),
+         helper.make_node("Pad", ["c", "p0"], ["cp"], mode="constant", name="pad_noop"),
+         helper.make_node("Pad", ["cp", "p1b"], ["cq"], mode="constant", name="pad2"),
+         helper.make_node("AveragePool", ["cq"], ["y"], kernel_shape=[2, 2], strides=[2, 2], name="avg")],
+        [("x", [1, 1, 6, 6])], [("y", [1, 2, 4, 4])],
+        [("W", W), ("p1", np.array([0, 0, 1, 1, 0, 0, 1, 1], dtype=np.int64)),
+         ("p0", np.zeros(8, dtype=np.int64)), ("p1b", np.array([0, 0, 1, 1, 0, 0, 1, 1], dtype=np.int64))],
+    )
+    path = save(m, tmp_path / "m.onnx")
+    g = load_onnx(path)
+    assert [n.op_type for n in g.nodes] == ["Conv", "Identity", "AveragePool"]
+    assert g.nodes[0].attrs["pads"] == [1, 1, 1, 1] and g.nodes[2].attrs["count_include_pad"] == 1
+    ort = pytest.importorskip("onnxruntime")
+    x = rng.normal(size=(1, 1, 6, 6)).astype(np.float32)
+    ref = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    assert np.allclose(float_execute(g, x)["y"], ref, atol=1e-5)

@@ -286,6 +286,57 @@ def fold_batchnorm(graph: Graph) -> None:
     graph.nodes = [n for n in graph.nodes if id(n) not in removed]
 
 
+def pad_spec(node: Node, graph: Graph) -> tuple[list[int], float, str] | None:
+    """(pads [begin..., end...], constant value, mode) of a Pad node with constant parameters, else None."""
+    mode = node.attrs.get("mode", "constant")
+    if "pads" in node.attrs:  # opset < 11
+        return list(node.attrs["pads"]), float(node.attrs.get("value", 0.0)), mode
+    ins = node.inputs + ["", "", ""]
+    if not graph.is_const(ins[1]) or (ins[2] and not graph.is_const(ins[2])) or ins[3]:
+        return None
+    value = float(np.asarray(graph.constants[ins[2]]).ravel()[0]) if ins[2] else 0.0
+    return [int(v) for v in np.asarray(graph.constants[ins[1]]).ravel()], value, mode
+
+
+def fold_pad(graph: Graph) -> None:
+    """Fold a zero ``Pad`` of the spatial dims into the ``Conv``/``AveragePool`` that is its sole consumer.
+
+    Zero padding followed by a convolution (or an average pool, whose divisor then counts the padded
+    zeros: ``count_include_pad=1``) equals the op with larger ``pads``. A Pad whose pads are all zero
+    becomes an Identity."""
+    removed: set[int] = set()
+    for pad in graph.nodes:
+        if pad.op_type != "Pad":
+            continue
+        spec = pad_spec(pad, graph)
+        if spec is None or spec[2] != "constant" or spec[1] != 0.0:
+            continue
+        pads = spec[0]
+        rank = len(pads) // 2
+        if not any(pads):
+            pad.op_type, pad.inputs, pad.attrs = "Identity", pad.inputs[:1], {}
+            continue
+        users = graph.consumers(pad.outputs[0])
+        if rank != 4 or any(pads[i] or pads[rank + i] for i in (0, 1)) or len(users) != 1:
+            continue
+        user = users[0]
+        if user.op_type not in ("Conv", "AveragePool") or pad.outputs[0] in {t.name for t in graph.outputs}:
+            continue
+        if user.attrs.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
+            continue
+        old = list(user.attrs.get("pads", [0, 0, 0, 0]))
+        user.attrs["pads"] = [old[0] + pads[2], old[1] + pads[3], old[2] + pads[6], old[3] + pads[7]]
+        if user.op_type == "AveragePool":
+            if any(old) and not user.attrs.get("count_include_pad", 0):
+                user.attrs["pads"] = old
+                continue
+            user.attrs["count_include_pad"] = 1
+        user.inputs = [pad.inputs[0] if i == pad.outputs[0] else i for i in user.inputs]
+        graph.tensors.pop(pad.outputs[0], None)
+        removed.add(id(pad))
+    graph.nodes = [n for n in graph.nodes if id(n) not in removed]
+
+
 def graph_from_model(model: onnx.ModelProto, batch_size: int = 1, source: str = "<model>") -> Graph:
     """Build the :class:`Graph` IR from a checked :class:`onnx.ModelProto` (see :func:`load_onnx`)."""
     model_c = onnx.ModelProto()
@@ -341,4 +392,5 @@ def graph_from_model(model: onnx.ModelProto, batch_size: int = 1, source: str = 
     outputs = [tensors[o.name] for o in model.graph.output]
     graph = Graph(inputs, outputs, nodes, consts, tensors, opset, source)
     fold_batchnorm(graph)
+    fold_pad(graph)
     return graph

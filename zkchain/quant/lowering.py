@@ -91,17 +91,25 @@ class Lowerer:
     def act_scale(self, onnx_name: str) -> float:
         return self.real_max(onnx_name) / self.limit
 
-    def quant_const(self, c: np.ndarray, bits: int | None = None) -> tuple[np.ndarray, float]:
-        """Symmetric per-tensor quantization of a constant: (int64 array, scale). Integers that fit keep scale 1."""
+    def quant_const(self, c: np.ndarray, bits: int | None = None, min_scale: float = 0.0) -> tuple[np.ndarray, float]:
+        """Symmetric per-tensor quantization of a constant: (int64 array, scale). Integers that fit keep scale 1.
+
+        ``min_scale`` bounds the scale from below (weights that are ~0 next to a real bias must not make the
+        accumulator scale, hence the quantized bias, explode)."""
         lim = (1 << ((bits or self.cfg["weight_bits"]) - 1)) - 1
         c = np.asarray(c, dtype=np.float64)
         m = float(np.abs(c).max()) if c.size else 0.0
-        if m == 0.0:
+        if m == 0.0 and min_scale == 0.0:
             return np.zeros(c.shape, dtype=np.int64), 1.0
-        if np.all(c == np.round(c)) and m <= lim:
+        if np.all(c == np.round(c)) and m <= lim and min_scale <= 1.0:
             return c.astype(np.int64), 1.0
-        s = m / lim
+        s = max(m / lim, min_scale)
         return np.floor(c / s + 0.5).astype(np.int64), s
+
+    def weight_scale_floor(self, x_scale: float, bias: np.ndarray | None) -> float:
+        """Smallest weight scale that keeps the bias quantized at s_x·s_w below 2^30 in magnitude."""
+        b = float(np.abs(bias).max()) if bias is not None and np.size(bias) else 0.0
+        return b / (x_scale * 2.0 ** 30) if b > 0 else 0.0
 
     @staticmethod
     def quant_at(c: np.ndarray, scale: float) -> np.ndarray:

@@ -79,7 +79,7 @@ def _gemm_check(n: Node, g: Graph) -> str | None:
 
 def _linear(L: Lowerer, n: Node, x: QT, W: np.ndarray, bias: np.ndarray, out: str, shape: tuple) -> QT:
     """x (m×k) @ W (k×n) + bias, rescaled to the activation scale of ONNX tensor ``out``."""
-    W_int, s_w = L.quant_const(W)
+    W_int, s_w = L.quant_const(W, min_scale=L.weight_scale_floor(x.scale, bias))
     s_acc = x.scale * s_w
     b_int = L.quant_at(bias, s_acc)
     acc = L.emit("linear", [x], {"W": W_int, "bias": b_int}, f"{out}:acc", s_acc, L.real_max(out) / s_acc, shape, n.name)
@@ -413,7 +413,7 @@ def _conv_lower(L: Lowerer, n: Node) -> None:
     W = L.const(n.inputs[1])
     B = L.const(n.inputs[2]) if len(n.inputs) > 2 else None
     B = np.zeros(W.shape[0]) if B is None else B
-    W_int, s_w = L.quant_const(W)
+    W_int, s_w = L.quant_const(W, min_scale=L.weight_scale_floor(x.scale, B))
     s_acc = x.scale * s_w
     params = {"W": W_int, "bias": L.quant_at(B, s_acc), "strides": list(n.attrs.get("strides", [1, 1])),
               "pads": _pads2(n), "group": int(n.attrs.get("group", 1))}
