@@ -28,6 +28,8 @@ def cli() -> None:
 # --- front end commands (compile, predict): zkchain/onnx, zkchain/quant ---
 
 import pathlib  # noqa: E402  (front-end section: keeps its imports local to the section)
+
+
 def _fe_report(model, paths) -> None:
     """Human summary of a compiled model (stdout): what was written, calibration, ops, tables, fidelity."""
     info = model.info
