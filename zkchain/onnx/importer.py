@@ -154,7 +154,8 @@ def _eval_node(node: onnx.NodeProto, values: list[np.ndarray | None], opset: int
         g = helper.make_graph(
             [local],
             "fold",
-            [helper.make_tensor_value_info(nm, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for nm, v in feeds.items()],
+            [helper.make_tensor_value_info(nm, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
+             for nm, v in feeds.items()],
             [helper.make_empty_tensor_value_info(o) for o in outs if o],
         )
         m = helper.make_model(g, opset_imports=[helper.make_opsetid("", max(opset, 7))])
@@ -172,7 +173,8 @@ def _fold_constants(model: onnx.ModelProto, consts: dict[str, np.ndarray], opset
     changed = False
     for node in model.graph.node:
         ins = [i for i in node.input if i]
-        if node.op_type == "Shape" and node.input[0] not in consts and shapes.get(node.input[0], (None, 0))[0] is not None:
+        known = shapes.get(node.input[0], (None, 0))[0] if node.input else None
+        if node.op_type == "Shape" and node.input[0] not in consts and known is not None:
             full = np.array(shapes[node.input[0]][0], dtype=np.int64)
             a = _attrs(node)
             start, end = a.get("start", 0), a.get("end", None)
@@ -234,7 +236,8 @@ def _toposort(nodes: list[Node], available: set[str]) -> list[Node]:
     return order
 
 
-def _concrete_shapes_by_execution(model: onnx.ModelProto, inputs: list[TensorInfo], names: list[str]) -> dict[str, tuple]:
+def _concrete_shapes_by_execution(model: onnx.ModelProto, inputs: list[TensorInfo],
+                                  names: list[str]) -> dict[str, tuple]:
     """Fallback when shape inference leaves a runtime tensor without a concrete shape: run on zeros."""
     from onnx.reference import ReferenceEvaluator
 
@@ -275,7 +278,8 @@ def fold_batchnorm(graph: Graph) -> None:
         gamma, beta, mean, var = (graph.constants[p].astype(np.float64) for p in params)
         a = gamma / np.sqrt(var + float(bn.attrs.get("epsilon", 1e-5)))
         w = graph.constants[conv.inputs[1]].astype(np.float64)
-        b = graph.constants[conv.inputs[2]].astype(np.float64) if len(conv.inputs) > 2 and conv.inputs[2] else np.zeros(w.shape[0])
+        has_b = len(conv.inputs) > 2 and conv.inputs[2]
+        b = graph.constants[conv.inputs[2]].astype(np.float64) if has_b else np.zeros(w.shape[0])
         wname, bname = f"{conv.name}.W_bnfolded", f"{conv.name}.b_bnfolded"
         graph.constants[wname] = (w * a[:, None, None, None]).astype(np.float32)
         graph.constants[bname] = ((b - mean) * a + beta).astype(np.float32)
@@ -361,7 +365,8 @@ def graph_from_model(model: onnx.ModelProto, batch_size: int = 1, source: str = 
         shp, et = shapes[i.name]
         if et != onnx.TensorProto.FLOAT and et not in (onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16):
             raise UnsupportedModelError(
-                f"input {i.name!r} has element type {onnx.TensorProto.DataType.Name(et)}; only float inputs are supported"
+                f"input {i.name!r} has element type {onnx.TensorProto.DataType.Name(et)}; "
+                "only float inputs are supported"
             )
         inputs.append(TensorInfo(i.name, tuple(shp), "float32"))
 

@@ -67,8 +67,8 @@ def default_calibration(model_path: Path, input_shape: tuple[int, ...],
             return batch, (f"sample input {d / 'input.json'} ({len(x0)} sample(s)) plus {k} synthetic perturbations "
                            "of it (no --calibration given)"), len(x0)
     batch = rng.normal(size=(SYNTHETIC_SAMPLES,) + tuple(input_shape))
-    return (batch, f"{SYNTHETIC_SAMPLES} synthetic standard-normal samples (no --calibration and no sample input found)",
-            0)
+    return (batch, f"{SYNTHETIC_SAMPLES} synthetic standard-normal samples "
+            "(no --calibration and no sample input found)", 0)
 
 
 # --------------------------------------------------------------------------------------------- references

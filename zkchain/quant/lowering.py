@@ -16,7 +16,6 @@ Scale policy (zkPyTorch §3.3; static, symmetric, per-tensor):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -206,6 +205,3 @@ class Lowerer:
     def unsupported(self, node: Node, why: str) -> UnsupportedModelError:
         return UnsupportedModelError(f"node {node.name!r} ({node.op_type}): {why}")
 
-
-def ceil_log2(x: float) -> int:
-    return int(math.ceil(math.log2(x))) if x > 1 else 0

@@ -46,7 +46,8 @@ class IntTensor:
 class Table:
     """A lookup table: ``values[v − lo]`` for every integer v in the domain [lo, hi] (hi = lo + len − 1).
 
-    ``fn`` names the real function, ``in_scale``/``out_scale`` its scales: values[v − lo] = round(fn(v·in_scale)/out_scale).
+    ``fn`` names the real function, ``in_scale``/``out_scale`` its scales:
+    values[v − lo] = round(fn(v·in_scale)/out_scale) (saturated, see :meth:`Lowerer.table`).
     """
 
     name: str
@@ -185,7 +186,8 @@ class QuantizedModel:
                 if op.kind == "table" and k == "values":
                     continue  # stored once with the table
                 params[k] = enc(v, f"op{i}.{k}")
-            ops.append({"kind": op.kind, "inputs": op.inputs, "outputs": op.outputs, "params": params, "source": op.source})
+            ops.append({"kind": op.kind, "inputs": op.inputs, "outputs": op.outputs, "params": params,
+                        "source": op.source})
         tables = {}
         for name, t in self.tables.items():
             tables[name] = {"fn": t.fn, "lo": t.lo, "hi": t.hi, "size": t.size, "in_scale": t.in_scale,
@@ -225,7 +227,8 @@ def load_compiled(build_dir: str | Path) -> QuantizedModel:
     except Exception as exc:
         raise InputError(f"compiled model in {d} is corrupt: {exc}") from None
     if doc.get("format") != FORMAT or doc.get("version") != VERSION:
-        raise InputError(f"{jpath} is not a {FORMAT} v{VERSION} artifact (found {doc.get('format')} v{doc.get('version')})")
+        raise InputError(f"{jpath} is not a {FORMAT} v{VERSION} artifact "
+                         f"(found {doc.get('format')} v{doc.get('version')})")
 
     def dec(v: Any) -> Any:
         if isinstance(v, dict) and "npz" in v:
@@ -246,7 +249,8 @@ def load_compiled(build_dir: str | Path) -> QuantizedModel:
             params["values"] = tables[params["table"]].values
         ops.append(IntOp(o["kind"], list(o["inputs"]), list(o["outputs"]), params, o.get("source", "")))
     tensors = {
-        t["name"]: IntTensor(t["name"], tuple(t["shape"]), t["scale"], int(t["bound"]), t["role"]) for t in doc["tensors"]
+        t["name"]: IntTensor(t["name"], tuple(t["shape"]), t["scale"], int(t["bound"]), t["role"])
+        for t in doc["tensors"]
     }
     return QuantizedModel(
         input_name=doc["input"]["name"],

@@ -82,7 +82,8 @@ def _linear(L: Lowerer, n: Node, x: QT, W: np.ndarray, bias: np.ndarray, out: st
     W_int, s_w = L.quant_const(W, min_scale=L.weight_scale_floor(x.scale, bias))
     s_acc = x.scale * s_w
     b_int = L.quant_at(bias, s_acc)
-    acc = L.emit("linear", [x], {"W": W_int, "bias": b_int}, f"{out}:acc", s_acc, L.real_max(out) / s_acc, shape, n.name)
+    acc = L.emit("linear", [x], {"W": W_int, "bias": b_int}, f"{out}:acc", s_acc, L.real_max(out) / s_acc, shape,
+                 n.name)
     return L.fit(acc, out, out, n.name)
 
 
@@ -159,7 +160,8 @@ def _addsub_lower(L: Lowerer, n: Node, sign: int) -> None:
     if L.graph.is_const(a_name):  # c ± x
         c, x = L.const(a_name), L.q(b_name)
         if sign < 0:
-            x = L.emit("mul_const", [x], {"c": np.array(-1, dtype=np.int64)}, f"{out}:neg", x.scale, x.bound, x.shape, n.name)
+            x = L.emit("mul_const", [x], {"c": np.array(-1, dtype=np.int64)}, f"{out}:neg", x.scale, x.bound,
+                       x.shape, n.name)
     else:  # x ± c
         x, c = L.q(a_name), sign * L.const(b_name)
     c_int = np.broadcast_to(L.quant_at(c, x.scale), np.broadcast_shapes(np.shape(c), (1,) * len(shape)))
@@ -732,8 +734,8 @@ ONNX_OPS: dict[str, Op] = {
     "LeakyRelu": Op(lambda n, x, g: [_leaky(n, g)(x[0])], _table_lower("leakyrelu", _leaky, keeps_scale=True)),
     "Sigmoid": Op(lambda n, x, g: [_sigmoid(x[0])], _table_lower("sigmoid", lambda n, g: _sigmoid, keeps_scale=False)),
     "Tanh": Op(lambda n, x, g: [np.tanh(x[0])], _table_lower("tanh", lambda n, g: np.tanh, keeps_scale=False)),
-    "Clip": Op(_clip_run, _table_lower("clip", lambda n, g: (lambda v: np.clip(v, *_clip_bounds(n, g))), keeps_scale=True),
-               _clip_check),
+    "Clip": Op(_clip_run, _table_lower("clip", lambda n, g: (lambda v: np.clip(v, *_clip_bounds(n, g))),
+                                       keeps_scale=True), _clip_check),
     "Flatten": Op(_reshape_run, _reshape_lower),
     "Reshape": Op(_reshape_run, _reshape_lower),
     "Squeeze": Op(_reshape_run, _reshape_lower),

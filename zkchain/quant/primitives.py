@@ -135,7 +135,8 @@ def linear(x: np.ndarray, W: np.ndarray, bias: np.ndarray) -> np.ndarray:
     return compact(xw @ Ww + bw)
 
 
-def conv2d(x: np.ndarray, W: np.ndarray, bias: np.ndarray, strides: list[int], pads: list[int], group: int) -> np.ndarray:
+def conv2d(x: np.ndarray, W: np.ndarray, bias: np.ndarray, strides: list[int], pads: list[int],
+           group: int) -> np.ndarray:
     """NCHW 2-D convolution with zero padding (see module table). Returns (N, OC, OH, OW)."""
     oc, cg, kh, kw = W.shape
     wide = not (max_abs(x) * max_abs(W) * cg * kh * kw + max_abs(bias) < _INT64_SAFE and x.dtype != object)
