@@ -96,6 +96,33 @@ def test_ptau_cache_roundtrip(ptau_files, cache_tmp):
     assert a.digest() == b.digest() and a.backend.g1_eq(a.g1_powers[40], b.g1_powers[40])
     SRS.from_ptau(ptau_files / "f1.ptau", degree=41)  # another degree is another entry
     assert len(list((cache_tmp / "srs").iterdir())) == 2
+    # a damaged entry is ignored (hash mismatch) and the file is converted again
+    bad = g1.copy()
+    bad[7, 63] ^= 1
+    np.save(entries[0] / "g1.npy", bad, allow_pickle=False)
+    c = SRS.from_ptau(ptau_files / "f1.ptau", degree=40)
+    assert c.backend.g1_eq(c.g1_powers[7], a.g1_powers[7])
+
+
+@needs_snarkjs
+def test_ptau_points_are_decoded_lazily(ptau_files, cache_tmp):
+    from zkchain.crypto import kzg
+    from zkchain.crypto.srs import PointTable
+
+    s = SRS.from_ptau(ptau_files / "f1.ptau", degree=100)
+    assert isinstance(s.g1_powers, PointTable) and len(s.g1_powers) == 101
+    PointTable.CHUNK, old = 16, PointTable.CHUNK
+    try:
+        s = SRS.from_ptau(ptau_files / "f1.ptau", degree=100)
+        assert s.g1_powers.built == 16  # the generator check decoded one chunk
+        y, pi = kzg.open(s, list(range(1, 40)), 5)
+        assert s.g1_powers.built == 48
+        assert kzg.verify_claim(s.backend, kzg.Claim(kzg.commit(s, list(range(1, 40))), 5, y, pi), s.g2_one, s.g2_tau)
+        assert len(s.g1_powers[-3:]) == 3 and s.g1_powers.built == 101
+        with pytest.raises(IndexError):
+            s.g1_powers[101]
+    finally:
+        PointTable.CHUNK = old
 
 
 @needs_snarkjs

@@ -262,8 +262,8 @@ class FastBackend(Backend):
             raise ValueError(f"MSM: {n} scalars but only {len(points)} points")
         if n == 0:
             return self._z1
-        if len(points) != n:
-            points = points[:n]
+        if len(points) != n or not isinstance(points, list):
+            points = list(points[:n])
         return self._ec.multiscalar_mul_g1(points, [s % R for s in scalars])
 
     def g2_msm(self, points, scalars):

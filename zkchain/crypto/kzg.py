@@ -42,7 +42,7 @@ def commit(srs, p) -> object:
     c = _coeffs(p)
     if len(c) > srs.degree + 1:
         raise SRSTooSmall(len(c), srs.degree + 1)
-    return srs.backend.g1_msm(srs.g1_powers, c)
+    return srs.backend.g1_msm(srs.g1_powers[:len(c)], c)
 
 
 def commit_shifted(srs, p, shift: int) -> object:

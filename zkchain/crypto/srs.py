@@ -26,7 +26,9 @@ import hashlib
 import json
 import mmap
 import os
+import operator
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,13 +55,13 @@ class SRS:
     """Powers of tau for KZG. ``g1_powers[i] = [τ^i]₁`` (backend-native points, ``len = degree + 1``)."""
 
     degree: int
-    g1_powers: list
+    g1_powers: Sequence  # list, or a lazily decoded PointTable for .ptau files
     g2_one: object
     g2_tau: object
     insecure: bool
     source: str
     backend: Backend = field(repr=False)
-    g1_alpha_powers: list | None = field(default=None, repr=False)  # [α·τ^i]₁ when the file has them
+    g1_alpha_powers: Sequence | None = field(default=None, repr=False)  # [α·τ^i]₁ when the file has them
 
     # -- construction -------------------------------------------------------------------------------------------
     @classmethod
@@ -235,20 +237,72 @@ def _convert_g2(raw: bytes, path: Path) -> np.ndarray:
     return np.frombuffer(bytes(out), dtype=np.uint8).reshape(n, 128)
 
 
-def _points_from_evm_g1(be: Backend, arr: np.ndarray) -> list:
-    """Decode ``uint8[n, 64]`` (already validated, or read back from our cache) into backend points."""
-    raw = arr.tobytes()
-    zero = be.g1_zero()
-    make = be._g1_from_xy
-    out = []
-    for o in range(0, len(raw), 64):
-        x = int.from_bytes(raw[o:o + 32], "big")
-        y = int.from_bytes(raw[o + 32:o + 64], "big")
-        out.append(zero if x == 0 and y == 0 else make(x, y))
-    return out
+class PointTable(Sequence):
+    """Read-only list of G1 points decoded on first use from an EVM-encoded ``uint8[n, 64]`` array.
+
+    Why: building a zksnake point costs ~55–70 µs (arkworks re-checks every point it is handed), so a 2^20 SRS
+    would take a minute to materialise. The table builds points in chunks of ``CHUNK``, only up to the highest
+    index asked for; ``srs.g1_powers[:n]`` (what :func:`zkchain.crypto.kzg.commit` takes) builds the first n.
+    Points in the array were validated when first converted (or come from our own cache)."""
+
+    CHUNK = 4096
+
+    def __init__(self, backend: Backend, arr: np.ndarray):
+        self._be = backend
+        self._raw = arr.tobytes()
+        self._n = len(self._raw) // 64
+        self._pts: list = []
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _build(self, upto: int) -> None:
+        upto = min(self._n, upto)
+        if len(self._pts) >= upto:
+            return
+        upto = min(self._n, -(-upto // self.CHUNK) * self.CHUNK)
+        raw, zero, make = self._raw, self._be.g1_zero(), self._be._g1_from_xy
+        for o in range(64 * len(self._pts), 64 * upto, 64):
+            x = int.from_bytes(raw[o:o + 32], "big")
+            y = int.from_bytes(raw[o + 32:o + 64], "big")
+            self._pts.append(zero if x == 0 and y == 0 else make(x, y))
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            start, stop, step = i.indices(self._n)
+            self._build(stop if step > 0 else start + 1)
+            return self._pts[i]
+        i = operator.index(i)
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError(f"SRS point index {i} out of range 0..{self._n - 1}")
+        self._build(i + 1)
+        return self._pts[i]
+
+    def materialize(self) -> list:
+        """Build every point now; returns them as a plain list."""
+        self._build(self._n)
+        return self._pts
+
+    @property
+    def built(self) -> int:
+        """How many points have been decoded so far."""
+        return len(self._pts)
+
+
+def _points_from_evm_g1(be: Backend, arr: np.ndarray) -> PointTable:
+    return PointTable(be, arr)
 
 
 # -- cache -----------------------------------------------------------------------------------------------------
+
+
+def _arrays_hash(arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        h.update(name.encode() + np.ascontiguousarray(arrays[name], dtype=np.uint8).tobytes())
+    return h.hexdigest()
 
 
 def _read_cache(entry: Path) -> dict[str, np.ndarray] | None:
@@ -256,7 +310,10 @@ def _read_cache(entry: Path) -> dict[str, np.ndarray] | None:
         meta = json.loads((entry / "meta.json").read_text())
         if meta.get("version") != _CACHE_VERSION:
             return None
-        return {name: np.load(entry / f"{name}.npy", allow_pickle=False) for name in meta["arrays"]}
+        arrays = {name: np.load(entry / f"{name}.npy", allow_pickle=False) for name in meta["arrays"]}
+        if meta.get("sha256") != _arrays_hash(arrays):
+            return None  # damaged or edited entry: never feed unchecked points to the backend
+        return arrays
     except (OSError, ValueError, KeyError):
         return None  # missing or damaged cache entry: reconvert
 
@@ -267,7 +324,8 @@ def _write_cache(entry: Path, arrays: dict[str, np.ndarray], info: dict) -> None
         tmp.mkdir(parents=True, exist_ok=True)
         for name, arr in arrays.items():
             np.save(tmp / f"{name}.npy", arr, allow_pickle=False)
-        (tmp / "meta.json").write_text(json.dumps({"version": _CACHE_VERSION, "arrays": sorted(arrays), **info}))
+        (tmp / "meta.json").write_text(json.dumps({"version": _CACHE_VERSION, "arrays": sorted(arrays),
+                                                   "sha256": _arrays_hash(arrays), **info}))
         try:
             tmp.rename(entry)
         except OSError:  # another process won the race; theirs is identical
