@@ -1,0 +1,195 @@
+"""Helpers of the generated-verifier tests: the protocol tests' small circuit, the Python side of every
+comparison (challenges, accumulator, verdict on raw calldata) and a catalogue of calldata mutations.
+
+Everything Python-side goes through the same code as ``zkchain/verifier/verify.py`` (transcript order of
+``docs/protocol.md`` §2/§4, ``kzg.combine_claims_at_point`` and ``kzg.accumulate`` of §3), so a disagreement
+with the contract points at the generator.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+from pathlib import Path
+
+from zkchain.blocks import protocol
+from zkchain.blocks.common import POINTS, point_values
+from zkchain.crypto import kzg
+from zkchain.crypto.backend import get_backend
+from zkchain.crypto.field import P, R
+from zkchain.crypto.transcript import Transcript
+from zkchain.errors import InputError
+from zkchain.prover.keys import VerifyingKey
+from zkchain.prover.proof import Proof
+from zkchain.verifier.verify import verify
+
+_PROTOCOL_CONFTEST = Path(__file__).resolve().parents[1] / "protocol" / "conftest.py"
+
+
+def protocol_instance_module():
+    """``tests/protocol/conftest.py`` loaded as a plain module (for ``Instance`` and ``SRS_SPEC``)."""
+    spec = importlib.util.spec_from_file_location("_zkchain_protocol_instances", _PROTOCOL_CONFTEST)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def python_verdict(vk: VerifyingKey, proof_bytes: bytes, public_inputs: list[int]) -> bool:
+    """The Python verifier on the exact calldata the contract sees (a wrong length is a rejection)."""
+    try:
+        proof = Proof.from_bytes(vk.circuit, vk.digest, bytes(proof_bytes), list(public_inputs))
+    except InputError:
+        return False
+    return bool(verify(vk, proof))
+
+
+def python_state(vk: VerifyingKey, proof: Proof) -> tuple[list[int], list[int]]:
+    """The challenges (γ, β, ρ, α, ε, ζ, ν, u) and the accumulator words (L.x, L.y, R.x, R.y), computed as
+    ``zkchain.verifier.verify`` does."""
+    c = vk.circuit
+    tr = Transcript(protocol.PROOF_DOMAIN)
+    tr.absorb_bytes(vk.digest)
+    for v in proof.public_inputs(c):
+        tr.absorb_fr(v)
+    for n in protocol.round1_names(c):
+        tr.absorb_g1_bytes(proof.commitments[n])
+    ch = [tr.challenge(lbl) for lbl in protocol.ROUND1_LABELS]
+    for n in protocol.round2_names(c):
+        tr.absorb_g1_bytes(proof.commitments[n])
+    ch += [tr.challenge(lbl) for lbl in protocol.ROUND2_LABELS]
+    for n in protocol.ROUND3_NAMES:
+        tr.absorb_g1_bytes(proof.commitments[n])
+    ch += [tr.challenge(lbl) for lbl in protocol.ROUND3_LABELS]
+    for p in POINTS:
+        for v in proof.evaluations[p]:
+            tr.absorb_fr(v)
+    ch += [tr.challenge(lbl) for lbl in protocol.ROUND4_LABELS]
+    for p in POINTS:
+        tr.absorb_g1_bytes(proof.openings[p])
+    ch.append(tr.challenge(protocol.ACCUMULATION_LABEL))
+
+    be = get_backend()
+    gamma, beta, rho, alpha, epsilon, zeta, nu, u = ch
+    pts = point_values(rho, zeta)
+    sched = protocol.opening_schedule(c)
+    comms = {n: be.g1_from_bytes(b) for n, b in {**proof.commitments, **vk.fixed_commitments}.items()}
+    claims = [kzg.combine_claims_at_point(be, [comms[n] for n in sched[p]], proof.evaluations[p], pts[p], nu,
+                                          be.g1_from_bytes(proof.openings[p])) for p in POINTS]
+    acc = kzg.accumulate(claims, u, backend=be)
+    lr = acc.to_bytes()
+    return ch, [int.from_bytes(lr[i:i + 32], "big") for i in range(0, 128, 32)]
+
+
+# -- mutations ------------------------------------------------------------------------------------------------
+
+
+def _g1_add_generator(b: bytes) -> bytes:
+    be = get_backend()
+    return be.g1_to_bytes(be.g1_add(be.g1_from_bytes(b), be.g1()))
+
+
+def _word(v: int) -> bytes:
+    return (v % 2**256).to_bytes(32, "big")
+
+
+def mutations(vk: VerifyingKey, proof_bytes: bytes, public_inputs: list[int], seed: int = 7):
+    """Yield ``(label, proof_bytes, public_inputs)`` variants of a valid proof, each of which must be rejected:
+    every commitment, evaluation and opening proof changed to another valid encoding (point + G, value + 1),
+    non-canonical and off-curve encodings, swapped fields, every public value + 1, out-of-bound and
+    non-canonical public values, truncated and extended proofs, missing and extra public values."""
+    rnd = random.Random(seed)
+    c = vk.circuit
+    names = protocol.commitment_names(c)
+    sched = protocol.opening_schedule(c)
+    n_eval = sum(len(sched[p]) for p in POINTS)
+    eval_base = 64 * len(names)
+    open_base = eval_base + 32 * n_eval
+    pb = bytes(proof_bytes)
+
+    def put(data: bytes, off: int, chunk: bytes) -> bytes:
+        return data[:off] + chunk + data[off + len(chunk):]
+
+    for i, n in enumerate(names):
+        yield f"commitment {n} + G", put(pb, 64 * i, _g1_add_generator(pb[64 * i: 64 * i + 64])), public_inputs
+    pos = eval_base
+    for p in POINTS:
+        for n in sched[p]:
+            v = int.from_bytes(pb[pos: pos + 32], "big")
+            yield f"evaluation {n}@{p} + 1", put(pb, pos, _word((v + 1) % R)), public_inputs
+            pos += 32
+    for k, p in enumerate(POINTS):
+        off = open_base + 64 * k
+        yield f"opening {p} + G", put(pb, off, _g1_add_generator(pb[off: off + 64])), public_inputs
+    for i in range(len(public_inputs)):
+        pub = list(public_inputs)
+        pub[i] = (pub[i] + 1) % R
+        yield f"public[{i}] + 1", pb, pub
+
+    # non-canonical and invalid encodings
+    pos = eval_base + 32 * rnd.randrange(n_eval)
+    v = int.from_bytes(pb[pos: pos + 32], "big")
+    if v + R < 2**256:
+        yield "evaluation + r (non-canonical)", put(pb, pos, _word(v + R)), public_inputs
+    yield "evaluation = r", put(pb, eval_base, _word(R)), public_inputs
+    yield "evaluation = 2^256 - 1", put(pb, eval_base + 32, b"\xff" * 32), public_inputs
+    x = int.from_bytes(pb[0:32], "big")
+    y = int.from_bytes(pb[32:64], "big")
+    yield "commitment y + 1 (off curve)", put(pb, 32, _word(y + 1)), public_inputs
+    yield "commitment x + p (non-canonical)", put(pb, 0, _word(x + P)), public_inputs
+    yield "commitment (1, 2) -> (1, 3)", put(pb, 64, _word(1) + _word(3)), public_inputs
+    oy = int.from_bytes(pb[open_base + 32: open_base + 64], "big")
+    yield "opening -pi (negated)", put(pb, open_base + 32, _word(P - oy)), public_inputs
+    yield "opening y + p (non-canonical)", put(pb, open_base + 32, _word(oy + P)), public_inputs
+    yield "opening = identity", put(pb, open_base + 64, b"\0" * 64), public_inputs
+    yield "commitment = identity", put(pb, 64 * (len(names) - 1), b"\0" * 64), public_inputs
+    yield "commitments 0 and 1 swapped", put(put(pb, 0, pb[64:128]), 64, pb[0:64]), public_inputs
+    yield ("openings rho and zeta swapped",
+           put(put(pb, open_base, pb[open_base + 64: open_base + 128]), open_base + 64, pb[open_base: open_base + 64]),
+           public_inputs)
+    # public values
+    if public_inputs:
+        bound = max(v.bound for v in c.vectors.values() if v.kind == "public")
+        pub = list(public_inputs)
+        pub[0] = bound + 1
+        yield "public[0] = bound + 1", pb, pub
+        pub = list(public_inputs)
+        pub[-1] = R - bound - 1
+        yield "public[-1] = -(bound + 1)", pb, pub
+        pub = list(public_inputs)
+        pub[0] = R
+        yield "public[0] = r", pb, pub
+        if public_inputs != public_inputs[::-1]:
+            yield "public values reversed", pb, public_inputs[::-1]
+        yield "one public value missing", pb, public_inputs[:-1]
+    yield "one extra public value", pb, list(public_inputs) + [0]
+    # lengths
+    yield "proof truncated by 1 byte", pb[:-1], public_inputs
+    yield "proof truncated by 32 bytes", pb[:-32], public_inputs
+    yield "proof extended by 1 byte", pb + b"\0", public_inputs
+    yield "proof extended by 32 bytes", pb + b"\0" * 32, public_inputs
+    yield "empty proof", b"", public_inputs
+    yield "random bytes of the right length", bytes(rnd.randrange(256) for _ in range(len(pb))), public_inputs
+    yield "all-zero proof", b"\0" * len(pb), public_inputs
+
+
+def no_lookup_instance():
+    """A circuit without lookups (round 2 empty) with a public input and a public output:
+    ``xin`` (public input) is copied into the witness ``x2`` (a Zero constraint, coefficient −1), and
+    ``z = x2·W + b`` is the public output of one matmul. Returns ``(circuit, fixed values, witness values)``."""
+    from zkchain.blocks.matmul import weight_vector
+    from zkchain.compiler.circuit import Circuit, Expr, MatMul, Term, Zero
+
+    k, n = 5, 3
+    W = [[3 * l - j for j in range(n)] for l in range(k)]
+    b = [1, -2, 3]
+    x = [1, -2, 3, 4, -5]
+    z = [sum(x[l] * W[l][j] for l in range(k)) + b[j] for j in range(n)]
+    c = Circuit()
+    c.add_vector("xin", k, "public", "input", bound=100)
+    c.add_vector("x2", k, "witness")
+    c.add_vector("W", (k + 1) * n, "fixed")
+    c.add_vector("z", n, "public", "output", bound=2**20)
+    c.constraints += [MatMul(Expr.of("x2", k), "W", k, n, Expr.of("z", n), "fc"),
+                      Zero(Expr(k, (Term("x2"), Term("xin", -1))), "copy")]
+    c.check()
+    return c, {"W": weight_vector(W, b)}, {"xin": x, "x2": x, "z": z}

@@ -1,0 +1,248 @@
+"""The generated Solidity verifier (zkchain/evm/verifier_gen.py) against the Python verifier.
+
+One deployment per verifying key (module scope): the protocol tests' two-layer circuit, a circuit without
+lookups that has a public input, and the bundled digits MLP (the gas target). Python and Solidity must agree on
+the honest proof and on every mutation of it; the challenges and the accumulator computed on chain must equal
+Python's; garbage must be rejected with bounded gas. Gas figures land in the EVM gas summary of the run.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from _vectors import (
+    mutations,
+    no_lookup_instance,
+    protocol_instance_module,
+    python_state,
+    python_verdict,
+)
+from evm_helpers import keccak256, record_gas
+
+from zkchain.crypto.field import R
+from zkchain.crypto.srs import SRS
+from zkchain.errors import SetupError
+from zkchain.evm.verifier_gen import calldata, compile_verifier, generate_verifier, proof_length
+from zkchain.prover.keys import required_degree, setup
+from zkchain.prover.prove import prove
+from zkchain.verifier.verify import verify
+
+GAS = 3_000_000  # per call: a valid proof needs ~0.35M; garbage must stay below 1M
+EIP170 = 24_576
+
+
+class Deployed:
+    def __init__(self, chain, vk, proof, name):
+        self.chain, self.vk, self.proof = chain, vk, proof
+        try:
+            self.compiled = compile_verifier(vk, name)
+            self.debug = compile_verifier(vk, name + "Debug", debug=True)
+        except SetupError as exc:
+            pytest.skip(f"solc-js not available: {exc}")
+        self.address, self.deploy_gas = chain.deploy(self.compiled, gas=15_000_000)
+        self.debug_address, _ = chain.deploy(self.debug, gas=15_000_000)
+        self.pb, self.pub = calldata(proof, vk)
+
+    def verify(self, pb, pub) -> bool:
+        out = self.chain.try_call(self.address, self.compiled, "verifyProof", pb, pub, gas=GAS)
+        return bool(out.success and out.value)
+
+    def verify_tx(self, pb, pub):
+        return self.chain.transact(self.address, self.compiled, "verifyProof", pb, pub, gas=GAS, replay=False)
+
+    def calldata_gas(self, pb, pub) -> int:
+        data = bytes.fromhex(self.chain.w3.eth.contract(abi=self.compiled.abi)
+                             .encode_abi("verifyProof", [pb, pub])[2:])
+        return sum(16 if b else 4 for b in data)
+
+
+def _keys(circuit, fixed, seed):
+    return setup(circuit, fixed, SRS.dev(required_degree(circuit), seed=seed), f"dev:{seed}")
+
+
+@pytest.fixture(scope="module")
+def two_layer(chain):
+    m = protocol_instance_module()
+    inst = m.Instance()
+    circuit, fixed = inst.circuit()
+    pk = _keys(circuit, fixed, m.SRS_SPEC[4:])
+    return Deployed(chain, pk.vk, prove(pk, inst.honest()), "TwoLayerVerifier")
+
+
+@pytest.fixture(scope="module")
+def no_lookups(chain):
+    circuit, fixed, values = no_lookup_instance()
+    pk = _keys(circuit, fixed, "zkchain-test-nolookup")
+    return Deployed(chain, pk.vk, prove(pk, values), "NoLookupVerifier")
+
+
+@pytest.fixture(scope="module")
+def digits_mlp(chain):
+    """The bundled digits MLP (64-32-10), compiled, set up with the dev SRS and proved on test input 0."""
+    import numpy as np
+
+    from zkchain.compiler.lower import lower
+    from zkchain.models import __file__ as models_init
+    from zkchain.quant.compile import compile_model
+
+    model_dir = __import__("pathlib").Path(models_init).parent / "digits_mlp"
+    model = compile_model(model_dir / "model.onnx")
+    lowered = lower(model)
+    pk = _keys(lowered.circuit, lowered.fixed_values, "zkchain-dev")
+    pk.vk.meta["model"] = "digits_mlp"
+    x = np.load(model_dir / "test_inputs.npy")[0]
+    values = lowered.vector_values(model.execute(model.quantize_input(x)))
+    return Deployed(chain, pk.vk, prove(pk, values), "DigitsMlpVerifier")
+
+
+# ------------------------------------------------------------------------------------------------ source
+
+
+def test_source_header_and_interface(two_layer):
+    src = generate_verifier(two_layer.vk, "TwoLayerVerifier")
+    assert src.startswith("// SPDX-License-Identifier: Apache-2.0\npragma solidity ^0.8.")
+    assert f"0x{two_layer.vk.digest.hex()}" in src
+    assert "zero_knowledge:  false" in src
+    assert "INSECURE dev SRS" in src  # dev SRS keys say so
+    assert "debugState" not in src  # production contract stays lean
+    fns = {f["name"] for f in two_layer.compiled.abi if f["type"] == "function"}
+    assert {"verifyProof", "submitProof", "VK_DIGEST", "PROOF_LENGTH", "PUBLIC_INPUTS_LENGTH"} <= fns
+    chain, addr, abi = two_layer.chain, two_layer.address, two_layer.compiled
+    assert chain.call(addr, abi, "VK_DIGEST") == two_layer.vk.digest
+    assert chain.call(addr, abi, "PROOF_LENGTH") == proof_length(two_layer.vk) == len(two_layer.pb)
+    assert chain.call(addr, abi, "PUBLIC_INPUTS_LENGTH") == len(two_layer.pub)
+    assert two_layer.compiled.runtime_size_bytes < EIP170
+
+
+# ------------------------------------------------------------------------------------------------ honest proofs
+
+
+@pytest.mark.parametrize("which", ["two_layer", "no_lookups", "digits_mlp"])
+def test_honest_proof_is_accepted_by_both(request, which):
+    d = request.getfixturevalue(which)
+    assert verify(d.vk, d.proof).accepted
+    assert python_verdict(d.vk, d.pb, d.pub)
+    assert d.verify(d.pb, d.pub)
+    tx = d.verify_tx(d.pb, d.pub)
+    assert tx.receipt["status"] == 1
+    cd = d.calldata_gas(d.pb, d.pub)
+    execution = tx.gas_used - 21_000 - cd
+    record_gas(f"verifyProof {which} (tx)", tx.gas_used, f"{len(d.pb)} B proof, {len(d.pub)} public")
+    record_gas(f"verifyProof {which} (execution)", execution, "tx - 21000 - calldata")
+    record_gas(f"deploy {which} verifier", d.deploy_gas, f"runtime {d.compiled.runtime_size_bytes:,} B")
+    print(f"\n{which}: verify tx {tx.gas_used:,} gas (execution {execution:,}, calldata {cd:,}), "
+          f"deploy {d.deploy_gas:,} gas, runtime {d.compiled.runtime_size_bytes:,} bytes")
+
+
+def test_digits_mlp_fits_gas_and_size_targets(digits_mlp):
+    d = digits_mlp
+    assert d.compiled.runtime_size_bytes < EIP170
+    tx = d.verify_tx(d.pb, d.pub)
+    execution = tx.gas_used - 21_000 - d.calldata_gas(d.pb, d.pub)
+    assert execution <= 300_000, execution
+
+
+def test_challenges_and_accumulator_match_python(two_layer, no_lookups, digits_mlp):
+    for d in (two_layer, no_lookups, digits_mlp):
+        ok, challenges, lr = d.chain.call(d.debug_address, d.debug, "debugState", d.pb, d.pub, gas=GAS)
+        py_challenges, py_lr = python_state(d.vk, d.proof)
+        assert ok
+        assert list(challenges) == py_challenges
+        assert list(lr) == py_lr
+
+
+def test_submit_proof_emits_event(two_layer):
+    d = two_layer
+    tx = d.chain.transact(d.address, d.compiled, "submitProof", d.pb, d.pub, gas=GAS)
+    assert tx.receipt["status"] == 1 and tx.outcome.value is True
+    (ev,) = tx.events
+    assert ev["event"] == "ProofVerified"
+    assert ev["args"]["vkDigest"] == d.vk.digest
+    assert ev["args"]["outputHash"] == keccak256(b"".join(v.to_bytes(32, "big") for v in d.pub))
+    assert ev["args"]["submitter"] == d.chain.account
+    record_gas("submitProof two_layer (tx)", tx.gas_used, "accepted, event emitted")
+
+
+def test_submit_invalid_proof_reverts_without_event(two_layer):
+    d = two_layer
+    pub = list(d.pub)
+    pub[1] = (pub[1] + 1) % R
+    tx = d.chain.transact(d.address, d.compiled, "submitProof", d.pb, pub, gas=GAS)
+    assert tx.receipt["status"] == 0
+    assert not tx.events
+    assert "ProofRejected" in (tx.outcome.revert_reason or "")
+
+
+# ------------------------------------------------------------------------------------------------ mutations
+
+
+def test_python_and_solidity_agree_on_mutations(two_layer):
+    d = two_layer
+    t0 = time.perf_counter()
+    count = 0
+    for label, pb, pub in mutations(d.vk, d.pb, d.pub):
+        py = python_verdict(d.vk, pb, pub)
+        sol = d.verify(pb, pub)
+        assert not py, f"Python accepted mutation: {label}"
+        assert not sol, f"Solidity accepted mutation: {label}"
+        count += 1
+    assert count >= 50, count
+    print(f"\n{count} mutations rejected by both verifiers in {time.perf_counter() - t0:.1f} s")
+
+
+def test_no_lookup_circuit_mutations(no_lookups):
+    d = no_lookups
+    count = 0
+    for label, pb, pub in mutations(d.vk, d.pb, d.pub):
+        assert not python_verdict(d.vk, pb, pub), label
+        assert not d.verify(pb, pub), label
+        count += 1
+    assert count >= 20
+
+
+def test_noncanonical_public_value_is_rejected_on_chain(two_layer):
+    """v + r encodes the same field element as v; the contract demands canonical values (< r).
+    (Proof.from_bytes reduces such a value silently, so the Python path alone would accept it.)"""
+    d = two_layer
+    pub = list(d.pub)
+    i = min(range(len(pub)), key=lambda j: pub[j])  # a small value, so v + r < 2^256
+    pub[i] += R
+    assert not d.verify(d.pb, pub)
+
+
+# ------------------------------------------------------------------------------------------------ bounded gas
+
+
+def test_garbage_is_rejected_with_bounded_gas(two_layer):
+    import random
+
+    d = two_layer
+    rnd = random.Random(5)
+    worst = 0
+    cases = [
+        ("random proof bytes", bytes(rnd.randrange(256) for _ in range(len(d.pb))), d.pub),
+        ("all-zero proof", b"\0" * len(d.pb), d.pub),
+        ("wrong length", d.pb[:100], d.pub),
+        ("opening + G (reaches the pairing)", None, d.pub),
+    ]
+    for label, pb, pub in mutations(d.vk, d.pb, d.pub):
+        if label.startswith("opening zeta"):
+            cases[3] = (label, pb, pub)
+    for label, pb, pub in cases:
+        tx = d.verify_tx(pb, pub)
+        assert tx.receipt["status"] == 1, label
+        assert not d.verify(pb, pub), label
+        assert tx.gas_used < 1_000_000, (label, tx.gas_used)
+        worst = max(worst, tx.gas_used)
+    # raw calldata: the right selector followed by junk (the ABI decoder rejects it)
+    selector = keccak256(b"verifyProof(bytes,uint256[])")[:4]
+    for junk in (b"", b"\x01" * 31, bytes(rnd.randrange(256) for _ in range(200)),
+                 (2**255).to_bytes(32, "big") * 4):
+        tx = d.chain.transact_raw(d.address, selector + junk, gas=GAS)
+        assert tx.gas_used < 1_000_000
+        if tx.receipt["status"] == 1:
+            out = d.chain.call_raw(d.address, selector + junk, gas=GAS)
+            assert out.value is None or int.from_bytes(out.value[:32] or b"\0", "big") == 0
+        worst = max(worst, tx.gas_used)
+    record_gas("verifyProof garbage (worst tx)", worst, "must stay < 1M")
