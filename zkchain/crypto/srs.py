@@ -117,13 +117,15 @@ class SRS:
                                        header, g1_raw, g2_raw, alpha_raw])).hexdigest()
         entry = cache_dir() / "srs" / key
         evm = _read_cache(entry) if use_cache else None
+        trusted = evm is not None  # our own, hash-checked entry: its points were validated when written
         if evm is None:
             evm = {"g1": _convert_g1(g1_raw, path, "tauG1"), "g2": _convert_g2(g2_raw, path)}
             if alpha:
                 evm["alpha"] = _convert_g1(alpha_raw, path, "alphaTauG1")
         try:
-            g2_one = be.g2_from_bytes(evm["g2"][0].tobytes())
-            g2_tau = be.g2_from_bytes(evm["g2"][1].tobytes())
+            decode_g2 = _trusted_g2 if trusted else (lambda _be, b: _be.g2_from_bytes(b))
+            g2_one = decode_g2(be, evm["g2"][0].tobytes())
+            g2_tau = decode_g2(be, evm["g2"][1].tobytes())
         except InputError as exc:
             raise SetupError(f"{path}: corrupt tauG2: {exc}") from None
         if use_cache and not entry.exists():
@@ -133,9 +135,19 @@ class SRS:
         srs = cls(degree=degree, g1_powers=g1s, g2_one=g2_one, g2_tau=g2_tau, insecure=False,
                   source=f"snarkjs ptau {path.name} (power {power}, degree {degree})", backend=be,
                   g1_alpha_powers=alphas)
-        if not be.g1_eq(g1s[0], be.g1()) or not be.g2_eq(g2_one, be.g2()):
+        generator = (1).to_bytes(32, "big") + (2).to_bytes(32, "big")
+        if evm["g1"][0].tobytes() != generator or not be.g2_eq(g2_one, be.g2()):
             raise SetupError(f"{path}: tauG1[0] / tauG2[0] are not the BN254 generators; corrupt file")
         return srs
+
+    def normalize(self) -> "SRS":
+        """Rebuild the G1 powers from affine coordinates, in place. On the fast backend points made by arithmetic
+        (the dev SRS) are projective and every MSM pays one field inversion per point to normalise them; this
+        one-off pass (~70 µs/point) makes later MSMs ~1.7× faster at 2^16. Worth it when a prover commits more
+        than a dozen full-size polynomials. No effect on the values (or the digest)."""
+        be = self.backend
+        self.g1_powers = [be._g1_from_xy(*be.g1_to_xy(p)) if not be.g1_is_zero(p) else p for p in self.g1_powers]
+        return self
 
     # -- what verifiers need ------------------------------------------------------------------------------------
     def digest(self) -> bytes:
@@ -201,6 +213,12 @@ def _ptau_layout(buf, path: Path) -> tuple[dict[int, tuple[int, int]], int]:
             raise SetupError(f"{path}: corrupt .ptau: section {sec} has {sections[sec][1]} bytes, a power-{power} "
                              f"file has {nbytes}")
     return sections, power
+
+
+def _trusted_g2(be: Backend, b: bytes):
+    """Decode an EIP-197 G2 encoding already validated (skips py_ecc's ~60 ms subgroup check)."""
+    x_im, x_re, y_im, y_re = (int.from_bytes(b[i:i + 32], "big") for i in range(0, 128, 32))
+    return be.g2_zero() if not any(b) else be._g2_from_xy((x_re, x_im), (y_re, y_im))
 
 
 def _fq_from_mont(b: bytes, path: Path, what: str) -> int:
