@@ -77,23 +77,35 @@ def no_lookups(chain):
     return Deployed(chain, pk.vk, prove(pk, values), "NoLookupVerifier")
 
 
-@pytest.fixture(scope="module")
-def digits_mlp(chain):
+def _digits_mlp(chain, public_input: bool, name: str) -> Deployed:
     """The bundled digits MLP (64-32-10), compiled, set up with the dev SRS and proved on test input 0."""
+    from pathlib import Path
+
     import numpy as np
 
+    import zkchain.models
     from zkchain.compiler.lower import lower
-    from zkchain.models import __file__ as models_init
     from zkchain.quant.compile import compile_model
 
-    model_dir = __import__("pathlib").Path(models_init).parent / "digits_mlp"
+    model_dir = Path(zkchain.models.__file__).parent / "digits_mlp"
     model = compile_model(model_dir / "model.onnx")
-    lowered = lower(model)
+    lowered = lower(model, public_input=public_input)
     pk = _keys(lowered.circuit, lowered.fixed_values, "zkchain-dev")
     pk.vk.meta["model"] = "digits_mlp"
     x = np.load(model_dir / "test_inputs.npy")[0]
     values = lowered.vector_values(model.execute(model.quantize_input(x)))
-    return Deployed(chain, pk.vk, prove(pk, values), "DigitsMlpVerifier")
+    return Deployed(chain, pk.vk, prove(pk, values), name)
+
+
+@pytest.fixture(scope="module")
+def digits_mlp(chain):
+    return _digits_mlp(chain, False, "DigitsMlpVerifier")
+
+
+@pytest.fixture(scope="module")
+def digits_mlp_public_input(chain):
+    """Same model with the input public too: its polynomial is evaluated on chain at 1/zeta and rho/zeta."""
+    return _digits_mlp(chain, True, "DigitsMlpPublicInputVerifier")
 
 
 # ------------------------------------------------------------------------------------------------ source
@@ -118,7 +130,7 @@ def test_source_header_and_interface(two_layer):
 # ------------------------------------------------------------------------------------------------ honest proofs
 
 
-@pytest.mark.parametrize("which", ["two_layer", "no_lookups", "digits_mlp"])
+@pytest.mark.parametrize("which", ["two_layer", "no_lookups", "digits_mlp", "digits_mlp_public_input"])
 def test_honest_proof_is_accepted_by_both(request, which):
     d = request.getfixturevalue(which)
     assert verify(d.vk, d.proof).accepted
@@ -143,8 +155,8 @@ def test_digits_mlp_fits_gas_and_size_targets(digits_mlp):
     assert execution <= 300_000, execution
 
 
-def test_challenges_and_accumulator_match_python(two_layer, no_lookups, digits_mlp):
-    for d in (two_layer, no_lookups, digits_mlp):
+def test_challenges_and_accumulator_match_python(two_layer, no_lookups, digits_mlp, digits_mlp_public_input):
+    for d in (two_layer, no_lookups, digits_mlp, digits_mlp_public_input):
         ok, challenges, lr = d.chain.call(d.debug_address, d.debug, "debugState", d.pb, d.pub, gas=GAS)
         py_challenges, py_lr = python_state(d.vk, d.proof)
         assert ok
@@ -199,6 +211,15 @@ def test_no_lookup_circuit_mutations(no_lookups):
         assert not d.verify(pb, pub), label
         count += 1
     assert count >= 20
+
+
+def test_public_input_mutations(digits_mlp_public_input):
+    d = digits_mlp_public_input
+    for i in (0, 17, 63, 64, len(d.pub) - 1):  # inputs (evaluated at 1/zeta and rho/zeta) and outputs
+        pub = list(d.pub)
+        pub[i] = (pub[i] + 1) % R
+        assert not python_verdict(d.vk, d.pb, pub), i
+        assert not d.verify(d.pb, pub), i
 
 
 def test_noncanonical_public_value_is_rejected_on_chain(two_layer):
