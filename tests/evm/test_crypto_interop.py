@@ -1,0 +1,100 @@
+"""zkchain.crypto (Python prover side) and the Solidity libraries agree: the Python accumulator is accepted by
+BN254.verifyAccumulator, the Solidity fold of the same claims decides the same way, and the Python transcript
+gives the same challenges as Transcript.sol."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+kzg = pytest.importorskip("zkchain.crypto.kzg")
+
+from zkchain.crypto import poly as fpoly  # noqa: E402
+from zkchain.crypto.backend import get_backend  # noqa: E402
+from zkchain.crypto.field import R  # noqa: E402
+from zkchain.crypto.srs import SRS  # noqa: E402
+from zkchain.crypto.transcript import Transcript  # noqa: E402
+
+
+def words(data: bytes) -> list[int]:
+    return [int.from_bytes(data[i : i + 32], "big") for i in range(0, len(data), 32)]
+
+
+@pytest.fixture(scope="module")
+def setup(chain, compiled):
+    be = get_backend("fast")
+    srs = SRS.dev(16, backend=be)
+    g2_one, g2_tau = words(be.g2_to_bytes(srs.g2_one)), words(be.g2_to_bytes(srs.g2_tau))
+    address, _ = chain.deploy(compiled["BN254Harness"], g2_one, g2_tau, gas=5_000_000)
+    return be, srs, (address, compiled["BN254Harness"])
+
+
+def claim_row(be, claim) -> list[int]:
+    return [*words(be.g1_to_bytes(claim.commitment)), claim.point, claim.value, *words(be.g1_to_bytes(claim.proof))]
+
+
+def test_python_accumulator_is_decided_on_chain(chain, setup):
+    be, srs, (address, contract) = setup
+    rnd = random.Random(5)
+    polys = [fpoly.poly([rnd.randrange(R) for _ in range(d)]) for d in (17, 9, 4)]
+    tr = Transcript("zkchain.evm.interop")
+    commitments = [kzg.commit(srs, f) for f in polys]
+    for c in commitments:
+        tr.absorb_g1(c, be)
+    x, nu = tr.challenge("x"), tr.challenge("nu")
+    values, proof = kzg.batch_open(srs, polys, x, nu)
+    claims = [kzg.combine_claims_at_point(be, commitments, values, x, nu, proof)]
+    for f, c in zip(polys[:2], commitments):
+        z = tr.challenge("z")
+        y, pi = kzg.open(srs, f, z)
+        claims.append(kzg.Claim(c, z, y, pi))
+    u = tr.challenge("u")
+    acc = kzg.accumulate(claims, u, backend=be)
+    assert acc.check(srs.g2_one, srs.g2_tau)
+
+    lr = words(acc.to_bytes())
+    assert chain.call(address, contract, "verifyAccumulator", lr[:2], lr[2:])
+    rows = [claim_row(be, c) for c in claims]
+    assert chain.call(address, contract, "verifyClaims", rows, u)  # Solidity fold of the same claims
+
+    rows[2][3] = (rows[2][3] + 1) % R  # a wrong value
+    assert not chain.call(address, contract, "verifyClaims", rows, u)
+    bad = kzg.accumulate([claims[0], claims[1], kzg.Claim(claims[2].commitment, claims[2].point,
+                                                          (claims[2].value + 1) % R, claims[2].proof)], u, backend=be)
+    bad_lr = words(bad.to_bytes())
+    assert not chain.call(address, contract, "verifyAccumulator", bad_lr[:2], bad_lr[2:])
+
+
+def test_python_transcript_matches_solidity(chain, compiled):
+    address, _ = chain.deploy(compiled["TranscriptHarness"], gas=3_000_000)
+    be = get_backend("fast")
+    rnd = random.Random(11)
+    for case in range(4):
+        domain = f"zkchain.interop.{case}"
+        tr = Transcript(domain)
+        ops, data, expected = [], [], []
+        for _ in range(12):
+            kind = rnd.randrange(4)
+            if kind == 0:
+                v = rnd.randrange(R)
+                tr.absorb_fr(v)
+                data.append(v.to_bytes(32, "big"))
+            elif kind == 1:
+                pt = be.g1_mul(be.g1(), rnd.randrange(R))
+                tr.absorb_g1(pt, be)
+                data.append(be.g1_to_bytes(pt))
+            elif kind == 2:
+                b = rnd.randbytes(rnd.choice([0, 7, 32, 45]))
+                tr.absorb_bytes(b)
+                data.append(b)
+            else:
+                label = rnd.choice(["alpha", "beta", "u", "zkchain.label.with.32.chars.ok!"])[:32]
+                expected.append(tr.challenge(label))
+                data.append(label.encode())
+            ops.append(kind)
+        ops.append(3)
+        data.append(b"end")
+        expected.append(tr.challenge("end"))
+        got, _state = chain.call(address, compiled["TranscriptHarness"], "replay", domain.encode(), ops, data, 64, True)
+        assert got == expected, f"case {case}"
