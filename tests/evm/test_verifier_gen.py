@@ -267,3 +267,59 @@ def test_garbage_is_rejected_with_bounded_gas(two_layer):
             assert out.value is None or int.from_bytes(out.value[:32] or b"\0", "big") == 0
         worst = max(worst, tx.gas_used)
     record_gas("verifyProof garbage (worst tx)", worst, "must stay < 1M")
+
+
+# ------------------------------------------------------------------------------------------------ Yul helpers
+
+
+def test_closed_form_helpers_match_python_including_x_equal_one(chain):
+    """zkOnes / zkIota / zkHorner of the generated code against zkchain.blocks.common, including the x = 1
+    limits (the contract flags a zero denominator and substitutes 1 before the batch inversion)."""
+    import random
+
+    from zkchain.blocks.common import iota_eval, ones_eval
+    from zkchain.evm.solc import compile_solidity
+    from zkchain.evm.verifier_gen import _HELPERS
+
+    helpers = "\n".join("            " + ln for ln in _HELPERS.splitlines())
+    src = f"""// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+contract HelperHarness {{
+    function ones(uint256 a, uint256 b, uint256 c, uint256 d) external pure returns (uint256 res) {{
+        assembly {{
+{helpers}
+            res := zkOnes(a, b, c, d)
+        }}
+    }}
+    function iota(uint256 a, uint256 b, uint256 c, uint256 d, uint256 e, uint256 f) external pure returns (uint256 res) {{
+        assembly {{
+{helpers}
+            res := zkIota(a, b, c, d, e, f)
+        }}
+    }}
+    function horner(uint256[] calldata vals, uint256 pt) external pure returns (uint256 res) {{
+        assembly {{
+{helpers}
+            res := zkHorner(vals.offset, vals.length, pt)
+        }}
+    }}
+}}
+"""
+    try:
+        h = compile_solidity({"HelperHarness.sol": src})["HelperHarness"]
+    except SetupError as exc:
+        pytest.skip(f"solc-js not available: {exc}")
+    addr, _ = chain.deploy(h, gas=3_000_000)
+    rnd = random.Random(3)
+    for x in (1, 0, 2, R - 1, rnd.randrange(R), rnd.randrange(R)):
+        for n in (1, 2, 10, 1024, 5376):
+            d = (x - 1) % R
+            one = int(d == 0)
+            iv = pow(d + one, -1, R)
+            xn = pow(x, n, R)
+            assert chain.call(addr, h, "ones", xn, iv, one, n % R) == ones_eval(n, x), (x, n)
+            half = n * (n - 1) // 2 % R
+            assert chain.call(addr, h, "iota", x, xn, iv, one, n % R, half) == iota_eval(n, x), (x, n)
+    vals = [rnd.randrange(R) for _ in range(40)]
+    x = rnd.randrange(R)
+    assert chain.call(addr, h, "horner", vals, x) == sum(v * pow(x, i, R) for i, v in enumerate(vals)) % R

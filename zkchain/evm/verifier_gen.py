@@ -33,6 +33,7 @@ Code size grows with the circuit's constraint count; the EIP-170 limit is 24,576
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -47,7 +48,10 @@ from zkchain.errors import InputError
 from zkchain.prover.keys import VerifyingKey
 from zkchain.prover.proof import Proof
 
+log = logging.getLogger(__name__)
+
 TEMPLATE_NAME = "Verifier.sol.tmpl"
+EIP170_LIMIT = 24_576  # bytes of deployed code (EIP-170)
 CHALLENGES = ("gamma", "beta", "rho", "alpha", "epsilon", "zeta", "nu", "u")
 _SYM = {RHO: "rho", ZETA: "zeta", ZETA_INV: "zi", RHO_ZETA_INV: "rzi"}
 _MEM_BASE = 0x80  # 0x00-0x3f scratch, 0x40 free-memory pointer, 0x60 zero slot: never written
@@ -227,9 +231,19 @@ class _Gen:
                 key = ("pub", name, sym)
                 if key not in self.memo:
                     ln = self.c.vectors[name].length
-                    self.memo[key] = self.st(
-                        key, f"zkHorner(add(pi, {_lit(self.pub_off[name])}), {_lit(ln)}, {self.xval(sym)})",
-                        f"public {name}({sym})")
+                    base = self.pub_off[name]
+                    if ln > 32:  # a loop keeps the code small
+                        self.memo[key] = self.st(key, f"zkHorner(add(pi, {_lit(base)}), {_lit(ln)}, {self.xval(sym)})",
+                                                 f"public {name}({sym})")
+                    else:  # straight-line Horner
+                        self.emit(f"{{  // public {name}({sym})")
+                        self.emit(f"    let x := {self.xval(sym)}")
+                        self.emit(f"    let acc := calldataload(add(pi, {_lit(base + 32 * (ln - 1))}))")
+                        for i in range(ln - 2, -1, -1):
+                            self.emit(f"    acc := addmod(mulmod(acc, x, r), calldataload(add(pi, {_lit(base + 32 * i)})), r)")
+                        self.emit(f"    mstore({hex(self.alloc(key))}, acc)")
+                        self.emit("}")
+                        self.memo[key] = self.ld(key)
                 return self.memo[key]
             off = self.eval_off.get((point, name))
             if off is None:
@@ -772,7 +786,12 @@ def compile_verifier(vk: VerifyingKey, contract_name: str = "ZkchainVerifier", *
     from zkchain.evm.solc import compile_solidity
 
     src = generate_verifier(vk, contract_name, debug=debug)
-    return compile_solidity({f"{contract_name}.sol": src})[contract_name]
+    compiled = compile_solidity({f"{contract_name}.sol": src})[contract_name]
+    if compiled.runtime_size_bytes > EIP170_LIMIT:
+        log.warning("%s: runtime bytecode is %d bytes, above the EIP-170 limit of %d: it cannot be deployed on "
+                    "Ethereum mainnet or most L2s (docs/evm-verifier.md, 'Code size')", contract_name,
+                    compiled.runtime_size_bytes, EIP170_LIMIT)
+    return compiled
 
 
 def calldata(proof: Proof, vk: VerifyingKey) -> tuple[bytes, list[int]]:
