@@ -34,9 +34,11 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    # a zombie is dead too
-    with open(f"/proc/{pid}/stat") as fh:
-        return fh.read().split(") ")[-1][0] != "Z"
+    try:  # a zombie is dead too
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ")[-1][0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 @pytest.fixture(scope="module")
@@ -88,22 +90,34 @@ def test_anvil_starts_and_stops_by_pid():
     assert not _alive(pid) and rpc_chain_id(url, timeout=0.3) is None
 
 
-def test_zkchain_node_command_runs_in_foreground_and_stops_on_ctrl_c():
-    _anvil_or_skip()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from zkchain.cli import main; main()", "node", "--port", "0"],
+def _start_node_command(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", "from zkchain.cli import main; main()", "node", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_zkchain_node_command_runs_in_foreground_and_stops(stop_signal):
+    from zkchain.evm.anvil import rpc_chain_id
+
+    _anvil_or_skip()
+    proc = _start_node_command("--port", "0")
     try:
         first = proc.stdout.readline()
-        match = re.match(r"anvil (http://127\.0\.0\.1:\d+)  chain id 31337  pid (\d+)", first)
+        match = re.match(r"anvil (http://127\.0\.0\.1:(\d+))  chain id 31337  pid (\d+)", first)
         assert match, first + proc.stderr.read()
-        url, pid = match.group(1), int(match.group(2))
+        url, port, pid = match.group(1), match.group(2), int(match.group(3))
         assert ANVIL_DEV_ADDRESS in proc.stdout.readline()
-        from zkchain.evm.anvil import rpc_chain_id
-
         assert rpc_chain_id(url) == 31337
-        proc.send_signal(signal.SIGINT)
+
+        # a second node on the same port is refused with a clear message (exit 2), the first keeps running
+        second = _start_node_command("--port", port)
+        _, err = second.communicate(timeout=30)
+        assert second.returncode == 2 and "in use" in err, err
+        assert rpc_chain_id(url) == 31337
+
+        proc.send_signal(stop_signal)
         assert proc.wait(timeout=15) == 0
         deadline = time.monotonic() + 5
         while _alive(pid) and time.monotonic() < deadline:

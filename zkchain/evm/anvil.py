@@ -57,6 +57,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True if nothing listens on ``host:port`` and it can be bound."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT of a stopped node is fine
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def rpc_chain_id(url: str, timeout: float = 1.0) -> int | None:
     """``eth_chainId`` of the node at ``url``, or None if nothing answers within ``timeout`` seconds."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
@@ -124,6 +135,9 @@ class Anvil:
         if self.process is not None:
             return self
         fixed_port = self.port is not None
+        if fixed_port and not port_is_free(self.port, self.host):
+            # checked first: otherwise the node already listening there would answer our readiness probe
+            raise ChainError(f"port {self.port} on {self.host} is in use (another node?); pick another --port")
         for _attempt in range(1 if fixed_port else 3):  # a picked port can be taken before anvil binds it
             if not fixed_port:
                 self.port = free_port(self.host)
@@ -186,14 +200,26 @@ def run_node(port: int = 8545, *, host: str = "127.0.0.1", chain_id: int = 31337
     ``port`` 0 picks a free port. Prints the URL, the chain id and the first dev account (its key is public).
     Raises SetupError if anvil is missing, ChainError if it cannot start (e.g. the port is taken).
     """
-    from zkchain.evm.chain import ANVIL_DEV_ADDRESS, ANVIL_DEV_PRIVATE_KEY
-
     log = None
     if verbose:
         import sys
 
         log = sys.stdout.fileno()
     node = Anvil(port or None, host=host, chain_id=chain_id, log=log, foreground=True)
+
+    def on_sigterm(signum, frame):  # `kill <pid>` stops the node too, not only Ctrl-C
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        return _serve(node, chain_id, echo)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _serve(node: Anvil, chain_id: int, echo) -> int:
+    from zkchain.evm.chain import ANVIL_DEV_ADDRESS, ANVIL_DEV_PRIVATE_KEY
+
     with node:
         echo(f"anvil {node.url}  chain id {chain_id}  pid {node.pid}")
         echo(f"first dev account {ANVIL_DEV_ADDRESS}")
