@@ -99,3 +99,12 @@ def test_unreachable_rpc_fails_fast():
     assert time.perf_counter() - t0 < 5
     with pytest.raises(InputError):
         Chain.rpc("ws://127.0.0.1:8545")
+
+
+def test_embedded_fork_is_pinned(probe):
+    cancun = Chain.embedded(fork="cancun")
+    address, _ = cancun.deploy(probe[1], 5, gas=1_000_000)  # compiled for cancun: runs on both forks
+    assert cancun.call(address, probe[1], "stored") == 5
+    assert type(cancun.w3.provider.ethereum_tester.backend.chain.get_vm()).__name__ == "CancunVM"
+    with pytest.raises(InputError):
+        Chain.embedded(fork="frontier")

@@ -182,17 +182,23 @@ class Chain:
     # ------------------------------------------------------------------------------------------ constructors
 
     @classmethod
-    def embedded(cls, *, block_gas_limit: int = EMBEDDED_BLOCK_GAS_LIMIT) -> Chain:
-        """An in-process chain: eth-tester on py-evm (Prague rules), ten funded unlocked accounts, automine.
+    def embedded(cls, *, block_gas_limit: int = EMBEDDED_BLOCK_GAS_LIMIT, fork: str = "prague") -> Chain:
+        """An in-process chain: eth-tester on py-evm, ten funded unlocked accounts, automine.
 
-        ``block_gas_limit`` is in gas. Pairings are slow here (~0.3 s for a 2-pair check); use anvil for
-        many of them.
+        ``fork`` pins the EVM rules (``"prague"`` default, or ``"cancun"``) instead of following eth-tester's
+        default; ``block_gas_limit`` is in gas. Pairings are slow here (~0.3 s for a 2-pair check); use anvil
+        for many of them. Raises InputError for an unknown fork.
         """
+        from eth.vm.forks import CancunVM, PragueVM
         from eth_tester import EthereumTester, PyEVMBackend
         from web3 import EthereumTesterProvider, Web3
 
+        forks = {"cancun": CancunVM, "prague": PragueVM}
+        if fork not in forks:
+            raise InputError(f"embedded chain fork must be one of {sorted(forks)}, got {fork!r}")
         params = PyEVMBackend.generate_genesis_params(overrides={"gas_limit": block_gas_limit})
-        tester = EthereumTester(PyEVMBackend(genesis_parameters=params))
+        backend = PyEVMBackend(genesis_parameters=params, vm_configuration=((0, forks[fork]),))
+        tester = EthereumTester(backend)
         w3 = Web3(EthereumTesterProvider(tester))
         return cls(w3, account=w3.eth.accounts[0], kind="embedded", key_source="eth-tester")
 
