@@ -273,7 +273,7 @@ def test_garbage_is_rejected_with_bounded_gas(two_layer):
 
 
 def test_closed_form_helpers_match_python_including_x_equal_one(chain):
-    """zkOnes / zkIota / zkHorner of the generated code against zkchain.blocks.common, including the x = 1
+    """zkOnes / zkIota / zkHorner / zkBadG1 of the generated code against zkchain.blocks.common, including the x = 1
     limits (the contract flags a zero denominator and substitutes 1 before the batch inversion)."""
     import random
 
@@ -285,22 +285,28 @@ def test_closed_form_helpers_match_python_including_x_equal_one(chain):
     src = f"""// SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 contract HelperHarness {{
-    function ones(uint256 a, uint256 b, uint256 c, uint256 d) external pure returns (uint256 res) {{
+    function ones(uint256 a0, uint256 a1, uint256 a2, uint256 a3) external pure returns (uint256 res) {{
         assembly {{
 {helpers}
-            res := zkOnes(a, b, c, d)
+            res := zkOnes(a0, a1, a2, a3)
         }}
     }}
-    function iota(uint256 a, uint256 b, uint256 c, uint256 d, uint256 e, uint256 f) external pure returns (uint256 res) {{
+    function iota(uint256 a0, uint256 a1, uint256 a2, uint256 a3, uint256 a4, uint256 a5) external pure returns (uint256 res) {{
         assembly {{
 {helpers}
-            res := zkIota(a, b, c, d, e, f)
+            res := zkIota(a0, a1, a2, a3, a4, a5)
         }}
     }}
     function horner(uint256[] calldata vals, uint256 pt) external pure returns (uint256 res) {{
         assembly {{
 {helpers}
             res := zkHorner(vals.offset, vals.length, pt)
+        }}
+    }}
+    function badG1(uint256 a0, uint256 a1) external pure returns (uint256 res) {{
+        assembly {{
+{helpers}
+            res := zkBadG1(a0, a1)
         }}
     }}
 }}
@@ -323,3 +329,8 @@ contract HelperHarness {{
     vals = [rnd.randrange(R) for _ in range(40)]
     x = rnd.randrange(R)
     assert chain.call(addr, h, "horner", vals, x) == sum(v * pow(x, i, R) for i, v in enumerate(vals)) % R
+    from zkchain.crypto.field import P
+
+    for (gx, gy), bad in (((1, 2), 0), ((0, 0), 0), ((1, 3), 1), ((1, 2 + P), 1), ((1 + P, 2), 1), ((0, 1), 1),
+                          ((1, P - 2), 0)):
+        assert chain.call(addr, h, "badG1", gx, gy) == bad, (gx, gy)

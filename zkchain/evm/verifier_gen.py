@@ -276,7 +276,7 @@ class _Gen:
     # -- sections ------------------------------------------------------------------------------------------
     def checks(self) -> None:
         """Straight-line range checks OR-ed into one flag (legacy-codegen loops cost ~100 gas per item,
-        these ~25 per Fr element and ~80 per G1 point); long public vectors use a loop to bound code size."""
+        these ~25 per Fr element and ~120 per G1 point); long public vectors use a loop to bound code size."""
         c = self.c
         self.emit("// 1. shapes and ranges (docs/protocol.md sections 1, 4, 6)")
         self.emit(f"if iszero(eq(plen, {_lit(self.proof_len)})) {{ leave }}")
@@ -301,12 +301,9 @@ class _Gen:
                 self.emit(f"    for {{ let i := add(pi, {_lit(self.pub_off[n])}) let e := add(i, {_lit(32 * v.length)}) }} "
                           f"lt(i, e) {{ i := add(i, 0x20) }} {{ let v := calldataload(i) bad := or(bad, {chk}) }}")
         self.emit("    // commitments and opening proofs: coordinates < p, on y^2 = x^3 + 3 or the identity (0, 0)")
-        self.emit(f"    let q := {hex(P)}")
         offs = [64 * i for i in range(len(self.names))] + [self.open_base + 64 * k for k in range(len(POINTS))]
         for off in offs:
-            self.emit(f"    {{ let x := calldataload(add(pf, {_lit(off)})) let y := calldataload(add(pf, {_lit(off + 32)}))")
-            self.emit("      bad := or(bad, iszero(and(and(lt(x, q), lt(y, q)), or(eq(mulmod(y, y, q), "
-                      "addmod(mulmod(mulmod(x, x, q), x, q), 3, q)), iszero(or(x, y)))))) }")
+            self.emit(f"    bad := or(bad, zkBadG1(calldataload(add(pf, {_lit(off)})), calldataload(add(pf, {_lit(off + 32)}))))")
         self.emit("    if bad { leave }")
         self.emit("}")
 
@@ -645,6 +642,11 @@ def _plan(vk: VerifyingKey) -> dict:
 
 
 _HELPERS = f"""\
+function zkBadG1(x, y) -> b {{
+    // 1 unless (x, y) is a canonical G1 encoding: coordinates < p and y^2 = x^3 + 3, or the identity (0, 0)
+    let q := {hex(P)}
+    b := iszero(and(and(lt(x, q), lt(y, q)), or(eq(mulmod(y, y, q), addmod(mulmod(mulmod(x, x, q), x, q), 3, q)), iszero(or(x, y)))))
+}}
 function zkOnes(xn, iv, one, n) -> o {{
     // (x^n - 1) / (x - 1), or n when x = 1 (then x^n - 1 = 0 and one = 1)
     let r := {hex(R)}
