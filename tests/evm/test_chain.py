@@ -43,7 +43,7 @@ def probe(chain):
 def test_call_and_transact(chain, probe):
     address, compiled = probe
     assert chain.call(address, compiled, "stored") == 42
-    assert tuple(chain.call(address, compiled.abi, "pair")) == (42, True)  # several outputs, plain ABI list
+    assert chain.call(address, compiled.abi, "pair") == (42, True)  # several outputs: a tuple; plain ABI list
     result = chain.transact(address, compiled, "store", 99, gas=200_000)
     receipt, gas_used, outcome, events = result  # unpacks as a 4-tuple
     assert receipt["status"] == 1 and 21_000 < gas_used < 200_000

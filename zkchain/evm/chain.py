@@ -307,6 +307,8 @@ class Chain:
                 raise ChainError(f"eth_call {fn} failed: {exc}") from None
             data, reason = revert
             return Outcome(False, None, reason or decode_revert(data, abi), data)
+        if len(function.abi.get("outputs", [])) > 1:  # web3 returns a list; several outputs read as a tuple
+            value = tuple(value)
         return Outcome(True, value)
 
     def call(self, address: str, abi: Abi | CompiledContract, fn: str, *args: Any, gas: int = DEFAULT_GAS) -> Any:
