@@ -291,7 +291,9 @@ contract HelperHarness {{
             res := zkOnes(a0, a1, a2, a3)
         }}
     }}
-    function iota(uint256 a0, uint256 a1, uint256 a2, uint256 a3, uint256 a4, uint256 a5) external pure returns (uint256 res) {{
+    function iota(uint256 a0, uint256 a1, uint256 a2, uint256 a3, uint256 a4, uint256 a5)
+        external pure returns (uint256 res)
+    {{
         assembly {{
 {helpers}
             res := zkIota(a0, a1, a2, a3, a4, a5)

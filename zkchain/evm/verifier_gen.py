@@ -25,10 +25,17 @@ What the generated contract does, in order (``docs/protocol.md`` sections in bra
    per commitment so each commitment is one ecMul (EIP-196) however many points open it; ``L`` and ``R``
    are decided by one two-pair ecPairing call (EIP-197): ``e(L, [1]₂)·e(−R, [τ]₂) = 1``.
 
-Gas (measured on the embedded py-evm chain, see ``docs/evm-verifier.md``): about 6,250 per ecMul+ecAdd, one
-per opened commitment, 4 + 3 for the opening proofs and 1 for ``[y]₁``, plus 113,000 for the pairing.
-Code size grows with the circuit's constraint count; the EIP-170 limit is 24,576 bytes (checked by
-:func:`compile_verifier`, which warns through ``CompiledContract.runtime_size_bytes`` users can inspect).
+Gas (execution, measured on the embedded py-evm chain; ``docs/evm-verifier.md`` §4): about 6,350 per
+ecMul + ecAdd — one per opened commitment, 4 + 3 for the opening proofs in ``L`` and ``R`` and 1 for ``[y]₁`` —
+plus 113,100 for the pairing and ~30,000 for everything else: 289,813 gas for the bundled digits MLP, whose
+verifier is 9,118 bytes of runtime code. Code size is linear in the circuit (~1 kB per MLP layer); the EIP-170
+limit is 24,576 bytes, and :func:`compile_verifier` logs a warning above it (an ``extcodecopy`` data contract
+holding the key's constants is the planned remedy).
+
+Errors: generation raises :class:`~zkchain.errors.InputError` for a bad contract name or an invalid key;
+compilation :class:`~zkchain.evm.solc.CompileError` / :class:`~zkchain.errors.SetupError`. The generated
+``verifyProof`` never reverts on proof data (it returns ``false``); ``submitProof`` reverts with
+``ProofRejected(bytes32 vkDigest)``.
 """
 
 from __future__ import annotations
@@ -240,7 +247,8 @@ class _Gen:
                         self.emit(f"    let x := {self.xval(sym)}")
                         self.emit(f"    let acc := calldataload(add(pi, {_lit(base + 32 * (ln - 1))}))")
                         for i in range(ln - 2, -1, -1):
-                            self.emit(f"    acc := addmod(mulmod(acc, x, r), calldataload(add(pi, {_lit(base + 32 * i)})), r)")
+                            word = f"calldataload(add(pi, {_lit(base + 32 * i)}))"
+                            self.emit(f"    acc := addmod(mulmod(acc, x, r), {word}, r)")
                         self.emit(f"    mstore({hex(self.alloc(key))}, acc)")
                         self.emit("}")
                         self.memo[key] = self.ld(key)
@@ -296,19 +304,21 @@ class _Gen:
             self.emit(f"    // public {n}: {v.length} values < r" + (f", within +-{b}" if bounded else ""))
             if v.length <= 32:
                 for i in range(v.length):
-                    self.emit(f"    {{ let v := calldataload(add(pi, {_lit(self.pub_off[n] + 32 * i)})) bad := or(bad, {chk}) }}")
+                    word = f"calldataload(add(pi, {_lit(self.pub_off[n] + 32 * i)}))"
+                    self.emit(f"    {{ let v := {word} bad := or(bad, {chk}) }}")
             else:
-                self.emit(f"    for {{ let i := add(pi, {_lit(self.pub_off[n])}) let e := add(i, {_lit(32 * v.length)}) }} "
+                self.emit(f"    for {{ let i := add(pi, {_lit(self.pub_off[n])}) "
+                          f"let e := add(i, {_lit(32 * v.length)}) }} "
                           f"lt(i, e) {{ i := add(i, 0x20) }} {{ let v := calldataload(i) bad := or(bad, {chk}) }}")
         self.emit("    // commitments and opening proofs: coordinates < p, on y^2 = x^3 + 3 or the identity (0, 0)")
         offs = [64 * i for i in range(len(self.names))] + [self.open_base + 64 * k for k in range(len(POINTS))]
         for off in offs:
-            self.emit(f"    bad := or(bad, zkBadG1(calldataload(add(pf, {_lit(off)})), calldataload(add(pf, {_lit(off + 32)}))))")
+            x, y = f"calldataload(add(pf, {_lit(off)}))", f"calldataload(add(pf, {_lit(off + 32)}))"
+            self.emit(f"    bad := or(bad, zkBadG1({x}, {y}))")
         self.emit("    if bad { leave }")
         self.emit("}")
 
     def transcript(self) -> None:
-        c = self.c
         self.emit("// 2. Fiat-Shamir transcript (docs/protocol.md sections 2 and 4)")
         sizes = [32 + 32 * self.n_pub + 64 * self.n1, 64 * self.n2, 64 * self.n3, 32 * self.n_evals, 64 * len(POINTS)]
         T = self.alloc(("transcript",), 2 + (max(sizes) + 31) // 32)
@@ -326,7 +336,8 @@ class _Gen:
         self._challenge(T, pos, "gamma")
         self._challenge(T, 0, "beta")
         if self.n2:
-            self.emit(f"calldatacopy({hex(buf)}, add(pf, {_lit(64 * self.n1)}), {_lit(64 * self.n2)})  // round 2 commitments")
+            self.emit(f"calldatacopy({hex(buf)}, add(pf, {_lit(64 * self.n1)}), {_lit(64 * self.n2)})"
+                      "  // round 2 commitments")
         self._challenge(T, 64 * self.n2, "rho")
         self._challenge(T, 0, "alpha")
         self._challenge(T, 0, "epsilon")
@@ -335,7 +346,8 @@ class _Gen:
         self._challenge(T, 64 * self.n3, "zeta")
         self.emit(f"if iszero({self.ld(('ch', 'zeta'))}) {{ leave }}  // zeta = 0 is rejected")
         if self.n_evals:
-            self.emit(f"calldatacopy({hex(buf)}, add(pf, {_lit(self.eval_base)}), {_lit(32 * self.n_evals)})  // evaluations")
+            self.emit(f"calldatacopy({hex(buf)}, add(pf, {_lit(self.eval_base)}), {_lit(32 * self.n_evals)})"
+                      "  // evaluations")
         self._challenge(T, 32 * self.n_evals, "nu")
         self.emit(f"calldatacopy({hex(buf)}, add(pf, {_lit(self.open_base)}), 0x100)  // opening proofs")
         self._challenge(T, 64 * len(POINTS), protocol.ACCUMULATION_LABEL)
@@ -382,8 +394,9 @@ class _Gen:
                 self.emit("}")
 
     def inversion(self) -> None:
-        """One modexp for ζ and every ``x − 1`` written over ζ: x = ρ: ρ−1; 1/ζ: (1−ζ)/ζ; ρ/ζ: (ρ−ζ)/ζ;
-        ρ·ζ^−(k+1): (ρ−ζ^(k+1))/ζ^(k+1). A zero denominator (``x = 1``) is replaced by 1 and flagged."""
+        """One modexp (EIP-198) for ζ and every ``x − 1``, written over ζ:
+        x = ρ: ρ−1; 1/ζ: (1−ζ)/ζ; ρ/ζ: (ρ−ζ)/ζ; ρ·ζ^−(k+1): (ρ−ζ^(k+1))/ζ^(k+1).
+        A zero denominator (``x = 1``) is replaced by 1 and flagged; the closed forms add their limit."""
         self.emit("// 3. one batched field inversion (Montgomery's trick + modexp precompile 0x05, EIP-198)")
         rho, zeta = self.ld(("ch", "rho")), self.ld(("ch", "zeta"))
         syms = sorted(self.plan["inv"]) if self.plan else sorted(self.inv_need)
@@ -473,7 +486,7 @@ class _Gen:
                 terms.append((lhs, out))
         if protocol.has_lookups(c):
             nf, nt = c.query_length(), c.table_length()
-            gamma, beta, rho = self.ld(("ch", "gamma")), self.ld(("ch", "beta")), self.ld(("ch", "rho"))
+            gamma, beta = self.ld(("ch", "gamma")), self.ld(("ch", "beta"))
             g2 = self.st(("gamma2",), self.mul(gamma, gamma))
             # F(rho/zeta): the concatenated query vector
             vrz = RHO_ZETA_INV
@@ -542,7 +555,8 @@ class _Gen:
             self.emit("    {")
             self.emit(f"        let y := calldataload(add(pf, {_lit(self.eval_off[(p, names[-1])])}))")
             for n in reversed(names[:-1]):
-                self.emit(f"        y := addmod(mulmod(y, {nu}, r), calldataload(add(pf, {_lit(self.eval_off[(p, n)])})), r)")
+                word = f"calldataload(add(pf, {_lit(self.eval_off[(p, n)])}))"
+                self.emit(f"        y := addmod(mulmod(y, {nu}, r), {word}, r)")
             self.emit(f"        ys := addmod(ys, {self.mul(upow[k], 'y')}, r)  // {p}")
             self.emit("    }")
         self.emit(f"    mstore({hex(self.alloc(('ysum',)))}, ys)")
@@ -562,7 +576,8 @@ class _Gen:
         xs = [self.ld(("ch", "rho")), self.ld(("ch", "zeta")), self.ld(("x", "zi")), self.ld(("x", "rzi"))]
         for k, p in enumerate(POINTS):
             off = self.open_base + 64 * k
-            lterms.append((f"calldatacopy(ACC_P, add(pf, {_lit(off)}), 0x40)", self.mul(upow[k], xs[k]), f"opening {p}"))
+            load = f"calldatacopy(ACC_P, add(pf, {_lit(off)}), 0x40)"
+            lterms.append((load, self.mul(upow[k], xs[k]), f"opening {p}"))
         lterms.append(("mstore(ACC_P, 1) mstore(add(ACC_P, 0x20), 2)", f"sub(r, {self.ld(('ysum',))})", "-[y]_1"))
         L = self.alloc(("accL",), 5)
         Rr = self.alloc(("accR",), 5)
@@ -645,7 +660,8 @@ _HELPERS = f"""\
 function zkBadG1(x, y) -> b {{
     // 1 unless (x, y) is a canonical G1 encoding: coordinates < p and y^2 = x^3 + 3, or the identity (0, 0)
     let q := {hex(P)}
-    b := iszero(and(and(lt(x, q), lt(y, q)), or(eq(mulmod(y, y, q), addmod(mulmod(mulmod(x, x, q), x, q), 3, q)), iszero(or(x, y)))))
+    let onCurve := eq(mulmod(y, y, q), addmod(mulmod(mulmod(x, x, q), x, q), 3, q))
+    b := iszero(and(and(lt(x, q), lt(y, q)), or(onCurve, iszero(or(x, y)))))
 }}
 function zkOnes(xn, iv, one, n) -> o {{
     // (x^n - 1) / (x - 1), or n when x = 1 (then x^n - 1 = 0 and one = 1)
@@ -737,7 +753,8 @@ def generate_verifier(vk: VerifyingKey, contract_name: str = "ZkchainVerifier", 
         ch = [g.addr[("ch", c)] for c in CHALLENGES]
         L, Rr = g.addr[("accL",)], g.addr[("accR",)]
         srcs = ch + [L, L + 32, Rr, Rr + 32]
-        stores = "\n".join(f"            mstore(add(m, {hex(32 * (i + 1))}), mload({hex(a)}))" for i, a in enumerate(srcs))
+        stores = "\n".join(f"            mstore(add(m, {hex(32 * (i + 1))}), mload({hex(a)}))"
+                           for i, a in enumerate(srcs))
         debug_src = f"""
     /// @notice TEST ONLY (generated with debug=True): the verdict, the transcript challenges
     ///         (gamma, beta, rho, alpha, epsilon, zeta, nu, u) and the accumulator (L.x, L.y, R.x, R.y).
