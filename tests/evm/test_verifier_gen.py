@@ -336,3 +336,32 @@ contract HelperHarness {{
     for (gx, gy), bad in (((1, 2), 0), ((0, 0), 0), ((1, 3), 1), ((1, 2 + P), 1), ((1 + P, 2), 1), ((0, 1), 1),
                           ((1, P - 2), 0)):
         assert chain.call(addr, h, "badG1", gx, gy) == bad, (gx, gy)
+
+
+# ------------------------------------------------------------------------------------------------ anvil (revm)
+
+
+@pytest.mark.anvil
+def test_mlp_verifier_on_anvil(digits_mlp):
+    """The same contract on a production EVM (anvil / revm, its default hardfork): accepted, rejected, event."""
+    from zkchain.evm.anvil import Anvil, find_anvil
+    from zkchain.evm.chain import Chain
+
+    try:
+        find_anvil()
+    except SetupError as exc:
+        pytest.skip(f"anvil binary missing ({exc})")
+    d = digits_mlp
+    with Anvil() as node:
+        chain = Chain.rpc(node.url)
+        address, deploy_gas = chain.deploy(d.compiled, gas=5_000_000)
+        assert chain.call(address, d.compiled, "verifyProof", d.pb, d.pub, gas=GAS)
+        pub = list(d.pub)
+        pub[0] = (pub[0] + 1) % R
+        assert not chain.call(address, d.compiled, "verifyProof", d.pb, pub, gas=GAS)
+        bad = d.pb[:-64] + bytes(d.pb[-64:-32]) + (int.from_bytes(d.pb[-32:], "big") ^ 1).to_bytes(32, "big")
+        assert not chain.call(address, d.compiled, "verifyProof", bad, d.pub, gas=GAS)
+        tx = chain.transact(address, d.compiled, "submitProof", d.pb, d.pub, gas=GAS)
+        assert tx.receipt["status"] == 1 and tx.events[0]["event"] == "ProofVerified"
+        record_gas("submitProof digits_mlp (anvil tx)", tx.gas_used, "default hardfork")
+        record_gas("deploy digits_mlp verifier (anvil)", deploy_gas, "")
