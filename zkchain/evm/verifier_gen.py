@@ -27,7 +27,7 @@ What the generated contract does, in order (``docs/protocol.md`` sections in bra
 
 Gas (execution, measured on the embedded py-evm chain; ``docs/evm-verifier.md`` §4): about 6,350 per
 ecMul + ecAdd — one per opened commitment, 4 + 3 for the opening proofs in ``L`` and ``R`` and 1 for ``[y]₁`` —
-plus 113,100 for the pairing and ~30,000 for everything else: 289,813 gas for the bundled digits MLP, whose
+plus 113,100 for the pairing and ~25,000 for everything else: 289,813 gas for the bundled digits MLP, whose
 verifier is 9,118 bytes of runtime code. Code size is linear in the circuit (~1 kB per MLP layer); the EIP-170
 limit is 24,576 bytes, and :func:`compile_verifier` logs a warning above it (an ``extcodecopy`` data contract
 holding the key's constants is the planned remedy).
