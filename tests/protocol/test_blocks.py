@@ -1,0 +1,80 @@
+"""Unit checks of the block algebra against brute force (no commitments)."""
+
+from __future__ import annotations
+
+import random
+
+from zkchain.blocks import degree, inner_product, matmul
+from zkchain.blocks.common import iota_eval, ones_eval
+from zkchain.compiler.circuit import Expr, MatMul
+from zkchain.crypto.field import R, inv
+
+rnd = random.Random(7)
+
+
+def ev(coeffs, x):
+    return sum(c * pow(x, i, R) for i, c in enumerate(coeffs)) % R
+
+
+def test_closed_forms_match_sums():
+    for n in (1, 2, 5, 64):
+        x = rnd.randrange(2, R)
+        assert ones_eval(n, x) == sum(pow(x, i, R) for i in range(n)) % R
+        assert iota_eval(n, x) == sum(i * pow(x, i, R) for i in range(n)) % R
+        assert ones_eval(n, 1) == n and iota_eval(n, 1) == n * (n - 1) // 2
+
+
+def test_laurent_product_splits_constant_term():
+    p = [rnd.randrange(R) for _ in range(7)]
+    q = [rnd.randrange(R) for _ in range(5)]
+    const, a, b = inner_product.laurent_product(p, q)
+    assert const == sum(x * y for x, y in zip(p, q)) % R
+    z = rnd.randrange(2, R)
+    zi = inv(z)
+    lhs = ev(p, z) * ev(q, zi) % R
+    from zkchain.crypto import poly as fpoly
+
+    rhs = (const + z * fpoly.evaluate(a, z) + zi * fpoly.evaluate(b, zi)) % R
+    assert lhs == rhs
+
+
+def test_aggregate_rejects_false_claim():
+    p = [1, 2, 3]
+    q = [4, 5, 6]
+    good = inner_product.LaurentClaim([(p, q)], 32, "good")
+    bad = inner_product.LaurentClaim([(p, q)], 33, "bad")
+    inner_product.aggregate([good], 5)
+    try:
+        inner_product.aggregate([good, bad], 5)
+    except ValueError as e:
+        assert "bad" in str(e)
+    else:
+        raise AssertionError("false claim accepted")
+
+
+def test_matmul_right_vector_gives_output_at_rho():
+    k, n = 5, 3
+    x = [rnd.randrange(-9, 9) for _ in range(k)]
+    W = [[rnd.randrange(-9, 9) for _ in range(n)] for _ in range(k)]
+    b = [rnd.randrange(-9, 9) for _ in range(n)]
+    out = [sum(x[l] * W[l][j] for l in range(k)) + b[j] for j in range(n)]
+    rho = rnd.randrange(R)
+    c = MatMul(Expr.of("x", k), "W", k, n, Expr.of("o", n))
+    wv = matmul.weight_vector(W, b)
+    u = matmul.prover_terms(c, [v % R for v in x], rho)
+    assert sum(a * bb for a, bb in zip(wv, u)) % R == ev([v % R for v in out], rho)
+    zeta = rnd.randrange(2, R)
+    zi = inv(zeta)
+    assert matmul.verifier_term(c, ev(wv, zeta), ev([v % R for v in x], zi), zi, rho) == ev(wv, zeta) * ev(u, zi) % R
+
+
+def test_degree_reversal_accepts_short_and_rejects_long():
+    vs = [([rnd.randrange(R) for _ in range(4)], 4), ([rnd.randrange(R) for _ in range(9)], 9)]
+    eps, zeta = rnd.randrange(R), rnd.randrange(2, R)
+    w = degree.reversed_sum(vs, eps)
+    evals = [(ev(c, zeta), n) for c, n in vs]
+    assert degree.verifier_check(evals, ev(w, inv(zeta)), eps, zeta)
+    # a vector one entry longer than declared cannot be matched by any W of the declared size
+    long_ = [([rnd.randrange(R) for _ in range(5)], 4), vs[1]]
+    w2 = degree.reversed_sum([(long_[0][0][:4], 4), vs[1]], eps)
+    assert not degree.verifier_check([(ev(c, zeta), n) for c, n in long_], ev(w2, inv(zeta)), eps, zeta)

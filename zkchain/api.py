@@ -1,0 +1,115 @@
+"""The Python API over a build directory (what the CLI calls).
+
+    from zkchain import api
+    api.setup("build/")                                  # after `zkchain compile model.onnx -o build/`
+    proof, info = api.prove("build/", x)                 # x: float array of the model's input shape
+    assert api.verify("build/", proof)
+
+A build directory holds the compiled integer model (``zkchain compile``), then the keys (``vk.json``,
+``pk.json``, ``pk_fixed.npz``) written by :func:`setup`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from zkchain.compiler.lower import Compiled, lower
+from zkchain.errors import InputError, SetupError
+from zkchain.prover.keys import ProvingKey, VerifyingKey, load_srs, required_degree
+from zkchain.prover.keys import setup as keygen
+from zkchain.prover.proof import Proof
+from zkchain.prover.prove import Timings
+from zkchain.prover.prove import prove as prove_circuit
+from zkchain.verifier.verify import Verdict
+from zkchain.verifier.verify import verify as verify_proof
+
+DEV_SEED = "zkchain-dev"
+
+
+def _load_model(build_dir: Path):
+    from zkchain.quant.model import load_compiled
+
+    return load_compiled(build_dir)
+
+
+def setup(build_dir, srs: str = "dev", public_input: bool = False) -> VerifyingKey:
+    """Lower the compiled model, load the SRS (``"dev"`` = insecure seeded SRS, or a ``.ptau`` path), commit
+    the weights and tables, and write ``vk.json``/``pk.json``/``pk_fixed.npz`` into ``build_dir``.
+
+    Raises :class:`SetupError` for a missing/too-small SRS, :class:`UnsupportedModelError` for ops without a block."""
+    build_dir = Path(build_dir)
+    model = _load_model(build_dir)
+    compiled = lower(model, public_input=public_input)
+    degree = required_degree(compiled.circuit)
+    spec = f"dev:{DEV_SEED}" if srs == "dev" else str(Path(srs).resolve())
+    if srs != "dev" and not Path(srs).is_file():
+        raise SetupError(f"SRS file not found: {srs}")
+    pk = keygen(compiled.circuit, compiled.fixed_values, load_srs(spec, degree), spec)
+    pk.vk.meta.update({"public_input": public_input, "model": model.info.get("model", ""),
+                       "input_shape": list(model.input_shape), "outputs": list(model.output_names)})
+    pk.save(build_dir)
+    return pk.vk
+
+
+def load_proving_key(build_dir) -> tuple[ProvingKey, Compiled, object]:
+    """The proving key, the lowering that produced it (re-derived and checked) and the integer model."""
+    build_dir = Path(build_dir)
+    pk = ProvingKey.load(build_dir)
+    model = _load_model(build_dir)
+    compiled = lower(model, public_input=bool(pk.vk.meta.get("public_input", False)))
+    if compiled.circuit.dumps() != pk.circuit.dumps():
+        raise SetupError(f"{build_dir}: the keys were made for another compiled model; rerun `zkchain setup`")
+    return pk, compiled, model
+
+
+def prove(build_dir, x_float: np.ndarray, workers: int = 1, progress=None) -> tuple[Proof, dict]:
+    """Prove one inference on float input ``x_float`` (the model's input shape, or as many values).
+
+    Returns the proof and a summary dict (``prove_s``, ``timings``, ``outputs`` dequantized, ``proof_bytes``).
+    Raises :class:`InputError` for a wrong shape, NaN/inf, or values outside the calibrated range."""
+    pk, compiled, model = load_proving_key(build_dir)
+    x_int = model.quantize_input(np.asarray(x_float))
+    witness = model.execute(x_int)
+    values = compiled.vector_values(witness)
+    tm = Timings()
+    t0 = time.perf_counter()
+    proof = prove_circuit(pk, values, workers=workers, progress=progress, timings=tm)
+    elapsed = time.perf_counter() - t0
+    outputs = [model.dequantize_output(witness[o], o).reshape(-1).tolist() for o in model.output_names]
+    proof.meta["outputs_float"] = outputs
+    info = {"prove_s": elapsed, "timings": dict(tm), "outputs": outputs,
+            "proof_bytes": len(proof.proof_bytes(pk.circuit))}
+    return proof, info
+
+
+def verify(build_dir, proof: Proof) -> Verdict:
+    """Verify ``proof`` against the build directory's verifying key."""
+    vk = VerifyingKey.load(Path(build_dir) / "vk.json")
+    return verify_proof(vk, proof)
+
+
+def read_input(path) -> np.ndarray:
+    """One float sample from an EZKL-style ``input.json`` (``input_data[0]``) or an ``.npy`` file.
+
+    Raises :class:`InputError` for a missing, malformed or non-finite file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"input file not found: {path}")
+    try:
+        if path.suffix == ".npy":
+            arr = np.load(path, allow_pickle=False)
+        else:
+            d = json.loads(path.read_text())
+            data = d["input_data"] if isinstance(d, dict) else d
+            arr = np.asarray(data[0] if isinstance(data, list) and data and isinstance(data[0], list) else data,
+                             dtype=np.float64)
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
+        raise InputError(f"{path}: not an input.json (with input_data) or .npy file: {exc}") from None
+    arr = np.asarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"{path}: input contains NaN or infinite values")
+    return arr

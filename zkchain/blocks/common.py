@@ -1,0 +1,59 @@
+"""Shared vocabulary of the basic blocks: opening points, closed-form evaluations, expression evaluation.
+
+Every block's verifier equation is written over evaluations of committed polynomials at four global points
+(``docs/protocol.md`` §4): ``ρ`` (linear relations, matmul outputs), ``ζ`` (inner-product left sides,
+degree checks), ``1/ζ`` (inner-product right sides) and ``ρ/ζ`` (Hadamard right sides). A whole model opens
+at these four points only, so the proof carries four KZG opening proofs whatever its size.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from zkchain.compiler.circuit import Expr
+from zkchain.crypto.field import R, inv
+
+RHO, ZETA, ZETA_INV, RHO_ZETA_INV = "rho", "zeta", "zeta_inv", "rho_zeta_inv"
+POINTS = (RHO, ZETA, ZETA_INV, RHO_ZETA_INV)
+
+
+def point_values(rho: int, zeta: int) -> dict[str, int]:
+    """The four opening points as field elements. ``ζ ≠ 0`` (a zero challenge is rejected upstream)."""
+    zi = inv(zeta)
+    return {RHO: rho, ZETA: zeta, ZETA_INV: zi, RHO_ZETA_INV: rho * zi % R}
+
+
+def ones_eval(n: int, x: int) -> int:
+    """``ones_n(x) = Σ_{i<n} x^i = (x^n − 1)/(x − 1)`` (``n`` when ``x = 1``)."""
+    x %= R
+    if x == 1:
+        return n % R
+    return (pow(x, n, R) - 1) * inv(x - 1) % R
+
+
+def iota_eval(n: int, x: int) -> int:
+    """``Σ_{i<n} i·x^i = x·(1 − n·x^(n−1) + (n−1)·x^n)/(1 − x)^2`` (``n(n−1)/2`` when ``x = 1``)."""
+    x %= R
+    if x == 1:
+        return n * (n - 1) // 2 % R
+    num = x * (1 - n * pow(x, n - 1, R) + (n - 1) * pow(x, n, R)) % R
+    return num * inv((1 - x) * (1 - x)) % R
+
+
+def expr_eval(e: Expr, x: int, vec: Callable[[str], int]) -> int:
+    """Evaluate expression ``e`` at ``x`` given each vector's evaluation ``vec(name)`` at ``x``."""
+    acc = e.const * ones_eval(e.length, x) if e.const else 0
+    for t in e.terms:
+        acc += t.coef * pow(x, t.shift, R) * vec(t.vector)
+    return acc % R
+
+
+def expr_values(e: Expr, values: Callable[[str], list[int]]) -> list[int]:
+    """The entries of expression ``e`` (``e.length`` field elements) from the vectors' entries."""
+    out = [e.const % R] * e.length
+    for t in e.terms:
+        v = values(t.vector)
+        c = t.coef % R
+        for i, a in enumerate(v):
+            out[i + t.shift] = (out[i + t.shift] + c * a) % R
+    return out

@@ -1,0 +1,280 @@
+"""The compiled circuit: vectors, linear expressions over them, and the basic-block constraints.
+
+This is what the compiler (``zkchain.compiler.lower``) produces from an integer model and what setup, the
+prover and the verifier read. It holds *structure* only; the private fixed values (weights, table outputs)
+travel in the proving key, never in the verifying key.
+
+Vectors. Every tensor the proof talks about is flattened row-major into a vector ``v ∈ Fr^N`` held as the
+polynomial ``v(X) = Σ_{i<N} v_i X^i`` (coefficient basis, ``docs/protocol.md`` §1). A vector is one of
+
+- ``witness``: committed by the prover (private input, rescale quotients and remainders, table outputs);
+- ``public``: its values travel in the proof as public inputs/outputs; the verifier evaluates it itself;
+- ``fixed``: committed once at setup; its commitment is in the verifying key (weights, table columns).
+
+Expressions. ``Expr`` is ``Σ_t coef_t · X^{shift_t} · v_t(X) + const · ones_N(X)``, a linear combination of
+vectors. Tensors that are linear functions of others (a matmul accumulator, a sum of two tensors, a
+concatenation) are never committed: their evaluations follow from their parts.
+
+Constraints (one class per basic block; the protocol of each is in ``zkchain/blocks/``):
+
+- :class:`MatMul`  ``out = x · W`` with ``W`` fixed (``zkchain/blocks/matmul.py``);
+- :class:`Lookup`  every ``(in_i, out_i)`` is a row of a table (``zkchain/blocks/lookup.py``);
+- :class:`Zero`    a linear expression is the zero vector (``zkchain/blocks/linear.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from zkchain.crypto.field import R
+from zkchain.errors import InputError
+
+CIRCUIT_FORMAT = "zkchain.circuit.v1"
+VECTOR_KINDS = ("witness", "public", "fixed")
+
+
+@dataclass(frozen=True)
+class Vector:
+    """A named vector of ``length`` field elements. ``kind`` is one of :data:`VECTOR_KINDS`.
+
+    ``role`` says where a public vector's values come from: ``"input"`` or ``"output"``; ``bound`` is the
+    largest absolute signed value a public vector may carry (the verifier rejects larger ones).
+    """
+
+    name: str
+    length: int
+    kind: str
+    role: str = ""
+    bound: int = 0
+
+
+@dataclass(frozen=True)
+class Term:
+    """``coef · X^shift · vector(X)``; ``coef`` is an integer taken mod r."""
+
+    vector: str
+    coef: int = 1
+    shift: int = 0
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A linear expression of ``length`` entries: ``Σ terms + const · ones_length(X)``."""
+
+    length: int
+    terms: tuple[Term, ...]
+    const: int = 0
+
+    @staticmethod
+    def of(name: str, length: int) -> "Expr":
+        return Expr(length, (Term(name),))
+
+    def vectors(self) -> list[str]:
+        return [t.vector for t in self.terms]
+
+
+@dataclass(frozen=True)
+class MatMul:
+    """``out[j] = Σ_l x[l]·W[l, j] + bias[j]`` for one row ``x`` of ``k`` entries and ``n`` outputs.
+
+    ``weight`` names a fixed vector of ``(k+1)·n`` entries holding ``W`` column-major with the bias folded in as
+    row ``k``: entry ``j·(k+1) + l`` is ``W[l, j]`` for ``l < k`` and ``bias[j]`` for ``l = k``.
+    """
+
+    x: Expr
+    weight: str
+    k: int
+    n: int
+    out: Expr
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Every ``(inp_i, out_i)`` (or ``inp_i`` alone when ``out`` is None) is a row of table ``table``."""
+
+    table: str
+    inp: Expr
+    out: Expr | None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Zero:
+    """The linear expression ``expr`` is the zero vector (rescale, addition, copy)."""
+
+    expr: Expr
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A lookup table: rows ``(tag, lo + i, out_i)`` for ``i < size``.
+
+    ``kind == "range"`` has no output column (``out_i = 0``): it proves ``lo ≤ v < lo + size``.
+    ``kind == "map"`` has outputs ``values`` (stored in the proving key, committed in the verifying key).
+    The tag column and the input column are structured, so the verifier evaluates them in closed form.
+    """
+
+    name: str
+    tag: int
+    kind: str
+    lo: int
+    size: int
+
+
+Constraint = MatMul | Lookup | Zero
+
+
+@dataclass
+class Circuit:
+    """Structure of a compiled model. ``fixed_values`` (private) are kept apart by :meth:`to_json`."""
+
+    vectors: dict[str, Vector] = field(default_factory=dict)
+    constraints: list[Constraint] = field(default_factory=list)
+    tables: dict[str, Table] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    # -- building ---------------------------------------------------------------------------------
+    def add_vector(self, name: str, length: int, kind: str, role: str = "", bound: int = 0) -> Expr:
+        if kind not in VECTOR_KINDS:
+            raise ValueError(f"vector kind {kind!r} not in {VECTOR_KINDS}")
+        if name in self.vectors:
+            raise ValueError(f"vector {name!r} defined twice")
+        if length < 1:
+            raise ValueError(f"vector {name!r} has length {length}")
+        self.vectors[name] = Vector(name, length, kind, role, bound)
+        return Expr.of(name, length)
+
+    def add_table(self, name: str, kind: str, lo: int, size: int) -> Table:
+        if name not in self.tables:
+            self.tables[name] = Table(name, len(self.tables) + 1, kind, lo, size)
+        return self.tables[name]
+
+    # -- queries ------------------------------------------------------------------------------------
+    def of_kind(self, kind: str) -> list[Vector]:
+        return [v for v in self.vectors.values() if v.kind == kind]
+
+    def public(self, role: str) -> list[Vector]:
+        return [v for v in self.vectors.values() if v.kind == "public" and v.role == role]
+
+    def lookups(self) -> list[Lookup]:
+        return [c for c in self.constraints if isinstance(c, Lookup)]
+
+    def table_layout(self) -> list[tuple[Table, int]]:
+        """Tables in tag order with the offset of each in the concatenated table column."""
+        out, off = [], 0
+        for t in sorted(self.tables.values(), key=lambda t: t.tag):
+            out.append((t, off))
+            off += t.size
+        return out
+
+    def table_length(self) -> int:
+        return sum(t.size for t in self.tables.values())
+
+    def lookup_layout(self) -> list[tuple[Lookup, int]]:
+        """Lookups in order with the offset of each in the concatenated query vector."""
+        out, off = [], 0
+        for c in self.lookups():
+            out.append((c, off))
+            off += c.inp.length
+        return out
+
+    def query_length(self) -> int:
+        return sum(c.inp.length for c in self.lookups())
+
+    def check(self) -> None:
+        """Structural checks: every referenced vector exists and lengths agree. Raises ``ValueError``."""
+
+        def chk(e: Expr, where: str) -> None:
+            for t in e.terms:
+                v = self.vectors.get(t.vector)
+                if v is None:
+                    raise ValueError(f"{where}: unknown vector {t.vector!r}")
+                if v.length + t.shift > e.length:
+                    raise ValueError(f"{where}: {t.vector} (len {v.length}) shifted by {t.shift} exceeds {e.length}")
+
+        for i, c in enumerate(self.constraints):
+            where = f"constraint {i} ({type(c).__name__} {c.name})"
+            if isinstance(c, MatMul):
+                chk(c.x, where)
+                chk(c.out, where)
+                w = self.vectors.get(c.weight)
+                if w is None or w.kind != "fixed" or w.length != (c.k + 1) * c.n:
+                    raise ValueError(f"{where}: weight vector must be fixed with (k+1)*n entries")
+                if c.x.length != c.k or c.out.length != c.n:
+                    raise ValueError(f"{where}: x has {c.x.length} entries (k={c.k}), out {c.out.length} (n={c.n})")
+            elif isinstance(c, Lookup):
+                chk(c.inp, where)
+                if c.table not in self.tables:
+                    raise ValueError(f"{where}: unknown table {c.table!r}")
+                if c.out is not None:
+                    chk(c.out, where)
+                    if c.out.length != c.inp.length:
+                        raise ValueError(f"{where}: input and output lengths differ")
+                if (c.out is None) != (self.tables[c.table].kind == "range"):
+                    raise ValueError(f"{where}: range tables take no output, map tables need one")
+            elif isinstance(c, Zero):
+                chk(c.expr, where)
+
+    # -- serialization ------------------------------------------------------------------------------
+    def to_json(self) -> dict:
+        def ex(e: Expr | None):
+            if e is None:
+                return None
+            return {"length": e.length, "const": str(e.const),
+                    "terms": [[t.vector, str(t.coef), t.shift] for t in e.terms]}
+
+        cons = []
+        for c in self.constraints:
+            if isinstance(c, MatMul):
+                cons.append({"block": "matmul", "name": c.name, "x": ex(c.x), "weight": c.weight,
+                             "k": c.k, "n": c.n, "out": ex(c.out)})
+            elif isinstance(c, Lookup):
+                cons.append({"block": "lookup", "name": c.name, "table": c.table, "inp": ex(c.inp), "out": ex(c.out)})
+            else:
+                cons.append({"block": "zero", "name": c.name, "expr": ex(c.expr)})
+        return {
+            "format": CIRCUIT_FORMAT,
+            "vectors": [[v.name, v.length, v.kind, v.role, str(v.bound)] for v in self.vectors.values()],
+            "tables": [[t.name, t.tag, t.kind, t.lo, t.size] for t in self.tables.values()],
+            "constraints": cons,
+            "meta": self.meta,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Circuit":
+        if not isinstance(d, dict) or d.get("format") != CIRCUIT_FORMAT:
+            raise InputError(f"not a {CIRCUIT_FORMAT} circuit (format={d.get('format') if isinstance(d, dict) else None!r})")
+
+        def ex(e):
+            if e is None:
+                return None
+            return Expr(int(e["length"]), tuple(Term(t[0], int(t[1]), int(t[2])) for t in e["terms"]), int(e["const"]))
+
+        c = cls(meta=d.get("meta", {}))
+        for name, length, kind, role, bound in d["vectors"]:
+            c.vectors[name] = Vector(name, int(length), kind, role, int(bound))
+        for name, tag, kind, lo, size in d["tables"]:
+            c.tables[name] = Table(name, int(tag), kind, int(lo), int(size))
+        for k in d["constraints"]:
+            if k["block"] == "matmul":
+                c.constraints.append(MatMul(ex(k["x"]), k["weight"], int(k["k"]), int(k["n"]), ex(k["out"]), k["name"]))
+            elif k["block"] == "lookup":
+                c.constraints.append(Lookup(k["table"], ex(k["inp"]), ex(k["out"]), k["name"]))
+            elif k["block"] == "zero":
+                c.constraints.append(Zero(ex(k["expr"]), k["name"]))
+            else:
+                raise InputError(f"unknown block {k['block']!r} in circuit")
+        c.check()
+        return c
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+
+
+def fr(v: int) -> int:
+    """Embed a (signed) Python integer into Fr."""
+    return v % R
