@@ -3,7 +3,8 @@ pragma solidity ^0.8.24;
 
 /// @title BN254 (alt_bn128) group arithmetic and the KZG accumulator decision over the EVM precompiles.
 /// @notice Wraps ecAdd (0x06) and ecMul (0x07) of EIP-196 and ecPairing (0x08) of EIP-197, with gas as in
-///         EIP-1108: ecAdd 150, ecMul 6,000, ecPairing 45,000 + 34,000 per pair.
+///         EIP-1108: ecAdd 150, ecMul 6,000, ecPairing 45,000 + 34,000 per pair; and modexp (0x05, EIP-198)
+///         for Fr exponentiation and inversion.
 ///         The zkchain verifier reduces every check to KZG opening claims (C, x, y, pi) and folds them into one
 ///         pair (L, R) decided by e(L, [1]_2) * e(-R, [tau]_2) = 1 (docs/protocol.md section 3): one 2-pair
 ///         pairing call, 113,000 gas for the precompile.
@@ -46,6 +47,8 @@ library BN254 {
     error InvalidG1Point(uint256 x, uint256 y);
     /// @notice A scalar-field element is >= r.
     error FrOutOfRange(uint256 value);
+    /// @notice invFr / batchInvFr of an element that is 0 mod r.
+    error InverseOfZero();
 
     // ------------------------------------------------------------------------------------ constants and checks
 
@@ -172,6 +175,61 @@ library BN254 {
             mstore(add(out, 0x20), mload(add(m, 0x20)))
         }
         if (!ok) revert PrecompileFailed(0x07);
+    }
+
+    // ------------------------------------------------------------------------------------ scalar field
+
+    /// @notice a^e mod r by modexp (0x05, EIP-198). Gas of the precompile for a 254-bit exponent: 1,349 under
+    ///         EIP-2565 (Berlin..Prague), 4,048 under EIP-7883 (Osaka). Reverts PrecompileFailed(5) on failure.
+    function expFr(uint256 a, uint256 e) internal view returns (uint256 result) {
+        bool ok;
+        assembly ("memory-safe") {
+            let m := mload(0x40) // [len(base)=32, len(exp)=32, len(mod)=32, base, exp, mod]
+            mstore(m, 0x20)
+            mstore(add(m, 0x20), 0x20)
+            mstore(add(m, 0x40), 0x20)
+            mstore(add(m, 0x60), a)
+            mstore(add(m, 0x80), e)
+            mstore(add(m, 0xa0), R_MOD)
+            ok := staticcall(gas(), 0x05, m, 0xc0, 0x00, 0x20)
+            result := mload(0x00)
+        }
+        if (!ok) revert PrecompileFailed(0x05);
+    }
+
+    /// @notice a^(-1) mod r (Fermat: a^(r-2), one modexp call). Reverts InverseOfZero if a = 0 mod r.
+    function invFr(uint256 a) internal view returns (uint256) {
+        if (a % R_MOD == 0) revert InverseOfZero();
+        return expFr(a, R_MOD - 2);
+    }
+
+    /// @notice Inverts every element of xs in place with one modexp (Montgomery's trick: 3(n-1) mulmod + one
+    ///         inversion). Reverts InverseOfZero if any element is 0 mod r.
+    function batchInvFr(uint256[] memory xs) internal view {
+        uint256 n = xs.length;
+        if (n == 0) return;
+        uint256 prefix; // n words: prefix[i] = xs[0] * ... * xs[i]
+        uint256 acc = 1;
+        assembly ("memory-safe") {
+            prefix := mload(0x40)
+            mstore(0x40, add(prefix, mul(n, 0x20))) // allocated: invFr's scratch space must not overwrite it
+            let data := add(xs, 0x20)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                acc := mulmod(acc, mload(add(data, mul(i, 0x20))), R_MOD)
+                mstore(add(prefix, mul(i, 0x20)), acc)
+            }
+        }
+        uint256 inv = invFr(acc); // reverts if any factor is zero (r is prime)
+        assembly ("memory-safe") {
+            let data := add(xs, 0x20)
+            for { let i := sub(n, 1) } gt(i, 0) { i := sub(i, 1) } {
+                let slot := add(data, mul(i, 0x20))
+                let xi := mload(slot)
+                mstore(slot, mulmod(inv, mload(add(prefix, mul(sub(i, 1), 0x20))), R_MOD))
+                inv := mulmod(inv, xi, R_MOD)
+            }
+            mstore(data, inv)
+        }
     }
 
     // ------------------------------------------------------------------------------------ pairings

@@ -73,6 +73,8 @@ def test_kzg_fold_on_anvil(node, compiled):
     record_gas("submitClaims: 3 KZG claims (anvil)", result.gas_used, "whole transaction")
     gas = dict(zip(["ecAdd", "ecMul", "pairing2"], chain.call(address, contract, "measureGas")[:3]))
     record_gas("BN254.pairing2 (anvil)", gas["pairing2"], "in-contract")
+    inv_gas, _ = chain.call(address, contract, "measureInvGas")
+    record_gas("BN254.invFr (modexp 0x05), anvil default fork", inv_gas, "in-contract, Osaka EIP-7883: 4,048")
     assert 113_000 <= gas["pairing2"] < 116_000 and 6_000 <= gas["ecMul"] < 7_000
 
 

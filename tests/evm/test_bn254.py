@@ -95,6 +95,23 @@ def test_g1_and_fr_validation(chain, harness):
         call(chain, harness, "requireFr", R)
 
 
+def test_fr_exp_and_inverse(chain, harness):
+    for a in (1, 2, R - 1, rng.randrange(R), R + 5):
+        e = rng.randrange(2**256)
+        assert call(chain, harness, "expFr", a, e) == pow(a, e, R)
+        if a % R:
+            assert call(chain, harness, "invFr", a) == pow(a, -1, R)
+    for zero in (0, R):
+        with pytest.raises(CallReverted, match="InverseOfZero"):
+            call(chain, harness, "invFr", zero)
+    xs = [rng.randrange(1, R) for _ in range(6)]
+    assert call(chain, harness, "batchInvFr", xs) == [pow(x, -1, R) for x in xs]
+    assert call(chain, harness, "batchInvFr", [7]) == [pow(7, -1, R)]
+    assert call(chain, harness, "batchInvFr", []) == []
+    with pytest.raises(CallReverted, match="InverseOfZero"):
+        call(chain, harness, "batchInvFr", [3, 0, 5])
+
+
 # ------------------------------------------------------------------------------------------------ KZG
 
 
@@ -197,6 +214,10 @@ def test_measured_gas(chain, harness, three_claims):
     assert 6_000 <= mul_gas < 7_000
     assert 113_000 <= pairing_gas < 116_000
     assert fold_gas < 21_000 and msm4_gas < 4 * 6_800 and on_curve_gas < 300
+    inv_gas, batch8_gas = call(chain, harness, "measureInvGas")
+    record_gas("BN254.invFr (modexp 0x05), Prague", inv_gas, "in-contract, precompile 1,349 (EIP-2565)")
+    record_gas("BN254.batchInvFr, 8 elements, Prague", batch8_gas, "in-contract")
+    assert 1_349 <= inv_gas < 2_100 and batch8_gas < inv_gas + 3_000
     claims, u = three_claims
     result = chain.transact(harness[0], harness[1], "submitClaims", claims, u, gas=1_000_000)
     assert result.outcome.value is True and result.events[0]["args"] == {"ok": True, "claims": 3}

@@ -74,6 +74,32 @@ contract BN254Harness {
         BN254.requireFr(s);
     }
 
+    function expFr(uint256 a, uint256 e) external view returns (uint256) {
+        return BN254.expFr(a, e);
+    }
+
+    function invFr(uint256 a) external view returns (uint256) {
+        return BN254.invFr(a);
+    }
+
+    function batchInvFr(uint256[] memory xs) external view returns (uint256[] memory) {
+        BN254.batchInvFr(xs);
+        return xs;
+    }
+
+    /// @notice Gas of invFr (one modexp) and of batchInvFr over 8 elements, measured with gasleft().
+    function measureInvGas() external view returns (uint256 invGas, uint256 batch8Gas) {
+        uint256[] memory xs = new uint256[](8);
+        for (uint256 i = 0; i < 8; i++) xs[i] = i + 2;
+        uint256 before = gasleft();
+        uint256 y = BN254.invFr(123456789);
+        invGas = before - gasleft();
+        before = gasleft();
+        BN254.batchInvFr(xs);
+        batch8Gas = before - gasleft();
+        require(mulmod(y, 123456789, BN254.R_MOD) == 1 && mulmod(xs[0], 2, BN254.R_MOD) == 1, "inverse");
+    }
+
     /// @notice Generic pairing product check (G2 points from calldata: untrusted, may make the precompile fail).
     function pairingCheck(uint256[2][] calldata g1, uint256[4][] calldata g2) external view returns (bool) {
         BN254.G1Point[] memory a = new BN254.G1Point[](g1.length);
