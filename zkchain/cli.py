@@ -8,6 +8,8 @@ Exit codes: 0 success, 1 proof rejected, 2 usage or input error (one clear line 
 from __future__ import annotations
 
 import sys
+import time
+from pathlib import Path
 
 import click
 
@@ -96,6 +98,92 @@ def predict(build_dir: pathlib.Path, input_path: pathlib.Path) -> None:
 # --- prover commands (setup, prove, verify): zkchain/prover, zkchain/verifier ---
 
 
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@cli.command()
+@click.argument("build_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--srs", default="dev", show_default=True,
+              help="'dev' (INSECURE seeded SRS, for tests and demos) or a snarkjs .ptau file.")
+@click.option("--public-input", is_flag=True, help="Make the model input public (default: private).")
+def setup(build_dir: Path, srs: str, public_input: bool) -> None:
+    """Make the proving key and verifying key for a compiled model (writes vk.json, pk.json, pk_fixed.npz)."""
+    from zkchain import api
+
+    con = _console()
+    t0 = time.perf_counter()
+    with con.status("setup: committing weights and tables"):
+        vk = api.setup(build_dir, srs=srs, public_input=public_input)
+    c = vk.circuit
+    con.print(f"setup done in {time.perf_counter() - t0:.2f} s: {len(c.constraints)} constraints, "
+              f"{len(c.of_kind('witness'))} committed vectors, SRS degree {vk.srs_degree}")
+    if vk.srs_insecure:
+        con.print("[yellow]warning:[/] INSECURE dev SRS (public seed): proofs can be forged; use --srs FILE.ptau for real use")
+    for f in ("vk.json", "pk.json", "pk_fixed.npz"):
+        click.echo(f"wrote {build_dir / f}")
+
+
+@cli.command()
+@click.argument("build_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--input", "input_path", required=True, type=click.Path(path_type=Path),
+              help="EZKL-style input.json (input_data[0]) or a .npy sample.")
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write proof.json.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Prover processes (default: number of cores; 1 for small models, where a pool costs more).")
+@click.option("--force", is_flag=True, help="Overwrite an existing proof file.")
+@click.option("--profile", is_flag=True, help="Print the time of each prover stage.")
+def prove(build_dir: Path, input_path: Path, out: Path, workers: int | None, force: bool, profile: bool) -> None:
+    """Prove one inference of the compiled model; the proof carries the public output."""
+    from zkchain import api
+    from zkchain.prover.parallel import default_workers
+
+    if out.exists() and not force:
+        raise ZkchainError(f"{out} exists; pass --force to overwrite it")
+    x = api.read_input(input_path)
+    vk = api.VerifyingKey.load(build_dir / "vk.json")
+    con = _console()
+    with con.status("proving") as st:
+        proof, info = api.prove(build_dir, x, workers=workers or default_workers(vk.srs_degree),
+                                progress=lambda s: st.update(f"proving: {s}"))
+    proof.save(out, vk.circuit)
+    con.print(f"proved in {info['prove_s']:.2f} s; proof {info['proof_bytes']} bytes (calldata form)")
+    if profile:
+        for k, v in info["timings"].items():
+            con.print(f"  {k:<28} {v:8.3f} s")
+    outs = info["outputs"][0]
+    con.print(f"output: {[round(v, 4) for v in outs]}  (argmax {max(range(len(outs)), key=outs.__getitem__)})")
+    if proof.meta.get("srs_insecure"):
+        con.print("[yellow]warning:[/] proof made with an INSECURE dev SRS")
+    con.print("[yellow]note:[/] zkchain v1 proofs are not yet zero-knowledge (docs/protocol.md §7)")
+    click.echo(f"wrote {out}")
+
+
+@cli.command()
+@click.argument("build_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("proof_path", type=click.Path(path_type=Path))
+def verify(build_dir: Path, proof_path: Path) -> None:
+    """Verify a proof against the build's verifying key. Exit 0 accepted, 1 rejected, 2 error."""
+    from zkchain import api
+    from zkchain.prover.proof import Proof
+
+    proof = Proof.load(proof_path)
+    t0 = time.perf_counter()
+    verdict = api.verify(build_dir, proof)
+    ms = (time.perf_counter() - t0) * 1000
+    if verdict:
+        click.echo(f"accepted ({ms:.0f} ms)")
+        for name, vals in proof.public.items():
+            click.echo(f"public {name}: {vals}")
+        return
+    click.echo(f"rejected: {verdict.reason}", err=True)
+    raise click.exceptions.Exit(1)
+
+
+
 # --- chain commands (node, gen-verifier, deploy-verifier, submit-proof, demo): zkchain/evm ---
 
 
@@ -114,7 +202,7 @@ def node_cmd(port: int, host: str, chain_id: int, verbose: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: runs the click group and maps user-facing errors to exit code 2."""
     try:
-        cli.main(args=argv, prog_name="zkchain", standalone_mode=False)
+        rc = cli.main(args=argv, prog_name="zkchain", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(2)
@@ -126,7 +214,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    sys.exit(0)
+    # Without standalone mode click returns ctx.exit()'s code (e.g. 1 for a rejected proof) instead of raising.
+    sys.exit(rc if isinstance(rc, int) else 0)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,101 @@
+"""End to end through the CLI: compile → setup → prove → verify on real-data MLPs (bundled digits and the
+EZKL corpus). Exit codes: 0 accepted, 1 rejected, 2 usage/input error."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from zkchain.models import bundled_model_dir
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "ezkl-examples"
+CORPUS_MLPS = ["1l_mlp", "2l_relu_fc", "2l_relu_small", "1l_linear", "1l_relu", "2l_relu_sigmoid_small",
+               "2l_sigmoid_small"]
+
+
+def zk(*args, check=None):
+    p = subprocess.run([sys.executable, "-m", "zkchain.cli", *map(str, args)], capture_output=True, text=True,
+                       timeout=600)
+    if check is not None:
+        assert p.returncode == check, f"exit {p.returncode}\nstdout:{p.stdout}\nstderr:{p.stderr}"
+    return p
+
+
+@pytest.fixture(scope="module")
+def mlp_build(tmp_path_factory):
+    d = bundled_model_dir("digits_mlp")
+    build = tmp_path_factory.mktemp("mlp") / "build"
+    zk("compile", d / "model.onnx", "-o", build, "--calibration", d / "calibration.npy", check=0)
+    zk("setup", build, check=0)
+    return build
+
+
+def test_digits_mlp_proves_and_verifies(mlp_build, tmp_path):
+    d = bundled_model_dir("digits_mlp")
+    proof = tmp_path / "proof.json"
+    p = zk("prove", mlp_build, "--input", d / "input.json", "-o", proof, check=0)
+    assert "wrote" in p.stdout
+    v = zk("verify", mlp_build, proof, check=0)
+    assert "accepted" in v.stdout
+    pj = json.loads(proof.read_text())
+    assert pj["zero_knowledge"] is False and pj["meta"]["srs_insecure"] is True
+    # the public output is the quantized logits; its argmax is the float model's class for this sample
+    out = pj["meta"]["outputs_float"][0]
+    ref = json.loads((d / "input.json").read_text())["output_data"][0]
+    assert max(range(10), key=out.__getitem__) == max(range(10), key=ref.__getitem__)
+
+
+def test_tampered_output_is_rejected_with_exit_1(mlp_build, tmp_path):
+    d = bundled_model_dir("digits_mlp")
+    proof = tmp_path / "proof.json"
+    zk("prove", mlp_build, "--input", d / "input.json", "-o", proof, check=0)
+    pj = json.loads(proof.read_text())
+    name = next(iter(pj["public"]))
+    pj["public"][name][0] += 1
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(pj))
+    v = zk("verify", mlp_build, bad, check=1)
+    assert "rejected" in v.stderr
+
+
+def test_bad_inputs_exit_2_without_traceback(mlp_build, tmp_path):
+    junk = tmp_path / "junk.json"
+    junk.write_text("{not json")
+    for args in (("verify", mlp_build, junk), ("prove", mlp_build, "--input", junk, "-o", tmp_path / "p.json"),
+                 ("verify", mlp_build, tmp_path / "missing.json")):
+        p = zk(*args, check=2)
+        assert "Traceback" not in p.stderr and p.stderr.strip()
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"input_data": [[0.5] * 10]}))
+    p = zk("prove", mlp_build, "--input", wrong, "-o", tmp_path / "p.json", check=2)
+    assert "64" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_existing_proof_is_not_overwritten(mlp_build, tmp_path):
+    d = bundled_model_dir("digits_mlp")
+    proof = tmp_path / "proof.json"
+    proof.write_text("keep me")
+    p = zk("prove", mlp_build, "--input", d / "input.json", "-o", proof, check=2)
+    assert "--force" in p.stderr and proof.read_text() == "keep me"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CORPUS_MLPS)
+def test_corpus_mlp_proves_and_verifies(name, tmp_path):
+    from zkchain import api
+    from zkchain.quant.compile import compile_model, write_compiled
+
+    folder = CORPUS / name
+    if not folder.is_dir():
+        pytest.skip(f"EZKL corpus not found at {CORPUS}")
+    model = compile_model(folder / "network.onnx", calibration=folder / "input.json")
+    model = model[0] if isinstance(model, tuple) else model
+    write_compiled(model, tmp_path / "b")
+    api.setup(tmp_path / "b")
+    proof, info = api.prove(tmp_path / "b", api.read_input(folder / "input.json"), workers=1)
+    v = api.verify(tmp_path / "b", proof)
+    assert v.accepted, v.reason
