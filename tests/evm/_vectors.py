@@ -193,3 +193,44 @@ def no_lookup_instance():
                       Zero(Expr(k, (Term("x2"), Term("xin", -1))), "copy")]
     c.check()
     return c, {"W": weight_vector(W, b)}, {"xin": x, "x2": x, "z": z}
+
+
+def shifted_instance():
+    """Expressions with shifts and constants at every point: ``vc = va ‖ vb`` (a Zero constraint with a shifted
+    term), a matmul on ``x = (va ‖ vb) + 2`` (shifted terms and a constant, evaluated at 1/ζ), a range lookup on
+    ``va ‖ vb`` and a map lookup ``vb ↦ vb + 3`` with a constant in the output expression (both at ρ/ζ), and a
+    public output ``z``. Returns ``(circuit, fixed values, witness values)``."""
+    from zkchain.blocks.lookup import TABLE_OUT
+    from zkchain.blocks.matmul import weight_vector
+    from zkchain.compiler.circuit import Circuit, Expr, Lookup, MatMul, Term, Zero
+
+    n, m = 3, 2
+    a, b = [1, -4, 7], [-2, 5, 0]
+    cat = a + b
+    x = [v + 2 for v in cat]
+    W = [[(3 * i + 2 * j) % 7 - 3 for j in range(m)] for i in range(2 * n)]
+    bias = [5, -6]
+    z = [sum(x[i] * W[i][j] for i in range(2 * n)) + bias[j] for j in range(m)]
+    c = Circuit()
+    c.add_vector("va", n, "witness")
+    c.add_vector("vb", n, "witness")
+    c.add_vector("vc", 2 * n, "witness")
+    c.add_vector("bq", n, "witness")  # = b; the map lookup's output expression is bq + 3
+    c.add_vector("W", (2 * n + 1) * m, "fixed")
+    c.add_vector("z", m, "public", "output", bound=10**6)
+    rng = c.add_table("r16", "range", -8, 16)
+    plus = c.add_table("plus3", "map", -8, 16)
+    ab = Expr(2 * n, (Term("va"), Term("vb", 1, n)))
+    c.constraints += [
+        Zero(Expr(2 * n, (Term("vc"), Term("va", -1), Term("vb", -1, n))), "concat"),
+        MatMul(Expr(2 * n, (Term("va"), Term("vb", 1, n)), 2), "W", 2 * n, m, Expr.of("z", m), "fc"),
+        Lookup(rng.name, ab, None, "range a|b"),
+        Lookup(plus.name, Expr.of("vb", n), Expr(n, (Term("bq"),), 3), "b -> b + 3"),
+    ]
+    c.add_vector(TABLE_OUT, c.table_length(), "fixed")
+    col = []
+    for t, _ in c.table_layout():
+        col += [t.lo + i + 3 for i in range(t.size)] if t.kind == "map" else [0] * t.size
+    c.check()
+    values = {"va": a, "vb": b, "vc": cat, "bq": list(b), "z": z}
+    return c, {"W": weight_vector(W, bias), TABLE_OUT: col}, values

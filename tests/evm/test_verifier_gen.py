@@ -14,6 +14,7 @@ import pytest
 from _vectors import (
     mutations,
     no_lookup_instance,
+    shifted_instance,
     protocol_instance_module,
     python_state,
     python_verdict,
@@ -75,6 +76,13 @@ def no_lookups(chain):
     circuit, fixed, values = no_lookup_instance()
     pk = _keys(circuit, fixed, "zkchain-test-nolookup")
     return Deployed(chain, pk.vk, prove(pk, values), "NoLookupVerifier")
+
+
+@pytest.fixture(scope="module")
+def shifted(chain):
+    circuit, fixed, values = shifted_instance()
+    pk = _keys(circuit, fixed, "zkchain-test-shifted")
+    return Deployed(chain, pk.vk, prove(pk, values), "ShiftedVerifier")
 
 
 def _digits_mlp(chain, public_input: bool, name: str) -> Deployed:
@@ -151,7 +159,7 @@ def test_generation_is_deterministic_and_validates_its_input(two_layer):
 # ------------------------------------------------------------------------------------------------ honest proofs
 
 
-@pytest.mark.parametrize("which", ["two_layer", "no_lookups", "digits_mlp", "digits_mlp_public_input"])
+@pytest.mark.parametrize("which", ["two_layer", "no_lookups", "shifted", "digits_mlp", "digits_mlp_public_input"])
 def test_honest_proof_is_accepted_by_both(request, which):
     d = request.getfixturevalue(which)
     assert verify(d.vk, d.proof).accepted
@@ -176,13 +184,14 @@ def test_digits_mlp_fits_gas_and_size_targets(digits_mlp):
     assert execution <= 300_000, f"{execution} gas for {len(d.pb)} proof bytes: see docs/evm-verifier.md section 4"
 
 
-def test_challenges_and_accumulator_match_python(two_layer, no_lookups, digits_mlp, digits_mlp_public_input):
-    for d in (two_layer, no_lookups, digits_mlp, digits_mlp_public_input):
+def test_challenges_and_accumulator_match_python(request):
+    for which in ("two_layer", "no_lookups", "shifted", "digits_mlp", "digits_mlp_public_input"):
+        d = request.getfixturevalue(which)
         ok, challenges, lr = d.chain.call(d.debug_address, d.debug, "debugState", d.pb, d.pub, gas=GAS)
         py_challenges, py_lr = python_state(d.vk, d.proof)
-        assert ok
-        assert list(challenges) == py_challenges
-        assert list(lr) == py_lr
+        assert ok, which
+        assert list(challenges) == py_challenges, which
+        assert list(lr) == py_lr, which
 
 
 def test_submit_proof_emits_event(two_layer):
@@ -224,8 +233,9 @@ def test_python_and_solidity_agree_on_mutations(two_layer):
     print(f"\n{count} mutations rejected by both verifiers in {time.perf_counter() - t0:.1f} s")
 
 
-def test_no_lookup_circuit_mutations(no_lookups):
-    d = no_lookups
+@pytest.mark.parametrize("which", ["no_lookups", "shifted"])
+def test_more_circuits_mutations(request, which):
+    d = request.getfixturevalue(which)
     count = 0
     for label, pb, pub in mutations(d.vk, d.pb, d.pub):
         assert not python_verdict(d.vk, pb, pub), label
