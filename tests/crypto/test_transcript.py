@@ -93,7 +93,7 @@ def test_vectors_replay_with_independent_keccak_from_node():
 
 def test_transcript_api(backend):
     t1, t2 = Transcript("zkchain.t"), Transcript(b"zkchain.t")
-    t1.absorb_g1(backend.g1(), backend)
+    t1.absorb_g1(backend.g1(), backend if backend.name == "fast" else None)
     t2.absorb_g1_bytes(backend.g1_to_bytes(backend.g1()))
     t1.absorb_fr(R - 1)
     t2.absorb_fr(R - 1)

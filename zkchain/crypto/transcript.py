@@ -53,11 +53,14 @@ class Transcript:
         self.buffer += b
 
     def absorb_g1(self, point, backend=None) -> None:
-        """Append the EVM encoding ``x ‖ y`` of a backend point (or of 64 bytes given directly)."""
+        """Append the EVM encoding ``x ‖ y`` of a backend point (or of 64 bytes given directly). Without
+        ``backend``, py_ecc tuples are read by the reference backend, anything else by the default one."""
         if isinstance(point, (bytes, bytearray, memoryview)):
             self.absorb_g1_bytes(bytes(point))
-        else:
-            self.absorb_g1_bytes(get_backend(backend).g1_to_bytes(point))
+            return
+        if backend is None and isinstance(point, tuple):
+            backend = "reference"
+        self.absorb_g1_bytes(get_backend(backend).g1_to_bytes(point))
 
     def absorb_bytes(self, b: bytes) -> None:
         """Append raw bytes. Fixed-length items only (e.g. the 32-byte VK digest): the spec relies on it."""
