@@ -151,6 +151,10 @@ def test_generation_is_deterministic_and_validates_its_input(two_layer):
     with pytest.raises(InputError):
         generate_verifier(broken)
     broken = copy.deepcopy(vk)
+    broken.circuit.vectors["a"] = broken.circuit.vectors["x"]  # the Laurent quotient's name
+    with pytest.raises(InputError):
+        generate_verifier(broken)
+    broken = copy.deepcopy(vk)
     broken.g2_tau = bytes(127) + b"\x01"  # not a G2 point
     with pytest.raises(InputError):
         generate_verifier(broken)

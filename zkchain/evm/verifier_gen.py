@@ -142,6 +142,10 @@ class _Gen:
             self.pub_off[n] = off
             off += 32 * c.vectors[n].length
         self.n_pub = off // 32
+        reserved = {protocol.M, protocol.H, protocol.G, protocol.A, protocol.B, protocol.W} & set(c.vectors)
+        if reserved:
+            raise InputError(f"circuit vectors {sorted(reserved)} collide with the protocol's own polynomials "
+                             "(m, h, g, a, b, w)")
         missing = [n for p in POINTS for n in self.sched[p]
                    if n not in self.comm_off and n not in self.vk.fixed_commitments]
         if missing:
