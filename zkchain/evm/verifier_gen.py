@@ -809,7 +809,8 @@ def compile_verifier(vk: VerifyingKey, contract_name: str = "ZkchainVerifier", *
     from zkchain.evm.solc import compile_solidity
 
     src = generate_verifier(vk, contract_name, debug=debug)
-    compiled = compile_solidity({f"{contract_name}.sol": src})[contract_name]
+    compiled = compile_solidity({f"{contract_name}.sol": src}, optimize=True, runs=200, evm_version="cancun")[
+        contract_name]
     if compiled.runtime_size_bytes > EIP170_LIMIT:
         log.warning("%s: runtime bytecode is %d bytes, above the EIP-170 limit of %d: it cannot be deployed on "
                     "Ethereum mainnet or most L2s (docs/evm-verifier.md, 'Code size')", contract_name,
