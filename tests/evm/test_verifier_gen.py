@@ -308,7 +308,7 @@ def test_garbage_is_rejected_with_bounded_gas(two_layer):
 
 
 def test_closed_form_helpers_match_python_including_x_equal_one(chain):
-    """zkOnes / zkIota / zkHorner / zkBadG1 of the generated code against zkchain.blocks.common, including the x = 1
+    """zkOnes / zkIota / zkBadG1 of the generated code against zkchain.blocks.common, including the x = 1
     limits (the contract flags a zero denominator and substitutes 1 before the batch inversion)."""
     import random
 
@@ -334,12 +334,6 @@ contract HelperHarness {{
             res := zkIota(a0, a1, a2, a3, a4, a5)
         }}
     }}
-    function horner(uint256[] calldata vals, uint256 pt) external pure returns (uint256 res) {{
-        assembly {{
-{helpers}
-            res := zkHorner(vals.offset, vals.length, pt)
-        }}
-    }}
     function badG1(uint256 a0, uint256 a1) external pure returns (uint256 res) {{
         assembly {{
 {helpers}
@@ -363,9 +357,6 @@ contract HelperHarness {{
             assert chain.call(addr, h, "ones", xn, iv, one, n % R) == ones_eval(n, x), (x, n)
             half = n * (n - 1) // 2 % R
             assert chain.call(addr, h, "iota", x, xn, iv, one, n % R, half) == iota_eval(n, x), (x, n)
-    vals = [rnd.randrange(R) for _ in range(40)]
-    x = rnd.randrange(R)
-    assert chain.call(addr, h, "horner", vals, x) == sum(v * pow(x, i, R) for i, v in enumerate(vals)) % R
     from zkchain.crypto.field import P
 
     for (gx, gy), bad in (((1, 2), 0), ((0, 0), 0), ((1, 3), 1), ((1, 2 + P), 1), ((1 + P, 2), 1), ((0, 1), 1),

@@ -28,7 +28,7 @@ What the generated contract does, in order (``docs/protocol.md`` sections in bra
 Gas (execution, measured on the embedded py-evm chain; ``docs/evm-verifier.md`` §4): about 6,350 per
 ecMul + ecAdd — one per opened commitment, 4 + 3 for the opening proofs in ``L`` and ``R`` and 1 for ``[y]₁`` —
 plus 113,100 for the pairing and ~25,000 for everything else: 289,813 gas for the bundled digits MLP, whose
-verifier is 9,118 bytes of runtime code. Code size is linear in the circuit (~1 kB per MLP layer); the EIP-170
+verifier is 9,079 bytes of runtime code. Code size is linear in the circuit (~1 kB per MLP layer); the EIP-170
 limit is 24,576 bytes, and :func:`compile_verifier` logs a warning above it (an ``extcodecopy`` data contract
 holding the key's constants is the planned remedy).
 
@@ -88,6 +88,7 @@ class _Gen:
         self.plan = plan
         self.pow_need: dict[str, set[int]] = defaultdict(set)
         self.inv_need: set[str] = set()
+        self.pub_need: dict[str, set[str]] = defaultdict(set)
         self.addr: dict[tuple, int] = {}
         self.next = _MEM_BASE
         self.lines: list[str] = []
@@ -243,9 +244,27 @@ class _Gen:
                 if key not in self.memo:
                     ln = self.c.vectors[name].length
                     base = self.pub_off[name]
-                    if ln > 32:  # a loop keeps the code small
-                        self.memo[key] = self.st(key, f"zkHorner(add(pi, {_lit(base)}), {_lit(ln)}, {self.xval(sym)})",
-                                                 f"public {name}({sym})")
+                    self.pub_need[name].add(sym)
+                    if ln > 32:  # one loop over the calldata for every point this vector is needed at
+                        syms = sorted(self.plan["pub"][name]) if self.plan else [sym]
+                        keys = [("pub", name, s) for s in syms]
+                        self.emit(f"{{  // public {name} at {', '.join(syms)} (Horner, one pass)")
+                        for i in range(len(syms)):
+                            self.emit(f"    let a{i} := 0")
+                        self.emit(f"    for {{ let i := add(pi, {_lit(base + 32 * ln)}) "
+                                  f"let e := add(pi, {_lit(base)}) }} gt(i, e) {{}} {{")
+                        self.emit("        i := sub(i, 0x20)")
+                        self.emit("        let v := calldataload(i)")
+                        for i, s in enumerate(syms):
+                            self.emit(f"        a{i} := addmod(mulmod(a{i}, {self.xval(s)}, r), v, r)")
+                        self.emit("    }")
+                        for i, k in enumerate(keys):
+                            self.emit(f"    mstore({hex(self.alloc(k))}, a{i})")
+                        self.emit("}")
+                        for k in keys:
+                            self.memo[k] = self.ld(k)
+                        if key not in self.memo:  # pragma: no cover - plan mismatch
+                            raise AssertionError(key)
                     else:  # straight-line Horner
                         self.emit(f"{{  // public {name}({sym})")
                         self.emit(f"    let x := {self.xval(sym)}")
@@ -656,7 +675,8 @@ def _plan(vk: VerifyingKey) -> dict:
     """First pass: which powers ``x^e`` and inverses ``1/(x − 1)`` the verifier uses."""
     g = _Gen(vk)
     g.body()
-    plan = {"pow": {k: set(v) for k, v in g.pow_need.items()}, "inv": set(g.inv_need)}
+    plan = {"pow": {k: set(v) for k, v in g.pow_need.items()}, "inv": set(g.inv_need),
+            "pub": {k: set(v) for k, v in g.pub_need.items()}}
     return plan
 
 
@@ -679,14 +699,7 @@ function zkIota(x, xn, iv, one, n, half) -> o {{
     num := addmod(num, mulmod(sub(n, 1), mulmod(xn, x, r), r), r)
     o := addmod(mulmod(num, mulmod(iv, iv, r), r), mul(one, half), r)
 }}
-function zkHorner(ptr, len, x) -> acc {{
-    // sum_i v_i x^i over len calldata words at ptr (a public vector)
-    let r := {hex(R)}
-    for {{ let i := len }} i {{}} {{
-        i := sub(i, 1)
-        acc := addmod(mulmod(acc, x, r), calldataload(add(ptr, shl(5, i))), r)
-    }}
-}}"""
+"""
 
 
 def _header(vk: VerifyingKey, contract_name: str) -> str:
