@@ -19,13 +19,15 @@ Constraints (one class per basic block; the protocol of each is in ``zkchain/blo
 
 - :class:`MatMul`  ``out = x · W`` with ``W`` fixed (``zkchain/blocks/matmul.py``);
 - :class:`Lookup`  every ``(in_i, out_i)`` is a row of a table (``zkchain/blocks/lookup.py``);
-- :class:`Zero`    a linear expression is the zero vector (``zkchain/blocks/linear.py``).
+- :class:`Zero`    a linear expression is the zero vector (``zkchain/blocks/linear.py``);
+- :class:`Conv`    2-D convolution / sum pooling with a fixed kernel (``zkchain/blocks/conv.py``);
+- :class:`PadZero` the padding cells of a laid-out tensor are zero (``zkchain/blocks/conv.py``).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from zkchain.crypto.field import R
@@ -110,6 +112,60 @@ class Zero:
 
 
 @dataclass(frozen=True)
+class Grid:
+    """Where a (C, H, W) tensor's entries sit in its vector: channel-major ``(C, Hp, Wp)`` grid with the
+    entry ``(c, i, j)`` at ``c·Hp·Wp + (i + top)·Wp + (j + left)``; the other grid cells are padding (zero,
+    or the value the elementwise chain maps zero to). ``Hp = H``, ``Wp = W``, ``top = left = 0`` is the plain
+    row-major layout that Flatten and MatMul read."""
+
+    C: int
+    H: int
+    W: int
+    Hp: int
+    Wp: int
+    top: int = 0
+    left: int = 0
+
+    @property
+    def size(self) -> int:
+        return self.C * self.Hp * self.Wp
+
+    @property
+    def padded(self) -> bool:
+        return (self.Hp, self.Wp) != (self.H, self.W)
+
+
+@dataclass(frozen=True)
+class Conv:
+    """2-D convolution with fixed kernel: ``out[o,i,j] = bias_o + Σ_{c,u,v} w[o,c,u,v]·x[c, i·sh+u, j·sw+v]``.
+
+    ``x`` lives on ``inp`` (its padding is the convolution's zero padding), ``out`` on ``outp``.
+    ``weight`` names the fixed kernel polynomial (``zkchain/blocks/conv.py`` gives its layout). Sum pooling is a
+    convolution with a fixed 0/1 kernel."""
+
+    x: Expr
+    weight: str
+    inp: Grid
+    outp: Grid
+    OC: int
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    out: Expr
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class PadZero:
+    """The padding cells of ``x`` (laid out on ``grid``) are zero (a padded private input)."""
+
+    x: Expr
+    grid: Grid
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class Table:
     """A lookup table: rows ``(tag, lo + i, out_i)`` for ``i < size``.
 
@@ -125,7 +181,7 @@ class Table:
     size: int
 
 
-Constraint = MatMul | Lookup | Zero
+Constraint = MatMul | Lookup | Zero | Conv | PadZero
 
 
 @dataclass
@@ -218,6 +274,22 @@ class Circuit:
                     raise ValueError(f"{where}: range tables take no output, map tables need one")
             elif isinstance(c, Zero):
                 chk(c.expr, where)
+            elif isinstance(c, Conv):
+                chk(c.x, where)
+                chk(c.out, where)
+                w = self.vectors.get(c.weight)
+                from zkchain.blocks.conv import kernel_length
+
+                if w is None or w.kind != "fixed" or w.length != kernel_length(c):
+                    raise ValueError(f"{where}: kernel vector must be fixed with {kernel_length(c)} entries")
+                if c.x.length != c.inp.size or c.out.length != c.outp.size or c.outp.C != c.OC:
+                    raise ValueError(f"{where}: input/output lengths do not match their grids")
+                if (c.inp.Hp - c.kh) // c.sh + 1 != c.outp.H or (c.inp.Wp - c.kw) // c.sw + 1 != c.outp.W:
+                    raise ValueError(f"{where}: output grid does not match kernel and strides")
+            elif isinstance(c, PadZero):
+                chk(c.x, where)
+                if c.x.length != c.grid.size:
+                    raise ValueError(f"{where}: vector length does not match its grid")
 
     # -- serialization ------------------------------------------------------------------------------
     def to_json(self) -> dict:
@@ -234,8 +306,14 @@ class Circuit:
                              "k": c.k, "n": c.n, "out": ex(c.out)})
             elif isinstance(c, Lookup):
                 cons.append({"block": "lookup", "name": c.name, "table": c.table, "inp": ex(c.inp), "out": ex(c.out)})
-            else:
+            elif isinstance(c, Zero):
                 cons.append({"block": "zero", "name": c.name, "expr": ex(c.expr)})
+            elif isinstance(c, Conv):
+                cons.append({"block": "conv", "name": c.name, "x": ex(c.x), "weight": c.weight,
+                             "inp": list(astuple(c.inp)), "outp": list(astuple(c.outp)),
+                             "kernel": [c.OC, c.kh, c.kw, c.sh, c.sw], "out": ex(c.out)})
+            else:
+                cons.append({"block": "padzero", "name": c.name, "x": ex(c.x), "grid": list(astuple(c.grid))})
         return {
             "format": CIRCUIT_FORMAT,
             "vectors": [[v.name, v.length, v.kind, v.role, str(v.bound)] for v in self.vectors.values()],
@@ -266,6 +344,12 @@ class Circuit:
                 c.constraints.append(Lookup(k["table"], ex(k["inp"]), ex(k["out"]), k["name"]))
             elif k["block"] == "zero":
                 c.constraints.append(Zero(ex(k["expr"]), k["name"]))
+            elif k["block"] == "conv":
+                oc, kh, kw, sh, sw = (int(v) for v in k["kernel"])
+                c.constraints.append(Conv(ex(k["x"]), k["weight"], Grid(*map(int, k["inp"])),
+                                          Grid(*map(int, k["outp"])), oc, kh, kw, sh, sw, ex(k["out"]), k["name"]))
+            elif k["block"] == "padzero":
+                c.constraints.append(PadZero(ex(k["x"]), Grid(*map(int, k["grid"])), k["name"]))
             else:
                 raise InputError(f"unknown block {k['block']!r} in circuit")
         c.check()

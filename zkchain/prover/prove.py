@@ -17,10 +17,10 @@ import time
 from contextlib import contextmanager
 from typing import Callable
 
-from zkchain.blocks import degree, lookup, matmul, protocol
+from zkchain.blocks import conv, degree, lookup, matmul, protocol
 from zkchain.blocks.common import POINTS, expr_values, ones_eval, point_values
 from zkchain.blocks.inner_product import LaurentClaim
-from zkchain.compiler.circuit import MatMul
+from zkchain.compiler.circuit import Conv, MatMul, PadZero
 from zkchain.crypto import kzg
 from zkchain.crypto import poly as fpoly
 from zkchain.crypto.field import R
@@ -119,6 +119,13 @@ def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
                 out_at_rho = fpoly.evaluate(fpoly.poly(expr_values(c.out, get)), rho)
                 claims.append(LaurentClaim([(vals[c.weight], matmul.prover_terms(c, x_entries, rho))],
                                            out_at_rho, c.name or "matmul"))
+            elif isinstance(c, Conv):
+                xk = fpoly.poly(conv.input_with_ones(c, expr_values(c.x, get))) * fpoly.poly(vals[c.weight])
+                out_at_rho = fpoly.evaluate(fpoly.poly(expr_values(c.out, get)), rho)
+                claims.append(LaurentClaim([(fpoly.coeffs(xk), conv.selection(c, rho))], out_at_rho, c.name or "conv"))
+            elif isinstance(c, PadZero):
+                claims.append(LaurentClaim([(expr_values(c.x, get), conv.pad_mask(c.grid, rho))], 0,
+                                           c.name or "padding"))
         if lookups:
             nf, nt = circuit.query_length(), circuit.table_length()
             claims.append(LaurentClaim([(vals[protocol.H], lookup.hadamard_right(f, beta, rho))],

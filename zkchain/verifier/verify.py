@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zkchain.blocks import degree, inner_product, linear, lookup, matmul, protocol
+from zkchain.blocks import conv, degree, inner_product, linear, lookup, matmul, protocol
 from zkchain.blocks.common import POINTS, RHO, RHO_ZETA_INV, ZETA, ZETA_INV, expr_eval, ones_eval, point_values
-from zkchain.compiler.circuit import MatMul, Zero
+from zkchain.compiler.circuit import Conv, MatMul, PadZero, Zero
 from zkchain.crypto import kzg
 from zkchain.crypto.backend import get_backend
 from zkchain.crypto.field import R
@@ -148,6 +148,11 @@ def _verify(vk: VerifyingKey, proof: Proof) -> Verdict:
         if isinstance(c, MatMul):
             lhs = matmul.verifier_term(c, at_zeta(c.weight), expr_eval(c.x, zi, ev(ZETA_INV)), zi, rho)
             terms.append((lhs, expr_eval(c.out, rho, ev(RHO))))
+        elif isinstance(c, Conv):
+            lhs = conv.verifier_term(c, expr_eval(c.x, zeta, at_zeta), at_zeta(c.weight), zeta, zi, rho)
+            terms.append((lhs, expr_eval(c.out, rho, ev(RHO))))
+        elif isinstance(c, PadZero):
+            terms.append((expr_eval(c.x, zeta, at_zeta) * conv.pad_mask_eval(c.grid, rho, zi) % R, 0))
     if protocol.has_lookups(circuit):
         nf, nt = circuit.query_length(), circuit.table_length()
         x = pts[RHO_ZETA_INV]

@@ -1,0 +1,109 @@
+"""Conv block: completeness and cheating provers on small hand-built convolutions (stride, padding, channels)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from zkchain.blocks import conv
+from zkchain.compiler.circuit import Circuit, Conv, Grid, PadZero
+from zkchain.crypto.field import R
+from zkchain.crypto.srs import SRS
+from zkchain.prover.keys import required_degree, setup
+from zkchain.prover.prove import prove
+from zkchain.verifier.verify import verify
+
+
+def conv_of_padded(xp, w, b, stride):
+    C, Hp, Wp = len(xp), len(xp[0]), len(xp[0][0])
+    OC, kh, kw = len(w), len(w[0][0]), len(w[0][0][0])
+    OH, OW = (Hp - kh) // stride + 1, (Wp - kw) // stride + 1
+    return [[[b[o] + sum(w[o][c][u][v] * xp[c][i * stride + u][j * stride + v]
+                         for c in range(C) for u in range(kh) for v in range(kw))
+              for j in range(OW)] for i in range(OH)] for o in range(OC)]
+
+
+def reference(x, w, b, pad, stride):
+    C, H, W = len(x), len(x[0]), len(x[0][0])
+    xp = [[[0] * (W + 2 * pad) for _ in range(H + 2 * pad)] for _ in range(C)]
+    for c in range(C):
+        for i in range(H):
+            for j in range(W):
+                xp[c][i + pad][j + pad] = x[c][i][j]
+    return xp, conv_of_padded(xp, w, b, stride)
+
+
+def lay_out(out, outp):
+    ov = [0] * outp.size
+    for o in range(outp.C):
+        for i in range(outp.H):
+            for j in range(outp.W):
+                ov[o * outp.Hp * outp.Wp + (i + outp.top) * outp.Wp + j + outp.left] = out[o][i][j]
+    return ov
+
+
+CASES = [(2, 5, 5, 3, 3, 1, 1), (1, 6, 6, 2, 3, 0, 2), (3, 4, 4, 2, 2, 1, 2)]
+
+
+@pytest.fixture(scope="module", params=CASES, ids=lambda c: "C{}H{}W{}-OC{}k{}p{}s{}".format(*c))
+def case(request):
+    C, H, W, OC, k, pad, stride = request.param
+    rnd = random.Random(hash(request.param) % 1000)
+    x = [[[rnd.randrange(-9, 10) for _ in range(W)] for _ in range(H)] for _ in range(C)]
+    w = [[[[rnd.randrange(-5, 6) for _ in range(k)] for _ in range(k)] for _ in range(C)] for _ in range(OC)]
+    b = [rnd.randrange(-30, 31) for _ in range(OC)]
+    xp, out = reference(x, w, b, pad, stride)
+    inp = Grid(C, H, W, H + 2 * pad, W + 2 * pad, pad, pad)
+    outp = Grid(OC, len(out[0]), len(out[0][0]), len(out[0]) + 2, len(out[0][0]) + 1, 1, 0)  # padded for a consumer
+    circ = Circuit()
+    xe = circ.add_vector("x", inp.size, "witness")
+    oe = circ.add_vector("out", outp.size, "witness")
+    circ.add_vector("K", OC * 2 * (C + 1) * inp.Hp * inp.Wp, "fixed")
+    cv = Conv(xe, "K", inp, outp, OC, k, k, stride, stride, oe, "conv")
+    circ.constraints += [cv] + ([PadZero(xe, inp, "pad")] if pad else [])
+    circ.check()
+    fixed = {"K": conv.kernel_vector(cv, w, b)}
+    pk = setup(circ, fixed, SRS.dev(required_degree(circ), seed="conv-test"), "dev:conv-test")
+    xv = [v for ch in xp for row in ch for v in row]
+    return pk, {"x": xv, "out": lay_out(out, outp)}, inp, outp, (xp, w, b, stride)
+
+
+def test_convolution_proof_is_accepted(case):
+    pk, vals, _, _, _ = case
+    v = verify(pk.vk, prove(pk, vals))
+    assert v.accepted, v.reason
+
+
+def test_wrong_output_cell_is_rejected(case):
+    pk, vals, _, outp, _ = case
+    bad = dict(vals, out=list(vals["out"]))
+    bad["out"][outp.top * outp.Wp + outp.left] += 1
+    assert not verify(pk.vk, prove(pk, bad, check_witness=False))
+
+
+def test_nonzero_output_padding_is_rejected(case):
+    pk, vals, _, outp, _ = case
+    bad = dict(vals, out=list(vals["out"]))
+    bad["out"][0] += 1  # cell (0, 0) is padding of the output grid (top = 1)
+    assert not verify(pk.vk, prove(pk, bad, check_witness=False))
+
+
+def test_nonzero_input_padding_is_rejected(case):
+    pk, vals, inp, outp, (xp, w, b, stride) = case
+    if not inp.padded:
+        pytest.skip("no input padding in this case")
+    xp = [[list(r) for r in ch] for ch in xp]
+    xp[0][0][0] = 3  # a padding cell; the output is the true convolution of this input, so only PadZero objects
+    bad = {"x": [v for ch in xp for row in ch for v in row], "out": lay_out(conv_of_padded(xp, w, b, stride), outp)}
+    assert not verify(pk.vk, prove(pk, bad, check_witness=False))
+
+
+def test_selection_closed_form_matches_coefficients(case):
+    pk, _, _, _, _ = case
+    c = next(k for k in pk.circuit.constraints if isinstance(k, Conv))
+    rho, y = random.randrange(R), random.randrange(2, R)
+    coeffs = conv.selection(c, rho)
+    assert conv.selection_eval(c, rho, y) == sum(a * pow(y, i, R) for i, a in enumerate(coeffs) if a) % R
+    mask = conv.pad_mask(c.inp, rho)
+    assert conv.pad_mask_eval(c.inp, rho, y) == sum(a * pow(y, i, R) for i, a in enumerate(mask) if a) % R
