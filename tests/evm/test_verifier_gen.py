@@ -138,7 +138,7 @@ def test_source_header_and_interface(two_layer):
 def test_generation_is_deterministic_and_validates_its_input(two_layer):
     import copy
 
-    from zkchain.errors import InputError
+    from zkchain.errors import InputError, UnsupportedModelError
 
     vk = two_layer.vk
     assert generate_verifier(vk, "A") == generate_verifier(copy.deepcopy(vk), "A")
@@ -153,6 +153,10 @@ def test_generation_is_deterministic_and_validates_its_input(two_layer):
     broken = copy.deepcopy(vk)
     broken.circuit.vectors["a"] = broken.circuit.vectors["x"]  # the Laurent quotient's name
     with pytest.raises(InputError):
+        generate_verifier(broken)
+    broken = copy.deepcopy(vk)
+    broken.circuit.constraints.append(object())  # a block the generator does not know: refuse, never skip
+    with pytest.raises(UnsupportedModelError):
         generate_verifier(broken)
     broken = copy.deepcopy(vk)
     broken.g2_tau = bytes(127) + b"\x01"  # not a G2 point

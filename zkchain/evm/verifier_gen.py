@@ -32,7 +32,8 @@ verifier is 9,079 bytes of runtime code. Code size is linear in the circuit (~1 
 limit is 24,576 bytes, and :func:`compile_verifier` logs a warning above it (an ``extcodecopy`` data contract
 holding the key's constants is the planned remedy).
 
-Errors: generation raises :class:`~zkchain.errors.InputError` for a bad contract name or an invalid key;
+Errors: generation raises :class:`~zkchain.errors.InputError` for a bad contract name or an invalid key and
+:class:`~zkchain.errors.UnsupportedModelError` for a constraint kind it has no code for (it never skips one);
 compilation :class:`~zkchain.evm.solc.CompileError` / :class:`~zkchain.errors.SetupError`. The generated
 ``verifyProof`` never reverts on proof data (it returns ``false``); ``submitProof`` reverts with
 ``ProofRejected(bytes32 vkDigest)``.
@@ -48,10 +49,10 @@ from pathlib import Path
 from zkchain.blocks import protocol
 from zkchain.blocks.common import POINTS, RHO, RHO_ZETA_INV, ZETA, ZETA_INV
 from zkchain.blocks.lookup import TABLE_OUT
-from zkchain.compiler.circuit import Expr, MatMul, Zero
+from zkchain.compiler.circuit import Expr, Lookup, MatMul, Zero
 from zkchain.crypto.field import P, R
 from zkchain.crypto.transcript import keccak256
-from zkchain.errors import InputError
+from zkchain.errors import InputError, UnsupportedModelError
 from zkchain.prover.keys import VerifyingKey
 from zkchain.prover.proof import Proof
 
@@ -143,6 +144,10 @@ class _Gen:
             self.pub_off[n] = off
             off += 32 * c.vectors[n].length
         self.n_pub = off // 32
+        unknown = sorted({type(k).__name__ for k in c.constraints if not isinstance(k, (MatMul, Lookup, Zero))})
+        if unknown:  # never emit a contract that silently skips a block the Python verifier checks
+            raise UnsupportedModelError(f"the Solidity verifier generator has no code for {', '.join(unknown)} "
+                                        "constraints yet; this verifying key cannot be exported to the EVM")
         reserved = {protocol.M, protocol.H, protocol.G, protocol.A, protocol.B, protocol.W} & set(c.vectors)
         if reserved:
             raise InputError(f"circuit vectors {sorted(reserved)} collide with the protocol's own polynomials "
@@ -749,7 +754,8 @@ def generate_verifier(vk: VerifyingKey, contract_name: str = "ZkchainVerifier", 
     ``debug=True`` adds ``debugState(proof, publicInputs) -> (bool ok, uint256[8] challenges, uint256[4] LR)``
     (challenges in the order :data:`CHALLENGES`; ``LR`` = the accumulator ``L.x, L.y, R.x, R.y``) for tests;
     production contracts leave it out. Raises :class:`~zkchain.errors.InputError` for an invalid contract name
-    or a verifying key with an invalid point or a schedule/commitment mismatch.
+    or a verifying key with an invalid point, a schedule/commitment mismatch or a vector named like a protocol
+    polynomial, and :class:`~zkchain.errors.UnsupportedModelError` for a constraint kind without generator code.
     """
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", contract_name):
         raise InputError(f"contract name must be a Solidity identifier, got {contract_name!r}")
