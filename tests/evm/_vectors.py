@@ -95,7 +95,8 @@ def _word(v: int) -> bytes:
 def mutations(vk: VerifyingKey, proof_bytes: bytes, public_inputs: list[int], seed: int = 7):
     """Yield ``(label, proof_bytes, public_inputs)`` variants of a valid proof, each of which must be rejected:
     every commitment, evaluation and opening proof changed to another valid encoding (point + G, value + 1),
-    non-canonical and off-curve encodings, swapped fields, every public value + 1, out-of-bound and
+    non-canonical and off-curve encodings, swapped fields, public values + 1 (all of them, or 12 of a long
+    list), out-of-bound and
     non-canonical public values, truncated and extended proofs, missing and extra public values."""
     rnd = random.Random(seed)
     c = vk.circuit
@@ -120,7 +121,9 @@ def mutations(vk: VerifyingKey, proof_bytes: bytes, public_inputs: list[int], se
     for k, p in enumerate(POINTS):
         off = open_base + 64 * k
         yield f"opening {p} + G", put(pb, off, _g1_add_generator(pb[off: off + 64])), public_inputs
-    for i in range(len(public_inputs)):
+    n_pub = len(public_inputs)
+    idx = range(n_pub) if n_pub <= 12 else sorted({0, n_pub - 1, *rnd.sample(range(n_pub), 10)})
+    for i in idx:
         pub = list(public_inputs)
         pub[i] = (pub[i] + 1) % R
         yield f"public[{i}] + 1", pb, pub
@@ -155,9 +158,11 @@ def mutations(vk: VerifyingKey, proof_bytes: bytes, public_inputs: list[int], se
         pub = list(public_inputs)
         pub[-1] = R - bound - 1
         yield "public[-1] = -(bound + 1)", pb, pub
-        pub = list(public_inputs)
-        pub[0] = R
-        yield "public[0] = r", pb, pub
+        nonzero = [i for i, v in enumerate(public_inputs) if v]
+        if nonzero:  # r ≡ 0: at a zero entry this is the same field element (tested on chain separately)
+            pub = list(public_inputs)
+            pub[nonzero[0]] = R
+            yield f"public[{nonzero[0]}] = r", pb, pub
         if public_inputs != public_inputs[::-1]:
             yield "public values reversed", pb, public_inputs[::-1]
         yield "one public value missing", pb, public_inputs[:-1]
@@ -234,3 +239,38 @@ def shifted_instance():
     c.check()
     values = {"va": a, "vb": b, "vc": cat, "bq": list(b), "z": z}
     return c, {"W": weight_vector(W, bias), TABLE_OUT: col}, values
+
+
+CONV_CASES = [(2, 5, 5, 3, 3, 1, 1), (1, 6, 6, 2, 3, 0, 2), (3, 4, 4, 2, 2, 1, 2)]  # C H W OC k pad stride
+
+
+def conv_instance(case, public_output: bool = False):
+    """The protocol tests' convolution (``tests/protocol/test_conv.py``: channels, zero padding with a PadZero
+    constraint, stride, an output grid padded for its consumer); ``public_output`` makes ``out`` public.
+    Returns ``(circuit, fixed values, witness values)``."""
+    from zkchain.blocks import conv
+    from zkchain.compiler.circuit import Circuit, Conv, Grid, PadZero
+
+    spec = importlib.util.spec_from_file_location("_zkchain_protocol_conv", _PROTOCOL_CONFTEST.with_name("test_conv.py"))
+    ref = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref)
+    C, H, W, OC, k, pad, stride = case
+    rnd = random.Random(sum(case))
+    x = [[[rnd.randrange(-9, 10) for _ in range(W)] for _ in range(H)] for _ in range(C)]
+    w = [[[[rnd.randrange(-5, 6) for _ in range(k)] for _ in range(k)] for _ in range(C)] for _ in range(OC)]
+    b = [rnd.randrange(-30, 31) for _ in range(OC)]
+    xp, out = ref.reference(x, w, b, pad, stride)
+    inp = Grid(C, H, W, H + 2 * pad, W + 2 * pad, pad, pad)
+    outp = Grid(OC, len(out[0]), len(out[0][0]), len(out[0]) + 2, len(out[0][0]) + 1, 1, 0)
+    circ = Circuit()
+    xe = circ.add_vector("x", inp.size, "witness")
+    if public_output:
+        oe = circ.add_vector("out", outp.size, "public", "output", bound=10**6)
+    else:
+        oe = circ.add_vector("out", outp.size, "witness")
+    circ.add_vector("K", OC * 2 * (C + 1) * inp.Hp * inp.Wp, "fixed")
+    cv = Conv(xe, "K", inp, outp, OC, k, k, stride, stride, oe, "conv")
+    circ.constraints += [cv] + ([PadZero(xe, inp, "pad")] if pad else [])
+    circ.check()
+    values = {"x": [v for ch in xp for row in ch for v in row], "out": ref.lay_out(out, outp)}
+    return circ, {"K": conv.kernel_vector(cv, w, b)}, values

@@ -12,6 +12,8 @@ import time
 
 import pytest
 from _vectors import (
+    CONV_CASES,
+    conv_instance,
     mutations,
     no_lookup_instance,
     shifted_instance,
@@ -83,6 +85,15 @@ def shifted(chain):
     circuit, fixed, values = shifted_instance()
     pk = _keys(circuit, fixed, "zkchain-test-shifted")
     return Deployed(chain, pk.vk, prove(pk, values), "ShiftedVerifier")
+
+
+@pytest.fixture(scope="module", params=range(len(CONV_CASES)),
+                ids=lambda i: "C{}H{}W{}-OC{}k{}p{}s{}".format(*CONV_CASES[i]))
+def convolution(chain, request):
+    """The protocol tests' convolutions (padding with PadZero, stride, channels); the first with a public output."""
+    circuit, fixed, values = conv_instance(CONV_CASES[request.param], public_output=request.param == 0)
+    pk = _keys(circuit, fixed, "zkchain-test-conv")
+    return Deployed(chain, pk.vk, prove(pk, values), f"ConvVerifier{request.param}")
 
 
 def _digits_mlp(chain, public_input: bool, name: str) -> Deployed:
@@ -190,6 +201,24 @@ def test_digits_mlp_fits_gas_and_size_targets(digits_mlp):
     tx = d.verify_tx(d.pb, d.pub)
     execution = tx.gas_used - 21_000 - d.calldata_gas(d.pb, d.pub)
     assert execution <= 300_000, f"{execution} gas for {len(d.pb)} proof bytes: see docs/evm-verifier.md section 4"
+
+
+def test_convolution_proofs_agree(convolution):
+    """Conv and PadZero blocks: honest proof, challenges, accumulator and the mutation catalogue."""
+    d = convolution
+    assert verify(d.vk, d.proof).accepted
+    assert d.verify(d.pb, d.pub)
+    ok, challenges, lr = d.chain.call(d.debug_address, d.debug, "debugState", d.pb, d.pub, gas=GAS)
+    assert ok and (list(challenges), list(lr)) == python_state(d.vk, d.proof)
+    count = 0
+    for label, pb, pub in mutations(d.vk, d.pb, d.pub):
+        assert not python_verdict(d.vk, pb, pub), label
+        assert not d.verify(pb, pub), label
+        count += 1
+    assert count >= 30
+    tx = d.verify_tx(d.pb, d.pub)
+    record_gas(f"verifyProof conv {d.compiled.name} (tx)", tx.gas_used,
+               f"{len(d.pb)} B proof, runtime {d.compiled.runtime_size_bytes:,} B")
 
 
 def test_challenges_and_accumulator_match_python(request):

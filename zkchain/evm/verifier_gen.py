@@ -46,10 +46,10 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from zkchain.blocks import protocol
+from zkchain.blocks import conv, protocol
 from zkchain.blocks.common import POINTS, RHO, RHO_ZETA_INV, ZETA, ZETA_INV
 from zkchain.blocks.lookup import TABLE_OUT
-from zkchain.compiler.circuit import Expr, Lookup, MatMul, Zero
+from zkchain.compiler.circuit import Conv, Expr, Lookup, MatMul, PadZero, Zero
 from zkchain.crypto.field import P, R
 from zkchain.crypto.transcript import keccak256
 from zkchain.errors import InputError, UnsupportedModelError
@@ -63,6 +63,22 @@ EIP170_LIMIT = 24_576  # bytes of deployed code (EIP-170)
 CHALLENGES = ("gamma", "beta", "rho", "alpha", "epsilon", "zeta", "nu", "u")
 _SYM = {RHO: "rho", ZETA: "zeta", ZETA_INV: "zi", RHO_ZETA_INV: "rzi"}
 _MEM_BASE = 0x80  # 0x00-0x3f scratch, 0x40 free-memory pointer, 0x60 zero slot: never written
+
+
+def _psym(a: int, b: int) -> str:
+    """Name of the evaluation point ``ρ^a·ζ^(−b)`` (``a, b ≥ 0``); the four opening points keep their names."""
+    if a < 0 or b < 0 or (a, b) == (0, 0):
+        raise AssertionError(f"point rho^{a} zeta^-{b}")  # pragma: no cover - generator bug
+    return {(1, 0): "rho", (0, 1): "zi", (1, 1): "rzi"}.get((a, b), f"q{a}_{b}")
+
+
+def _pab(sym: str) -> tuple[int, int]:
+    """Inverse of :func:`_psym` (not for ``zeta``)."""
+    fixed = {"rho": (1, 0), "zi": (0, 1), "rzi": (1, 1)}
+    if sym in fixed:
+        return fixed[sym]
+    a, b = sym[1:].split("_")
+    return int(a), int(b)
 
 
 def _lit(v: int) -> str:
@@ -144,7 +160,8 @@ class _Gen:
             self.pub_off[n] = off
             off += 32 * c.vectors[n].length
         self.n_pub = off // 32
-        unknown = sorted({type(k).__name__ for k in c.constraints if not isinstance(k, (MatMul, Lookup, Zero))})
+        known = (MatMul, Lookup, Zero, Conv, PadZero)
+        unknown = sorted({type(k).__name__ for k in c.constraints if not isinstance(k, known)})
         if unknown:  # never emit a contract that silently skips a block the Python verifier checks
             raise UnsupportedModelError(f"the Solidity verifier generator has no code for {', '.join(unknown)} "
                                         "constraints yet; this verifying key cannot be exported to the EVM")
@@ -199,6 +216,23 @@ class _Gen:
             else:
                 self.emit(f"    acc := addmod(acc, {t}, r)")
         self.emit(f"    mstore({hex(self.alloc(key))}, acc)")
+        self.emit("}")
+        return self.ld(key)
+
+    def prod_into(self, key: tuple, factors: list[str], comment: str = "") -> str:
+        """Store ``Π factors`` (one local accumulator, like :meth:`sum_into`)."""
+        factors = [f for f in factors if f != "1"]
+        if "0" in factors:
+            return "0"
+        if not factors:
+            return "1"
+        if len(factors) <= 2:
+            return self.st(key, self.mul(*factors) if len(factors) == 2 else factors[0], comment)
+        self.emit("{" + (f"  // {comment}" if comment else ""))
+        self.emit(f"    let t := {factors[0]}")
+        for f in factors[1:]:
+            self.emit(f"    t := mulmod(t, {f}, r)")
+        self.emit(f"    mstore({hex(self.alloc(key))}, t)")
         self.emit("}")
         return self.ld(key)
 
@@ -422,24 +456,20 @@ class _Gen:
                 self.emit("}")
 
     def inversion(self) -> None:
-        """One modexp (EIP-198) for ζ and every ``x − 1``, written over ζ:
-        x = ρ: ρ−1; 1/ζ: (1−ζ)/ζ; ρ/ζ: (ρ−ζ)/ζ; ρ·ζ^−(k+1): (ρ−ζ^(k+1))/ζ^(k+1).
+        """One modexp (EIP-198) for ζ and every ``x − 1`` the closed forms need. Every point is ``x = ρ^a·ζ^−b``
+        (ρ, 1/ζ, ρ/ζ, each matmul's ρ·ζ^−(k+1), the conv selection points) or ζ itself, so
+        ``1/(x − 1) = ζ^b / (ρ^a − ζ^b)`` and all denominators are known before ``1/ζ`` is.
         A zero denominator (``x = 1``) is replaced by 1 and flagged; the closed forms add their limit."""
         self.emit("// 3. one batched field inversion (Montgomery's trick + modexp precompile 0x05, EIP-198)")
-        rho, zeta = self.ld(("ch", "rho")), self.ld(("ch", "zeta"))
+        zeta = self.ld(("ch", "zeta"))
         syms = sorted(self.plan["inv"]) if self.plan else sorted(self.inv_need)
-        items = [("zeta", zeta)]
+        items = [("1/zeta", zeta)]
         for sym in syms:
-            if sym == "rho":
-                den = self.sub(rho, "1")
-            elif sym == "zi":
-                den = f"addmod(1, sub(r, {zeta}), r)"
-            elif sym == "rzi":
-                den = self.sub(rho, zeta)
-            elif sym.startswith("mm"):
-                den = self.sub(rho, self.pw("zeta", int(sym[2:]) + 1))
-            else:  # pragma: no cover - generator bug
-                raise AssertionError(sym)
+            if sym == "zeta":  # x = ζ: x − 1 directly
+                den = self.sub(zeta, "1")
+            else:  # x = ρ^a ζ^−b: x − 1 = (ρ^a − ζ^b) / ζ^b
+                a, b = _pab(sym)
+                den = self.sub(self.pw("rho", a), self.pw("zeta", b))
             self.emit(f"mstore({hex(self.alloc(('den', sym)))}, {den})")
             d = self.ld(("den", sym))
             self.st(("isone", sym), f"iszero({d})", f"{sym} == 1")
@@ -465,15 +495,16 @@ class _Gen:
         self.emit(f"    mstore({hex(self.alloc(('x', 'zi')))}, v)  // 1/zeta")
         self.emit("}")
         # points and 1/(x - 1)
-        self.st(("x", "rzi"), self.mul(rho, self.ld(("x", "zi"))), "rho/zeta")
         self.emit_powers(["zi"])
-        mm = sorted({int(s[2:]) for s in syms if s.startswith("mm")} |
-                    {int(s[2:]) for s in (self.plan["pow"] if self.plan else {}) if s.startswith("mm")})
-        for k in mm:
-            self.st(("x", f"mm{k}"), self.mul(rho, self.pw("zi", k + 1)), f"rho * zeta^-{k + 1}")
-        self.emit_powers(["rzi"] + [f"mm{k}" for k in mm])
+        # every other point ρ^a·ζ^−b the equations use (ρ/ζ, matmul and conv points)
+        known = set(syms) | set(self.plan["pow"] if self.plan else ()) | {"rzi"}
+        others = sorted(x for x in known if x not in ("rho", "zeta", "zi"))
+        for sym in others:
+            a, b = _pab(sym)
+            self.st(("x", sym), self.mul(self.pw("rho", a), self.pw("zi", b)), f"rho^{a} * zeta^-{b}")
+        self.emit_powers(others)
         for sym in syms:
-            mult = {"rho": "1", "zi": zeta, "rzi": zeta}.get(sym) or self.pw("zeta", int(sym[2:]) + 1)
+            mult = "1" if sym == "zeta" else self.pw("zeta", _pab(sym)[1])
             self.st(("invxm1", sym), self.mul(self.ld(("inv", sym)), mult), f"1/({sym} - 1)")
 
     def equations(self) -> None:
@@ -502,16 +533,37 @@ class _Gen:
         self.emit(f"    if iszero(eq(acc, {self.mul(self.pw('zeta', n_star - 1), w_zi)})) {{ leave }}")
         self.emit("}")
 
-        self.emit("// 4c. matmul and lookup claims, one Laurent inner-product check (sections 5.1-5.3)")
+        self.emit("// 4c. matmul, conv and lookup claims, one Laurent inner-product check (sections 5.1-5.3)")
         zi = self.ld(("x", "zi"))
         terms: list[tuple[str, str]] = []
         for i, con in enumerate(c.constraints):
             if isinstance(con, MatMul):
                 xz = self.expr(con.x, ZETA_INV, f"mm{i}_x")
-                u = self.mul(self.add(xz, self.pw("zi", con.k)), self.ones(con.n, f"mm{con.k}"))
+                u = self.mul(self.add(xz, self.pw("zi", con.k)), self.ones(con.n, _psym(1, con.k + 1)))
                 lhs = self.st(("mmlhs", i), self.mul(at_zeta(con.weight), u), f"matmul {con.name}")
                 out = self.expr(con.out, RHO, f"mm{i}_out")
                 terms.append((lhs, out))
+            elif isinstance(con, Conv):  # zkchain/blocks/conv.py verifier_term, selection_eval
+                inp, oo = con.inp, con.outp
+                g = inp.Hp * inp.Wp
+                xz = self.expr(con.x, ZETA, f"cv{i}_x")
+                xp = self.add(xz, self.mul(self.pw("zeta", inp.C * g), self.ones(g, "zeta")))
+                base = self.mul(self.pw("rho", oo.top * oo.Wp + oo.left),
+                                self.pw("zi", inp.C * g + (con.kh - 1) * inp.Wp + con.kw - 1))
+                f_o = self.ones(con.OC, _psym(oo.Hp * oo.Wp, conv.block_length(con)))
+                f_i = self.ones(oo.H, _psym(oo.Wp, con.sh * inp.Wp))
+                f_j = self.ones(oo.W, _psym(1, con.sw))
+                lhs = self.prod_into(("cvlhs", i), [xp, at_zeta(con.weight), base, f_o, f_i, f_j],
+                                     f"conv {con.name}")
+                terms.append((lhs, self.expr(con.out, RHO, f"cv{i}_out")))
+            elif isinstance(con, PadZero):  # x(ζ)·mask_ρ(1/ζ), mask as conv.pad_mask_eval with t = ρ/ζ
+                gr = con.grid
+                xz = self.expr(con.x, ZETA, f"pz{i}_x")
+                inner = self.prod_into(("pzin", i), [self.pw("rzi", gr.top * gr.Wp + gr.left),
+                                                     self.ones(gr.C, _psym(gr.Hp * gr.Wp, gr.Hp * gr.Wp)),
+                                                     self.ones(gr.H, _psym(gr.Wp, gr.Wp)), self.ones(gr.W, "rzi")])
+                mask = self.sub(self.ones(gr.size, "rzi"), inner)
+                terms.append((self.st(("pzterm", i), self.mul(xz, mask), f"pad {con.name}"), "0"))
         if protocol.has_lookups(c):
             nf, nt = c.query_length(), c.table_length()
             gamma, beta = self.ld(("ch", "gamma")), self.ld(("ch", "beta"))
