@@ -16,11 +16,12 @@ What the generated contract does, in order (``docs/protocol.md`` sections in bra
    VK digest, public values, round-1/2/3 commitments, evaluations, opening proofs, challenges
    γ, β | ρ, α, ε | ζ | ν | u with their labels; ``ζ = 0`` is rejected.
 3. one field inversion [§5]: ``ζ`` and every ``x − 1`` the closed forms ``ones_n(x)`` and ``Σ i·x^i`` need
-   (for ``x`` = ρ, 1/ζ, ρ/ζ and each matmul's ``ρ·ζ^−(k+1)``), written over ζ so that one Montgomery batch
-   and one modexp call (precompile 0x05, EIP-198) cover them all; ``x = 1`` takes the closed form's limit as
+   (``x`` = ρ, 1/ζ, ρ/ζ, each matmul's ``ρ·ζ^−(k+1)``, the conv selection points: all ``ρ^a·ζ^−b``, and ζ),
+   written over ζ so that one Montgomery batch and one modexp call (precompile 0x05, EIP-198) cover them all; ``x = 1`` takes the closed form's limit as
    in ``zkchain/blocks/common.py``. Powers ``x^e`` with constant ``e`` come from a table of squarings.
 4. block equations: linear relations at ρ [§5.5], the degree reversal [§5.4], the aggregated Laurent
-   inner product carrying every matmul [§5.1] and the three logUp claims [§5.2, §5.3].
+   inner product carrying every matmul [§5.1], convolution and padding claim (``zkchain/blocks/conv.py``) and
+   the three logUp claims [§5.2, §5.3].
 5. KZG [§3]: the four batched claims (powers of ν per point) folded with weights ``u^k``; scalars are merged
    per commitment so each commitment is one ecMul (EIP-196) however many points open it; ``L`` and ``R``
    are decided by one two-pair ecPairing call (EIP-197): ``e(L, [1]₂)·e(−R, [τ]₂) = 1``.
