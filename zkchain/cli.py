@@ -199,6 +199,191 @@ def node_cmd(port: int, host: str, chain_id: int, verbose: bool) -> None:
     run_node(port, host=host, chain_id=chain_id, verbose=verbose, echo=lambda line: click.echo(line))
 
 
+def _chain_echo_err(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+def _insecure_warning(what: str) -> str:
+    return (f"warning: {what} was made with an INSECURE dev SRS (public seed): anyone can forge proofs it "
+            "accepts; use `zkchain setup --srs FILE.ptau` before deploying anywhere it protects value")
+
+
+_RPC_HELP = ("JSON-RPC URL of the chain (e.g. http://127.0.0.1:8545 from `zkchain node`), or `embedded` for a "
+             "throwaway in-process chain (dry run: nothing survives the command). Env: ZKCHAIN_RPC_URL.")
+_KEY_HELP = ("Hex private key of the sending account (env: ZKCHAIN_PRIVATE_KEY). Without it only chain id 31337 "
+             "is allowed, from anvil's first dev account (public key).")
+
+
+@cli.command("gen-verifier")
+@click.argument("build_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path), default=None,
+              help="Where to write the Solidity source (default: BUILD_DIR/Verifier.sol).")
+@click.option("--name", "contract_name", default=None,
+              help="Contract name (default: from the model, e.g. DigitsMlpVerifier).")
+@click.option("--force", is_flag=True, help="Overwrite an existing, different file.")
+def gen_verifier_cmd(build_dir: Path, out: Path | None, contract_name: str | None, force: bool) -> None:
+    """Generate the Solidity verifier for BUILD_DIR's verifying key and compile it (solc-js) to check it."""
+    from zkchain.evm import deploy
+
+    vk = deploy.load_vk(build_dir)
+    source, compiled = deploy.build_verifier(vk, contract_name)
+    out = out or build_dir / "Verifier.sol"
+    status = deploy.write_verifier_source(source, out, force=force)
+    size = compiled.runtime_size_bytes
+    click.echo(f"contract {compiled.name}: runtime code {size:,} bytes "
+               f"({100 * size / deploy.EIP170_LIMIT:.0f}% of the EIP-170 limit {deploy.EIP170_LIMIT:,})")
+    click.echo(f"verifying key 0x{vk.digest.hex()}")
+    if size > deploy.EIP170_LIMIT:
+        _chain_echo_err("warning: runtime code is above the EIP-170 limit: Ethereum mainnet and most L2s will refuse "
+                        "to deploy it")
+    if vk.srs_insecure:
+        _chain_echo_err(_insecure_warning("this verifying key"))
+    click.echo(f"{status} {out}")
+
+
+@cli.command("deploy-verifier")
+@click.argument("build_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--rpc-url", required=True, envvar="ZKCHAIN_RPC_URL", help=_RPC_HELP)
+@click.option("--private-key", envvar="ZKCHAIN_PRIVATE_KEY", default=None, help=_KEY_HELP)
+@click.option("--gas", type=click.IntRange(min=100_000), default=None,
+              help="Gas limit of the creation transaction (default: from the code size, +25%).")
+@click.option("--name", "contract_name", default=None, help="Contract name (default: from the model).")
+@click.option("--force", is_flag=True,
+              help="Deploy even if BUILD_DIR/deployment.json records a live verifier or one on another chain "
+                   "(the old record is kept as deployment.<chain>.<address>.json).")
+def deploy_verifier_cmd(build_dir: Path, rpc_url: str, private_key: str | None, gas: int | None,
+                        contract_name: str | None, force: bool) -> None:
+    """Generate, compile and deploy BUILD_DIR's verifier; record it in BUILD_DIR/deployment.json."""
+    from zkchain.evm import deploy
+
+    vk = deploy.load_vk(build_dir)
+    chain = deploy.connect(rpc_url, private_key)
+    embedded = rpc_url == deploy.EMBEDDED
+    note = deploy.key_note(chain)
+    if note:
+        _chain_echo_err(f"note: {note}")
+    old, status = (None, "none") if embedded else deploy.check_can_record(build_dir, chain, force)
+    _source, compiled = deploy.build_verifier(vk, contract_name)
+    dep = deploy.deploy_verifier(chain, vk, compiled, gas=gas)
+    click.echo(f"deployed {dep.contract} at {dep.address}")
+    click.echo(f"chain id {dep.chain_id} ({dep.rpc_url}), deployer {dep.deployer}")
+    click.echo(f"deploy gas {dep.deploy_gas:,}; runtime code {dep.runtime_size_bytes:,} bytes; tx {dep.tx_hash}")
+    if vk.srs_insecure:
+        _chain_echo_err(_insecure_warning("this verifier's key"))
+    if embedded:
+        _chain_echo_err("note: embedded chain: the contract disappears when this command exits; "
+                        "deployment.json not written (use --rpc-url with a real node)")
+        return
+    path, backup = deploy.record_deployment(build_dir, dep, old)
+    if backup is not None:
+        why = "its contract is gone from this chain" if status == "stale" else "replaced with --force"
+        _chain_echo_err(f"note: previous {path.name} ({why}) kept as {backup}")
+    click.echo(f"wrote {path}")
+
+
+@cli.command("submit-proof")
+@click.argument("build_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("proof_path", metavar="PROOF.json", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--rpc-url", required=True, envvar="ZKCHAIN_RPC_URL",
+              help=_RPC_HELP.replace("dry run: nothing survives the command",
+                                     "deploys a fresh verifier there first: a dry run"))
+@click.option("--address", default=None, help="Verifier address (default: from BUILD_DIR/deployment.json).")
+@click.option("--private-key", envvar="ZKCHAIN_PRIVATE_KEY", default=None, help=_KEY_HELP)
+@click.option("--gas", type=click.IntRange(min=50_000), default=1_000_000, show_default=True,
+              help="Gas limit of the transaction (or call).")
+@click.option("--call", "use_call", is_flag=True,
+              help="Free check: eth_call of verifyProof instead of a submitProof transaction (no event).")
+def submit_proof_cmd(build_dir: Path, proof_path: Path, rpc_url: str, address: str | None,
+                     private_key: str | None, gas: int, use_call: bool) -> None:
+    """Send PROOF.json to the deployed verifier. Exit 0 accepted, 1 rejected by the verifier, 2 error."""
+    from zkchain.errors import ChainError, InputError
+    from zkchain.evm import deploy
+    from zkchain.evm.verifier_gen import calldata
+    from zkchain.prover.proof import Proof
+
+    vk = deploy.load_vk(build_dir)
+    proof = Proof.load(proof_path)
+    if proof.vk_digest != vk.digest:
+        raise InputError(f"{proof_path} was made for verifying key 0x{proof.vk_digest.hex()}, "
+                         f"{build_dir}/vk.json is 0x{vk.digest.hex()}")
+    embedded = rpc_url == deploy.EMBEDDED
+    dep_path = build_dir / deploy.DEPLOYMENT_FILE
+    dep = None
+    if embedded:
+        if address:
+            raise InputError("--address cannot be used with the embedded chain (it starts empty; a fresh verifier "
+                             "is deployed there)")
+    elif address is None:
+        if not dep_path.is_file():
+            raise InputError(f"no --address and no {dep_path}: run `zkchain deploy-verifier {build_dir} "
+                             "--rpc-url URL` first")
+        dep = deploy.Deployment.load(dep_path)
+        if dep.vk_digest.lower() != "0x" + proof.vk_digest.hex():
+            raise InputError(f"{dep_path} is a verifier for key {dep.vk_digest}, the proof is for "
+                             f"0x{proof.vk_digest.hex()} (rerun deploy-verifier after setup)")
+    chain = deploy.connect(rpc_url, private_key)
+    note = deploy.key_note(chain)
+    if note and not use_call:
+        _chain_echo_err(f"note: {note}")
+    if embedded:
+        _source, compiled = deploy.build_verifier(vk)
+        dep = deploy.deploy_verifier(chain, vk, compiled)
+        _chain_echo_err(f"note: embedded chain: deployed a fresh {dep.contract} at {dep.address} "
+                        f"({dep.deploy_gas:,} gas) for this check only")
+        address, abi = dep.address, compiled.abi
+    elif address is None:
+        if dep.chain_id != chain.chain_id:
+            raise InputError(f"{dep_path} is for chain id {dep.chain_id} ({dep.rpc_url}), {rpc_url} serves "
+                             f"chain id {chain.chain_id}")
+        address, abi = dep.address, dep.abi
+    else:
+        abi = dep.abi if dep is not None else deploy.build_verifier(vk)[1].abi
+    deploy.check_verifier_at(chain, address, abi, proof.vk_digest)
+    proof_bytes, public_inputs = calldata(proof, vk)
+    result = deploy.submit_proof(chain, address, abi, proof_bytes, public_inputs, gas=gas, call=use_call)
+    where = f"{address} on chain {chain.chain_id}"
+    if result.mode == "call":
+        if result.accepted:
+            click.echo(f"accepted: verifyProof returned true at {where} (eth_call: no transaction, no event)")
+            return
+        if not result.rejected_by_verifier:
+            raise ChainError(f"verifyProof call failed at {where}: {result.reason}")
+        click.echo(f"rejected: verifyProof returned false at {where} (eth_call)", err=True)
+        raise click.exceptions.Exit(1)
+    tx_line = f"tx {result.tx_hash}  block {result.block_number}  gas used {result.gas_used:,}"
+    if result.accepted:
+        click.echo(f"accepted: submitProof succeeded at {where}")
+        click.echo(tx_line)
+        for ev in result.events:
+            args = ", ".join(f"{k}={v}" for k, v in ev["args"].items())
+            click.echo(f"event {ev['event']}({args})")
+        return
+    if not result.rejected_by_verifier:
+        raise ChainError(f"submitProof transaction failed at {where} ({tx_line}): {result.reason}")
+    click.echo(f"rejected: {result.reason} at {where}", err=True)
+    click.echo(tx_line)
+    raise click.exceptions.Exit(1)
+
+
+@cli.command("demo")
+@click.option("--rpc-url", default="embedded", show_default=True, envvar="ZKCHAIN_DEMO_RPC_URL",
+              help="Chain to deploy on: `embedded` (in-process eth-tester) or a JSON-RPC URL such as anvil's.")
+@click.option("--private-key", envvar="ZKCHAIN_PRIVATE_KEY", default=None, help=_KEY_HELP)
+@click.option("--samples", type=click.IntRange(min=1, max=450), default=3, show_default=True,
+              help="How many test digits to prove and verify on chain.")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to put the build, proofs and summary (default: a fresh temporary directory, kept).")
+@click.option("--force", is_flag=True, help="Reuse a non-empty --workdir (its demo files are overwritten).")
+def demo_cmd(rpc_url: str, private_key: str | None, samples: int, workdir: Path | None, force: bool) -> None:
+    """Whole pipeline on the bundled digits MLP: compile, setup, prove test digits, verify in Python,
+    generate and deploy the verifier, verify every proof on chain, summary table. Exit 0 iff all accepted."""
+    from zkchain.evm.demo import run_demo
+
+    ok = run_demo(rpc_url=rpc_url, private_key=private_key, samples=samples, workdir=workdir, force=force)
+    if not ok:
+        raise click.exceptions.Exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: runs the click group and maps user-facing errors to exit code 2."""
     try:
