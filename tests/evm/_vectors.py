@@ -251,7 +251,8 @@ def conv_instance(case, public_output: bool = False):
     from zkchain.blocks import conv
     from zkchain.compiler.circuit import Circuit, Conv, Grid, PadZero
 
-    spec = importlib.util.spec_from_file_location("_zkchain_protocol_conv", _PROTOCOL_CONFTEST.with_name("test_conv.py"))
+    path = _PROTOCOL_CONFTEST.with_name("test_conv.py")
+    spec = importlib.util.spec_from_file_location("_zkchain_protocol_conv", path)
     ref = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ref)
     C, H, W, OC, k, pad, stride = case

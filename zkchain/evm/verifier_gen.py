@@ -17,8 +17,8 @@ What the generated contract does, in order (``docs/protocol.md`` sections in bra
    γ, β | ρ, α, ε | ζ | ν | u with their labels; ``ζ = 0`` is rejected.
 3. one field inversion [§5]: ``ζ`` and every ``x − 1`` the closed forms ``ones_n(x)`` and ``Σ i·x^i`` need
    (``x`` = ρ, 1/ζ, ρ/ζ, each matmul's ``ρ·ζ^−(k+1)``, the conv selection points: all ``ρ^a·ζ^−b``, and ζ),
-   written over ζ so that one Montgomery batch and one modexp call (precompile 0x05, EIP-198) cover them all; ``x = 1`` takes the closed form's limit as
-   in ``zkchain/blocks/common.py``. Powers ``x^e`` with constant ``e`` come from a table of squarings.
+   written over ζ so that one Montgomery batch and one modexp call (precompile 0x05, EIP-198) cover them all;
+   ``x = 1`` takes the closed form's limit as in ``zkchain/blocks/common.py``. Powers ``x^e`` with constant ``e`` come from a table of squarings.
 4. block equations: linear relations at ρ [§5.5], the degree reversal [§5.4], the aggregated Laurent
    inner product carrying every matmul [§5.1], convolution and padding claim (``zkchain/blocks/conv.py``) and
    the three logUp claims [§5.2, §5.3].
