@@ -133,7 +133,7 @@ def setup(build_dir: Path, srs: str, public_input: bool) -> None:
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write proof.json.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Prover processes (default: number of cores; 1 for small models, where a pool costs more).")
+              help="Prover processes (default 1: each worker rebuilds the SRS, which costs more than it saves today).")
 @click.option("--force", is_flag=True, help="Overwrite an existing proof file.")
 @click.option("--profile", is_flag=True, help="Print the time of each prover stage.")
 def prove(build_dir: Path, input_path: Path, out: Path, workers: int | None, force: bool, profile: bool) -> None:

@@ -291,12 +291,12 @@ def test_public_input_mutations(digits_mlp_public_input):
 
 
 def test_noncanonical_public_value_is_rejected_on_chain(two_layer):
-    """v + r encodes the same field element as v; the contract demands canonical values (< r).
-    (Proof.from_bytes reduces such a value silently, so the Python path alone would accept it.)"""
+    """v + r encodes the same field element as v; both verifiers demand canonical values (< r)."""
     d = two_layer
     pub = list(d.pub)
     i = min(range(len(pub)), key=lambda j: pub[j])  # a small value, so v + r < 2^256
     pub[i] += R
+    assert not python_verdict(d.vk, d.pb, pub)
     assert not d.verify(d.pb, pub)
 
 

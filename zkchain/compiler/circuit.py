@@ -35,6 +35,7 @@ from zkchain.errors import InputError
 
 CIRCUIT_FORMAT = "zkchain.circuit.v1"
 VECTOR_KINDS = ("witness", "public", "fixed")
+RESERVED_NAMES = ("m", "h", "g", "a", "b", "w")  # the prover's own polynomials (zkchain/blocks/protocol.py)
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,8 @@ class Circuit:
             raise ValueError(f"vector kind {kind!r} not in {VECTOR_KINDS}")
         if name in self.vectors:
             raise ValueError(f"vector {name!r} defined twice")
+        if name in RESERVED_NAMES:
+            raise ValueError(f"vector name {name!r} is reserved for the protocol's own polynomials")
         if length < 1:
             raise ValueError(f"vector {name!r} has length {length}")
         self.vectors[name] = Vector(name, length, kind, role, bound)
@@ -334,6 +337,8 @@ class Circuit:
 
         c = cls(meta=d.get("meta", {}))
         for name, length, kind, role, bound in d["vectors"]:
+            if name in RESERVED_NAMES:
+                raise InputError(f"circuit uses the reserved vector name {name!r}")
             c.vectors[name] = Vector(name, int(length), kind, role, int(bound))
         for name, tag, kind, lo, size in d["tables"]:
             c.tables[name] = Table(name, int(tag), kind, int(lo), int(size))

@@ -13,8 +13,17 @@ primitive       blocks
 ``add/sub``     expression (no commitment, no constraint)
 ``add_const``   expression (scalar constants)
 ``mul_const``   expression (scalar constants)
+``conv2d``      Conv with the kernel (bias on a ones channel) as a fixed vector; accumulator as for ``linear``
+``sumpool``     Conv with a fixed 0/1 depthwise kernel (average pooling = sumpool + rescale)
 ``reshape``     alias (row-major order is unchanged)
 ==============  ==========================================================================================
+
+Grids. A convolution reads its input on a padded grid (``zkchain.compiler.circuit.Grid``). Elementwise ops
+(rescale, table, add, ...) keep their operands on one grid, so the grid a convolution needs is pushed back
+through the elementwise chain to whoever produced it: a previous convolution writes its output straight onto
+it, and a padded model input gets a PadZero constraint. Padding cells hold the value the chain maps 0 to
+(0 after a convolution, ``2^(s−1)`` for a rescale remainder, ``T(0)`` after a table), which every
+relation accepts; a convolution refuses to read padding that is not 0.
 
 Every other primitive is reported (with its ONNX node) as not yet provable. Quotients that no lookup reads
 get a range check over their calibrated bound, the private input a range check over its quantized range, so
@@ -30,23 +39,24 @@ import numpy as np
 
 from zkchain.blocks.lookup import TABLE_OUT
 from zkchain.blocks.matmul import weight_vector
-from zkchain.compiler.circuit import Circuit, Expr, Lookup, MatMul, Term, Zero
+from zkchain.blocks import conv as convblock
+from zkchain.compiler.circuit import RESERVED_NAMES, Circuit, Conv, Expr, Grid, Lookup, MatMul, PadZero, Term, Zero
 from zkchain.crypto.field import R, inv
 from zkchain.errors import UnsupportedModelError
 
-PROVABLE = ("linear", "rescale", "table", "add", "sub", "add_const", "mul_const", "reshape")
+PROVABLE = ("linear", "conv2d", "sumpool", "rescale", "table", "add", "sub", "add_const", "mul_const", "reshape")
+ELEMENTWISE = ("rescale", "table", "add", "sub", "add_const", "mul_const")
 LIMB_BITS = 8  # remainders are committed as 8-bit limbs so every range table stays ≤ 256 rows
+MAX_DIRECT_RANGE = 1 << 12  # a value range this small is checked with one table; larger ones through limbs
 
 
 @dataclass
 class _Pending:
-    """A matmul whose accumulator has not been given an expression yet."""
+    """A matmul or convolution whose accumulator has not been given an expression yet: ``make(out)`` builds
+    its constraint once the accumulator's expression is known."""
 
-    x: Expr
-    weight: str
-    k: int
-    n: int
-    name: str
+    make: object
+    length: int
 
 
 @dataclass
@@ -55,20 +65,28 @@ class Compiled:
 
     circuit: Circuit
     fixed_values: dict[str, list[int]]
-    # vector name -> (integer tensor name in the witness, limb shift, limb bits); bits 0 = the whole value
-    sources: dict[str, tuple[str, int, int]]
+    # vector name -> (tensor in the witness, limb shift, limb bits (0 = whole value), grid or None, padding fill
+    # [, offset added before cutting limbs])
+    sources: dict[str, tuple]
 
     def vector_values(self, witness) -> dict[str, list[int]]:
-        """Witness/public vector entries (flattened row-major signed ints) from an executor witness."""
+        """Witness/public vector entries (signed ints, laid out on their grids) from an executor witness."""
         out = {}
-        for v, (t, shift, bits) in self.sources.items():
-            vals = [int(a) for a in np.asarray(witness[t]).reshape(-1).tolist()]
+        for v, (t, shift, bits, grid, fill, *offset) in self.sources.items():
+            arr = np.asarray(witness[t])
+            if grid is not None:
+                full = np.full((grid.C, grid.Hp, grid.Wp), fill, dtype=object)
+                full[:, grid.top:grid.top + grid.H, grid.left:grid.left + grid.W] = arr.reshape(grid.C, grid.H, grid.W)
+                arr = full
+            off = offset[0] if offset else 0
+            vals = [int(a) + off for a in arr.reshape(-1).tolist()]
             out[v] = vals if bits == 0 else [(a >> shift) & ((1 << bits) - 1) for a in vals]
         return out
 
 
 def _vec_name(tensor: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.:-]", "_", tensor)
+    name = re.sub(r"[^A-Za-z0-9_.:-]", "_", tensor)
+    return name + "_" if name in RESERVED_NAMES else name
 
 
 def _pow2_at_least(n: int) -> int:
@@ -76,6 +94,52 @@ def _pow2_at_least(n: int) -> int:
     while p < n:
         p *= 2
     return p
+
+
+def _plan_grids(model) -> dict[str, Grid]:
+    """The grid of every (1, C, H, W) tensor: plain, or the padded grid a convolution reading it needs."""
+    parent: dict[str, str] = {}
+
+    def find(t: str) -> str:
+        while parent.get(t, t) != t:
+            t = parent[t]
+        return t
+
+    for op in model.ops:
+        if op.kind in ELEMENTWISE:
+            members = [t for t in op.inputs + op.outputs[:1] + (op.outputs[1:] if op.kind == "rescale" else [])]
+            for t in members[1:]:
+                a, b = find(members[0]), find(t)
+                if a != b:
+                    parent[b] = a
+    need: dict[str, tuple[Grid, str]] = {}
+    for op in model.ops:
+        if op.kind not in ("conv2d", "sumpool"):
+            continue
+        x = op.inputs[0]
+        shape = model.tensors[x].shape
+        if len(shape) != 4 or shape[0] != 1:
+            raise UnsupportedModelError(f"{op.kind} {op.source}: input must be (1, C, H, W), got {list(shape)}")
+        _, C, H, W = shape
+        t, l, b, r = (int(v) for v in op.params.get("pads", [0, 0, 0, 0]))
+        g = Grid(C, H, W, H + t + b, W + l + r, t, l)
+        root = find(x)
+        if root in need and need[root][0] != g:
+            raise UnsupportedModelError(f"{op.source}: tensor {x} is read with two different paddings "
+                                        f"({need[root][1]} and {op.source})")
+        need[root] = (g, op.source)
+    grids = {}
+    for name, t in model.tensors.items():
+        if len(t.shape) == 4 and t.shape[0] == 1:
+            _, C, H, W = t.shape
+            grids[name] = need.get(find(name), (Grid(C, H, W, H, W), ""))[0]
+    for op in model.ops:  # consumers that read the plain row-major order
+        if op.kind in ("linear", "reshape") or op.kind not in PROVABLE:
+            for x in op.inputs:
+                if x in grids and grids[x].padded:
+                    raise UnsupportedModelError(f"{op.kind} {op.source}: reads {x}, which a convolution also reads "
+                                                "padded; not provable yet")
+    return grids
 
 
 def lower(model, public_input: bool = False) -> Compiled:
@@ -93,8 +157,10 @@ def lower(model, public_input: bool = False) -> Compiled:
     c = Circuit(meta={"model": model.info.get("model", ""), "input": model.input_name,
                       "outputs": list(model.output_names)})
     fixed: dict[str, list[int]] = {}
-    sources: dict[str, tuple[str, int, int]] = {}
+    sources: dict[str, tuple[str, int, int, Grid | None, int]] = {}
     exprs: dict[str, Expr] = {}
+    grids = _plan_grids(model)
+    fill: dict[str, int] = {model.input_name: 0}  # value of each tensor's padding cells
     pending: dict[str, _Pending] = {}
     consumers: dict[str, list] = {}
     for op in model.ops:
@@ -105,7 +171,11 @@ def lower(model, public_input: bool = False) -> Compiled:
     table_values: dict[str, np.ndarray] = {}
 
     def size(t: str) -> int:
-        return int(np.prod(model.tensors[t].shape))
+        g = grids.get(t)
+        return g.size if g is not None else int(np.prod(model.tensors[t].shape))
+
+    def source(t: str, shift: int = 0, bits: int = 0):
+        return (t, shift, bits, grids.get(t), fill.get(t, 0))
 
     def new_vector(t: str, kind_hint: str = "witness") -> Expr:
         name = _vec_name(t)
@@ -114,7 +184,7 @@ def lower(model, public_input: bool = False) -> Compiled:
             e = c.add_vector(name, n, "public", "output", bound=2**62)
         else:
             e = c.add_vector(name, n, kind_hint)
-        sources[name] = (t, 0, 0)
+        sources[name] = source(t)
         exprs[t] = e
         return e
 
@@ -129,7 +199,7 @@ def lower(model, public_input: bool = False) -> Compiled:
             bits = min(LIMB_BITS, s - lo_bit)
             name = f"{_vec_name(t)}.{i}"
             e = c.add_vector(name, n, "witness")
-            sources[name] = (t, lo_bit, bits)
+            sources[name] = source(t, lo_bit, bits)
             range_check(name, e, 0, 1 << bits)
             terms.append(Term(name, 1 << lo_bit))
         looked_up.add(t)
@@ -139,7 +209,7 @@ def lower(model, public_input: bool = False) -> Compiled:
         if t in pending:  # an accumulator read by something other than a rescale: commit it
             p = pending.pop(t)
             e = new_vector(t)
-            c.constraints.append(MatMul(p.x, p.weight, p.k, p.n, e, p.name))
+            c.constraints.append(p.make(e))
             return e
         return exprs[t]
 
@@ -149,12 +219,14 @@ def lower(model, public_input: bool = False) -> Compiled:
     half = _pow2_at_least(bound + 1)
     if public_input:
         e = c.add_vector(_vec_name(xin), size(xin), "public", "input", bound=2**62)
-        sources[_vec_name(xin)] = (xin, 0, 0)
+        sources[_vec_name(xin)] = source(xin)
         exprs[xin] = e
     else:
         e = new_vector(xin)
         range_check(xin, e, -half, 2 * half)
         looked_up.add(xin)
+    if xin in grids and grids[xin].padded:
+        c.constraints.append(PadZero(e, grids[xin], "input padding"))
 
     for op in model.ops:
         k = op.kind
@@ -166,19 +238,52 @@ def lower(model, public_input: bool = False) -> Compiled:
             wname = f"W.{len(fixed)}.{_vec_name(op.outputs[0])}"
             c.add_vector(wname, (kk + 1) * n, "fixed")
             fixed[wname] = weight_vector(W.astype(object).tolist(), [int(v) for v in b])
-            pending[op.outputs[0]] = _Pending(x, wname, kk, n, op.source or op.outputs[0])
+            pending[op.outputs[0]] = _Pending(
+                lambda out, x=x, wname=wname, kk=kk, n=n, nm=op.source or op.outputs[0]: MatMul(x, wname, kk, n, out, nm),
+                n)
+        elif k in ("conv2d", "sumpool"):
+            xt, yt = op.inputs[0], op.outputs[0]
+            gin, gout = grids[xt], grids[yt]
+            if fill.get(xt, 0) != 0 and gin.padded:
+                raise UnsupportedModelError(f"{k} {op.source}: its input's padding would not be zero")
+            x = expr(xt)
+            if k == "conv2d":
+                if int(op.params.get("group", 1)) != 1:
+                    raise UnsupportedModelError(f"conv2d {op.source}: grouped convolutions are not provable yet")
+                w = np.asarray(op.params["W"]).astype(object)
+                bias = [int(v) for v in np.asarray(op.params["bias"]).reshape(-1)]
+                OC, _, kh, kw = w.shape
+            else:
+                kh, kw = (int(v) for v in op.params["kernel"])
+                OC = gin.C
+                w = np.zeros((OC, OC, kh, kw), dtype=object)
+                for ch in range(OC):
+                    w[ch, ch] = 1
+                bias = [0] * OC
+            sh, sw = (int(v) for v in op.params["strides"])
+            kname = f"K.{len(fixed)}.{_vec_name(yt)}"
+            proto = Conv(x, kname, gin, gout, int(OC), int(kh), int(kw), sh, sw, Expr.of(kname, 1), op.source or yt)
+            c.add_vector(kname, convblock.kernel_length(proto), "fixed")
+            fixed[kname] = convblock.kernel_vector(proto, w.tolist(), bias)
+            fill[yt] = 0  # the Conv claim forces the output's padding cells to 0
+            pending[yt] = _Pending(
+                lambda out, x=x, kname=kname, gin=gin, gout=gout, OC=int(OC), kh=int(kh), kw=int(kw), sh=sh, sw=sw,
+                nm=op.source or yt: Conv(x, kname, gin, gout, OC, kh, kw, sh, sw, out, nm),
+                gout.size)
         elif k == "rescale":
             src, (q, rem) = op.inputs[0], op.outputs
             M, s = int(op.params["M"]), int(op.params["s"])
+            t0 = M * fill.get(src, 0) + (1 << (s - 1))
+            fill[q], fill[rem] = t0 >> s, t0 - ((t0 >> s) << s)
             qe, re_ = new_vector(q), remainder(rem, s)
             # M·x + 2^(s−1) = 2^s·q + rem
             if src in pending:
                 p = pending.pop(src)
                 mi = inv(M)
-                acc = Expr(p.n, tuple(Term(t.vector, t.coef * (1 << s) * mi % R, t.shift) for t in qe.terms)
+                acc = Expr(p.length, tuple(Term(t.vector, t.coef * (1 << s) * mi % R, t.shift) for t in qe.terms)
                            + tuple(Term(t.vector, t.coef * mi % R, t.shift) for t in re_.terms),
                            -(1 << (s - 1)) * mi % R)
-                c.constraints.append(MatMul(p.x, p.weight, p.k, p.n, acc, p.name))
+                c.constraints.append(p.make(acc))
             else:
                 xe = expr(src)
                 terms = tuple(Term(t.vector, t.coef * M % R, t.shift) for t in xe.terms)
@@ -188,6 +293,10 @@ def lower(model, public_input: bool = False) -> Compiled:
         elif k == "table":
             x, (y, idx) = op.inputs[0], op.outputs
             tab = model.tables[op.params["table"]]
+            fi = fill.get(x, 0) - int(tab.lo)
+            if x in grids and grids[x].padded and not 0 <= fi < tab.size:
+                raise UnsupportedModelError(f"table {op.source}: padding value {fill.get(x, 0)} outside the table")
+            fill[y] = int(np.asarray(tab.values)[fi]) if 0 <= fi < tab.size else 0
             t = c.add_table(tab.name, "map", int(tab.lo), int(tab.size))
             table_values[t.name] = np.asarray(tab.values)
             ye = new_vector(y)
@@ -200,6 +309,7 @@ def lower(model, public_input: bool = False) -> Compiled:
             if a.length != b.length:
                 raise UnsupportedModelError(f"{k} {op.source}: broadcasting is not provable yet")
             sign = 1 if k == "add" else R - 1
+            fill[op.outputs[0]] = fill.get(op.inputs[0], 0) + (1 if k == "add" else -1) * fill.get(op.inputs[1], 0)
             exprs[op.outputs[0]] = Expr(a.length, a.terms + tuple(Term(t.vector, t.coef * sign % R, t.shift) for t in b.terms),
                                         (a.const + sign * b.const) % R)
         elif k in ("add_const", "mul_const"):
@@ -208,6 +318,8 @@ def lower(model, public_input: bool = False) -> Compiled:
                 raise UnsupportedModelError(f"{k} {op.source}: only scalar constants are provable yet")
             v = int(cst.reshape(-1)[0])
             a = expr(op.inputs[0])
+            f0 = fill.get(op.inputs[0], 0)
+            fill[op.outputs[0]] = f0 + v if k == "add_const" else f0 * v
             if k == "add_const":
                 exprs[op.outputs[0]] = Expr(a.length, a.terms, (a.const + v) % R)
             else:
@@ -215,6 +327,7 @@ def lower(model, public_input: bool = False) -> Compiled:
                                             a.const * v % R)
         elif k == "reshape":
             exprs[op.outputs[0]] = expr(op.inputs[0])
+            fill[op.outputs[0]] = fill.get(op.inputs[0], 0)
 
     # Outputs that are expressions (not committed): bind them to a public vector with a Zero constraint.
     for o in model.output_names:
@@ -223,15 +336,34 @@ def lower(model, public_input: bool = False) -> Compiled:
         e = exprs[o]
         if not (len(e.terms) == 1 and e.terms[0].vector == _vec_name(o) and e.const == 0):
             pub = c.add_vector(_vec_name(o) + ".out", size(o), "public", "output", bound=2**62)
-            sources[_vec_name(o) + ".out"] = (o, 0, 0)
+            sources[_vec_name(o) + ".out"] = source(o)
             c.constraints.append(Zero(Expr(e.length, e.terms + (Term(pub.terms[0].vector, R - 1),), e.const), f"output {o}"))
 
-    # Committed quotients no lookup reads: range-check over their calibrated bound.
+    # Committed values no lookup reads (quotients feeding another rescale, accumulators): range-check them over
+    # their calibrated bound, directly when the table is small, else through 8-bit limbs of ``v + 2^k``.
     for v in list(c.vectors.values()):
-        t = sources.get(v.name, ("", 0, 0))[0]
-        if v.kind == "witness" and t and t not in looked_up:
-            half = _pow2_at_least(max(1, model.tensors[t].bound) + 1)
+        t = sources.get(v.name, ("",))[0]
+        if v.kind != "witness" or not t or t in looked_up:
+            continue
+        half = _pow2_at_least(max(1, model.tensors[t].bound) + 1)
+        if 2 * half <= MAX_DIRECT_RANGE:
             range_check(t, Expr.of(v.name, v.length), -half, 2 * half)
+            continue
+        bits = (2 * half).bit_length() - 1
+        terms = []
+        for i, lo_bit in enumerate(range(0, bits, LIMB_BITS)):
+            lb = min(LIMB_BITS, bits - lo_bit)
+            name = f"{v.name}.limb{i}"
+            e = c.add_vector(name, v.length, "witness")
+            t_, _, _, grid, fl = sources[v.name]
+            sources[name] = (t_, lo_bit, lb, grid, fl)
+            range_check(name, e, 0, 1 << lb)
+            terms.append(Term(name, 1 << lo_bit))
+        # v + half = Σ 2^(8i)·limb_i: the limbs are cut from v + half, so the prover's source values get the offset
+        for name in [tm.vector for tm in terms]:
+            sources[name] = sources[name] + (half,)
+        c.constraints.append(Zero(Expr(v.length, (Term(v.name),) + tuple(Term(tm.vector, -tm.coef % R) for tm in terms),
+                                       half), f"range {t}"))
 
     # The map tables' output column.
     if any(t.kind == "map" for t in c.tables.values()):

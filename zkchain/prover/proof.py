@@ -78,7 +78,8 @@ class Proof:
             raise InputError(f"{len(public_inputs)} public inputs, this verifying key expects {sum(lens)}")
         public, pos = {}, 0
         for n, ln in zip(pub_names, lens):
-            public[n] = [v if v <= R // 2 else v - R for v in public_inputs[pos: pos + ln]]
+            # values ≥ r stay as they are (non-canonical): the verifier rejects them, as the contract does
+            public[n] = [v - R if R // 2 < v < R else v for v in public_inputs[pos: pos + ln]]
             pos += ln
         return cls(vk_digest, public, comms, evals, opens)
 

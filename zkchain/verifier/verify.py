@@ -76,7 +76,9 @@ def _verify(vk: VerifyingKey, proof: Proof) -> Verdict:
         vec = circuit.vectors[n]
         vals = proof.public[n]
         _require(len(vals) == vec.length, f"public vector {n} has {len(vals)} entries, expected {vec.length}")
-        _require(all(isinstance(v, int) and (vec.bound == 0 or abs(v) <= vec.bound) for v in vals),
+        _require(all(isinstance(v, int) and -(R // 2) <= v <= R // 2 for v in vals),
+                 f"public vector {n} has a non-canonical value (not a signed field element)")
+        _require(all(vec.bound == 0 or abs(v) <= vec.bound for v in vals),
                  f"public vector {n} has a value outside ±{vec.bound}")
     points = {}
     try:
