@@ -14,7 +14,8 @@ from zkchain.models import bundled_model_dir
 from zkchain.quant.compile import compile_model, write_compiled
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "ezkl-examples"
-CORPUS_CNNS = ["1l_conv", "2l_relu_sigmoid_conv", "3l_relu_conv_fc", "4l_relu_conv_fc", "1l_flatten"]
+CORPUS_CNNS = ["1l_conv", "2l_relu_sigmoid_conv", "3l_relu_conv_fc", "4l_relu_conv_fc", "1l_flatten", "1l_batch_norm",
+               "lenet_5"]
 
 
 def build(tmp: Path, onnx: Path, calibration: Path) -> Path:

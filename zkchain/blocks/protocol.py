@@ -13,9 +13,9 @@ the Solidity verifier can hard-code it. Round structure (``docs/protocol.md`` §
 
 from __future__ import annotations
 
-from zkchain.blocks import conv, lookup, linear, matmul
+from zkchain.blocks import conv, hadamard, lookup, linear, matmul
 from zkchain.blocks.common import POINTS, RHO, ZETA, ZETA_INV
-from zkchain.compiler.circuit import Circuit, Conv, Lookup, MatMul, PadZero, Zero
+from zkchain.compiler.circuit import Circuit, Conv, Hadamard, Lookup, MatMul, PadZero, Zero
 
 PROOF_DOMAIN = b"zkchain.proof.v1"
 M, H, G, A, B, W = "m", "h", "g", "a", "b", "w"
@@ -74,6 +74,8 @@ def opening_schedule(circuit: Circuit) -> dict[str, list[str]]:
             pairs = linear.openings(c)
         elif isinstance(c, (Conv, PadZero)):
             pairs = conv.openings(c)
+        elif isinstance(c, Hadamard):
+            pairs = hadamard.openings(c)
         else:
             continue
         for name, pt in pairs:

@@ -21,7 +21,8 @@ Constraints (one class per basic block; the protocol of each is in ``zkchain/blo
 - :class:`Lookup`  every ``(in_i, out_i)`` is a row of a table (``zkchain/blocks/lookup.py``);
 - :class:`Zero`    a linear expression is the zero vector (``zkchain/blocks/linear.py``);
 - :class:`Conv`    2-D convolution / sum pooling with a fixed kernel (``zkchain/blocks/conv.py``);
-- :class:`PadZero` the padding cells of a laid-out tensor are zero (``zkchain/blocks/conv.py``).
+- :class:`PadZero` the padding cells of a laid-out tensor are zero (``zkchain/blocks/conv.py``);
+- :class:`Hadamard` an elementwise product ``out = a ∘ b`` (``zkchain/blocks/hadamard.py``).
 """
 
 from __future__ import annotations
@@ -158,6 +159,16 @@ class Conv:
 
 
 @dataclass(frozen=True)
+class Hadamard:
+    """Elementwise product ``out = a ∘ b`` (``zkchain/blocks/hadamard.py``); ``b`` may be a fixed vector."""
+
+    a: Expr
+    b: Expr
+    out: Expr
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class PadZero:
     """The padding cells of ``x`` (laid out on ``grid``) are zero (a padded private input)."""
 
@@ -182,7 +193,7 @@ class Table:
     size: int
 
 
-Constraint = MatMul | Lookup | Zero | Conv | PadZero
+Constraint = MatMul | Lookup | Zero | Conv | PadZero | Hadamard
 
 
 @dataclass
@@ -289,6 +300,11 @@ class Circuit:
                     raise ValueError(f"{where}: input/output lengths do not match their grids")
                 if (c.inp.Hp - c.kh) // c.sh + 1 != c.outp.H or (c.inp.Wp - c.kw) // c.sw + 1 != c.outp.W:
                     raise ValueError(f"{where}: output grid does not match kernel and strides")
+            elif isinstance(c, Hadamard):
+                for e in (c.a, c.b, c.out):
+                    chk(e, where)
+                if not c.a.length == c.b.length == c.out.length:
+                    raise ValueError(f"{where}: operand lengths differ")
             elif isinstance(c, PadZero):
                 chk(c.x, where)
                 if c.x.length != c.grid.size:
@@ -315,6 +331,8 @@ class Circuit:
                 cons.append({"block": "conv", "name": c.name, "x": ex(c.x), "weight": c.weight,
                              "inp": list(astuple(c.inp)), "outp": list(astuple(c.outp)),
                              "kernel": [c.OC, c.kh, c.kw, c.sh, c.sw], "out": ex(c.out)})
+            elif isinstance(c, Hadamard):
+                cons.append({"block": "hadamard", "name": c.name, "a": ex(c.a), "b": ex(c.b), "out": ex(c.out)})
             else:
                 cons.append({"block": "padzero", "name": c.name, "x": ex(c.x), "grid": list(astuple(c.grid))})
         return {
@@ -353,6 +371,8 @@ class Circuit:
                 oc, kh, kw, sh, sw = (int(v) for v in k["kernel"])
                 c.constraints.append(Conv(ex(k["x"]), k["weight"], Grid(*map(int, k["inp"])),
                                           Grid(*map(int, k["outp"])), oc, kh, kw, sh, sw, ex(k["out"]), k["name"]))
+            elif k["block"] == "hadamard":
+                c.constraints.append(Hadamard(ex(k["a"]), ex(k["b"]), ex(k["out"]), k["name"]))
             elif k["block"] == "padzero":
                 c.constraints.append(PadZero(ex(k["x"]), Grid(*map(int, k["grid"])), k["name"]))
             else:

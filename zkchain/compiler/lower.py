@@ -11,8 +11,9 @@ primitive       blocks
                 constraint only when the input is not a pending matmul accumulator
 ``table``       output committed; Lookup ``(x, y)`` in the map table (also range-checks ``x``)
 ``add/sub``     expression (no commitment, no constraint)
-``add_const``   expression (scalar constants)
-``mul_const``   expression (scalar constants)
+``add_const``   expression (a per-entry constant is a fixed vector term)
+``mul_const``   expression for a scalar; Hadamard with a fixed vector for a per-entry constant
+``mul``         Hadamard of the two operands; its product is not committed when a rescale consumes it
 ``conv2d``      Conv with the kernel (bias on a ones channel) as a fixed vector; accumulator as for ``linear``
 ``sumpool``     Conv with a fixed 0/1 depthwise kernel (average pooling = sumpool + rescale)
 ``reshape``     alias (row-major order is unchanged)
@@ -40,12 +41,14 @@ import numpy as np
 from zkchain.blocks.lookup import TABLE_OUT
 from zkchain.blocks.matmul import weight_vector
 from zkchain.blocks import conv as convblock
-from zkchain.compiler.circuit import RESERVED_NAMES, Circuit, Conv, Expr, Grid, Lookup, MatMul, PadZero, Term, Zero
+from zkchain.compiler.circuit import (RESERVED_NAMES, Circuit, Conv, Expr, Grid, Hadamard, Lookup, MatMul, PadZero,
+                                      Term, Zero)
 from zkchain.crypto.field import R, inv
 from zkchain.errors import UnsupportedModelError
 
-PROVABLE = ("linear", "conv2d", "sumpool", "rescale", "table", "add", "sub", "add_const", "mul_const", "reshape")
-ELEMENTWISE = ("rescale", "table", "add", "sub", "add_const", "mul_const")
+PROVABLE = ("linear", "conv2d", "sumpool", "rescale", "table", "add", "sub", "add_const", "mul_const", "mul",
+            "reshape")
+ELEMENTWISE = ("rescale", "table", "add", "sub", "add_const", "mul_const", "mul")
 LIMB_BITS = 8  # remainders are committed as 8-bit limbs so every range table stays ≤ 256 rows
 MAX_DIRECT_RANGE = 1 << 12  # a value range this small is checked with one table; larger ones through limbs
 
@@ -314,17 +317,44 @@ def lower(model, public_input: bool = False) -> Compiled:
                                         (a.const + sign * b.const) % R)
         elif k in ("add_const", "mul_const"):
             cst = np.asarray(op.params["c"])
-            if cst.size != 1:
-                raise UnsupportedModelError(f"{k} {op.source}: only scalar constants are provable yet")
-            v = int(cst.reshape(-1)[0])
-            a = expr(op.inputs[0])
-            f0 = fill.get(op.inputs[0], 0)
-            fill[op.outputs[0]] = f0 + v if k == "add_const" else f0 * v
+            xt, yt = op.inputs[0], op.outputs[0]
+            a = expr(xt)
+            f0 = fill.get(xt, 0)
+            if cst.size == 1:
+                v = int(cst.reshape(-1)[0])
+                fill[yt] = f0 + v if k == "add_const" else f0 * v
+                if k == "add_const":
+                    exprs[yt] = Expr(a.length, a.terms, (a.const + v) % R)
+                else:
+                    exprs[yt] = Expr(a.length, tuple(Term(t.vector, t.coef * v % R, t.shift) for t in a.terms),
+                                     a.const * v % R)
+                continue
+            # a per-entry constant: a fixed vector on the tensor's grid, 0 on padding cells
+            full = np.broadcast_to(cst, model.tensors[xt].shape)
+            g = grids.get(xt)
+            if g is not None:
+                padded = np.zeros((g.C, g.Hp, g.Wp), dtype=object)
+                padded[:, g.top:g.top + g.H, g.left:g.left + g.W] = full.reshape(g.C, g.H, g.W)
+                full = padded
+            cname = f"C.{len(fixed)}.{_vec_name(yt)}"
+            ce = c.add_vector(cname, a.length, "fixed")
+            fixed[cname] = [int(v) % R for v in full.reshape(-1).tolist()]
             if k == "add_const":
-                exprs[op.outputs[0]] = Expr(a.length, a.terms, (a.const + v) % R)
+                fill[yt] = f0
+                exprs[yt] = Expr(a.length, a.terms + ce.terms, a.const)
             else:
-                exprs[op.outputs[0]] = Expr(a.length, tuple(Term(t.vector, t.coef * v % R, t.shift) for t in a.terms),
-                                            a.const * v % R)
+                fill[yt] = 0
+                if g is not None and g.padded and f0 != 0:
+                    raise UnsupportedModelError(f"mul_const {op.source}: padding value would not stay 0")
+                pending[yt] = _Pending(lambda out, a=a, ce=ce, nm=op.source or yt: Hadamard(a, ce, out, nm), a.length)
+        elif k == "mul":
+            at, bt = op.inputs
+            a, b = expr(at), expr(bt)
+            if a.length != b.length:
+                raise UnsupportedModelError(f"mul {op.source}: broadcasting is not provable yet")
+            fill[op.outputs[0]] = fill.get(at, 0) * fill.get(bt, 0)
+            pending[op.outputs[0]] = _Pending(
+                lambda out, a=a, b=b, nm=op.source or op.outputs[0]: Hadamard(a, b, out, nm), a.length)
         elif k == "reshape":
             exprs[op.outputs[0]] = expr(op.inputs[0])
             fill[op.outputs[0]] = fill.get(op.inputs[0], 0)

@@ -17,10 +17,10 @@ import time
 from contextlib import contextmanager
 from typing import Callable
 
-from zkchain.blocks import conv, degree, lookup, matmul, protocol
+from zkchain.blocks import conv, degree, hadamard, lookup, matmul, protocol
 from zkchain.blocks.common import POINTS, expr_values, ones_eval, point_values
 from zkchain.blocks.inner_product import LaurentClaim
-from zkchain.compiler.circuit import Conv, MatMul, PadZero
+from zkchain.compiler.circuit import Conv, Hadamard, MatMul, PadZero
 from zkchain.crypto import kzg
 from zkchain.crypto import poly as fpoly
 from zkchain.crypto.field import R
@@ -123,6 +123,10 @@ def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
                 xk = fpoly.poly(conv.input_with_ones(c, expr_values(c.x, get))) * fpoly.poly(vals[c.weight])
                 out_at_rho = fpoly.evaluate(fpoly.poly(expr_values(c.out, get)), rho)
                 claims.append(LaurentClaim([(fpoly.coeffs(xk), conv.selection(c, rho))], out_at_rho, c.name or "conv"))
+            elif isinstance(c, Hadamard):
+                out_at_rho = fpoly.evaluate(fpoly.poly(expr_values(c.out, get)), rho)
+                claims.append(LaurentClaim([(expr_values(c.a, get), hadamard.prover_right(expr_values(c.b, get), rho))],
+                                           out_at_rho, c.name or "hadamard"))
             elif isinstance(c, PadZero):
                 claims.append(LaurentClaim([(expr_values(c.x, get), conv.pad_mask(c.grid, rho))], 0,
                                            c.name or "padding"))

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zkchain.blocks import conv, degree, inner_product, linear, lookup, matmul, protocol
+from zkchain.blocks import conv, degree, hadamard, inner_product, linear, lookup, matmul, protocol
 from zkchain.blocks.common import POINTS, RHO, RHO_ZETA_INV, ZETA, ZETA_INV, expr_eval, ones_eval, point_values
-from zkchain.compiler.circuit import Conv, MatMul, PadZero, Zero
+from zkchain.compiler.circuit import Conv, Hadamard, MatMul, PadZero, Zero
 from zkchain.crypto import kzg
 from zkchain.crypto.backend import get_backend
 from zkchain.crypto.field import R
@@ -152,6 +152,9 @@ def _verify(vk: VerifyingKey, proof: Proof) -> Verdict:
             terms.append((lhs, expr_eval(c.out, rho, ev(RHO))))
         elif isinstance(c, Conv):
             lhs = conv.verifier_term(c, expr_eval(c.x, zeta, at_zeta), at_zeta(c.weight), zeta, zi, rho)
+            terms.append((lhs, expr_eval(c.out, rho, ev(RHO))))
+        elif isinstance(c, Hadamard):
+            lhs = hadamard.verifier_term(expr_eval(c.a, zeta, at_zeta), expr_eval(c.b, pts[RHO_ZETA_INV], ev(RHO_ZETA_INV)))
             terms.append((lhs, expr_eval(c.out, rho, ev(RHO))))
         elif isinstance(c, PadZero):
             terms.append((expr_eval(c.x, zeta, at_zeta) * conv.pad_mask_eval(c.grid, rho, zi) % R, 0))
