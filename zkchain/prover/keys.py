@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from Crypto.Hash import keccak
 
-from zkchain.compiler.circuit import Circuit
+from zkchain.compiler.circuit import Circuit, Conv
 from zkchain.crypto import kzg
 from zkchain.crypto.backend import get_backend
 from zkchain.crypto.field import R
@@ -171,14 +171,17 @@ def load_srs(spec: str, degree: int) -> SRS:
 
 
 def required_degree(circuit: Circuit) -> int:
-    """Smallest SRS degree D (largest power of τ) the circuit needs: every committed polynomial (vectors,
-    lookup helpers, Laurent quotients, degree reversal) has at most as many coefficients as the longest
-    vector or table. Rounded up to ``2^k − 1``."""
-    longest = max([v.length for v in circuit.vectors.values()] + [circuit.table_length(), circuit.query_length(), 1])
-    d = 2
-    while d - 1 < longest:
-        d *= 2
-    return d - 1
+    """Smallest SRS degree D (largest power of τ) the circuit needs: the longest committed polynomial. That is
+    the longest vector, table or query vector, or a Laurent quotient: A and B have fewer coefficients than the
+    two sides of their product, and a convolution's left side is the product ``x'·K``. Not rounded up: a dev SRS
+    costs ~45 µs per power to build."""
+    from zkchain.blocks.conv import kernel_length  # noqa: PLC0415 (blocks import the circuit module)
+
+    lengths = [v.length for v in circuit.vectors.values()] + [circuit.table_length(), circuit.query_length(), 2]
+    for c in circuit.constraints:
+        if isinstance(c, Conv):
+            lengths.append(c.inp.size + c.inp.Hp * c.inp.Wp + kernel_length(c) - 1)
+    return max(lengths) - 1
 
 
 def setup(circuit: Circuit, fixed_values: dict[str, list[int]], srs: SRS, srs_spec: str) -> ProvingKey:
