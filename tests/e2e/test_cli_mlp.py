@@ -6,13 +6,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from zkchain.models import bundled_model_dir
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "ezkl-examples"
 CORPUS_MLPS = ["1l_mlp", "2l_relu_fc", "2l_relu_small", "1l_linear", "1l_relu", "2l_relu_sigmoid_small",
                "2l_sigmoid_small"]
 
@@ -85,17 +83,6 @@ def test_existing_proof_is_not_overwritten(mlp_build, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", CORPUS_MLPS)
-def test_corpus_mlp_proves_and_verifies(name, tmp_path):
-    from zkchain import api
-    from zkchain.quant.compile import compile_model, write_compiled
-
-    folder = CORPUS / name
-    if not folder.is_dir():
-        pytest.skip(f"EZKL corpus not found at {CORPUS}")
-    model = compile_model(folder / "network.onnx", calibration=folder / "input.json")
-    model = model[0] if isinstance(model, tuple) else model
-    write_compiled(model, tmp_path / "b")
-    api.setup(tmp_path / "b")
-    proof, info = api.prove(tmp_path / "b", api.read_input(folder / "input.json"), workers=1)
-    v = api.verify(tmp_path / "b", proof)
+def test_corpus_mlp_proves_and_verifies(name, tmp_path, corpus_model, prove_corpus):
+    v = prove_corpus(corpus_model(name), tmp_path)
     assert v.accepted, v.reason

@@ -4,31 +4,21 @@ verified in Python (LeNet also by its generated Solidity verifier on the embedde
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from zkchain import api
 from zkchain.models import bundled_model_dir
-from zkchain.quant.compile import compile_model, write_compiled
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "ezkl-examples"
 CORPUS_CNNS = ["1l_conv", "2l_relu_sigmoid_conv", "3l_relu_conv_fc", "4l_relu_conv_fc", "1l_flatten", "1l_batch_norm",
                "lenet_5"]
 
 
-def build(tmp: Path, onnx: Path, calibration: Path) -> Path:
-    m = compile_model(onnx, calibration=calibration)
-    write_compiled(m[0] if isinstance(m, tuple) else m, tmp / "b")
-    api.setup(tmp / "b")
-    return tmp / "b"
-
-
 @pytest.fixture(scope="module")
-def cnn(tmp_path_factory):
+def cnn(tmp_path_factory, build_model):
     d = bundled_model_dir("digits_cnn")
-    return d, build(tmp_path_factory.mktemp("cnn"), d / "model.onnx", d / "calibration.npy")
+    return d, build_model(tmp_path_factory.mktemp("cnn"), d / "model.onnx", d / "calibration.npy")
 
 
 def test_digits_cnn_proves_and_classifies_like_the_float_model(cnn):
@@ -51,13 +41,13 @@ def test_digits_cnn_tampered_output_is_rejected(cnn):
 
 
 @pytest.mark.slow
-def test_lenet5_proves_and_verifies_in_python_and_on_chain(tmp_path):
+def test_lenet5_proves_and_verifies_in_python_and_on_chain(tmp_path, build_model):
     from zkchain.evm.chain import Chain
     from zkchain.evm.verifier_gen import calldata, compile_verifier
     from zkchain.prover.keys import VerifyingKey
 
     d = bundled_model_dir("lenet5")
-    b = build(tmp_path, d / "model.onnx", d / "calibration.npy")
+    b = build_model(tmp_path, d / "model.onnx", d / "calibration.npy")
     x, label = np.load(d / "test_inputs.npy")[0], int(np.load(d / "test_labels.npy")[0])
     proof, info = api.prove(b, x)
     assert api.verify(b, proof).accepted
@@ -76,11 +66,6 @@ def test_lenet5_proves_and_verifies_in_python_and_on_chain(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", CORPUS_CNNS)
-def test_corpus_cnn_proves_and_verifies(name, tmp_path):
-    folder = CORPUS / name
-    if not folder.is_dir():
-        pytest.skip(f"EZKL corpus not found at {CORPUS}")
-    b = build(tmp_path, folder / "network.onnx", folder / "input.json")
-    proof, _ = api.prove(b, api.read_input(folder / "input.json"))
-    v = api.verify(b, proof)
+def test_corpus_cnn_proves_and_verifies(name, tmp_path, corpus_model, prove_corpus):
+    v = prove_corpus(corpus_model(name), tmp_path)
     assert v.accepted, v.reason

@@ -21,7 +21,6 @@ from zkchain.blocks import conv, degree, hadamard, lookup, matmul, protocol
 from zkchain.blocks.common import POINTS, expr_values, ones_eval, point_values
 from zkchain.blocks.inner_product import LaurentClaim
 from zkchain.compiler.circuit import Conv, Hadamard, MatMul, PadZero
-from zkchain.crypto import kzg
 from zkchain.crypto import poly as fpoly
 from zkchain.crypto.field import R
 from zkchain.crypto.transcript import Transcript

@@ -1,0 +1,50 @@
+"""Shared helpers of the end-to-end tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from zkchain import api
+from zkchain.quant.compile import compile_model, write_compiled
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "ezkl-examples"
+
+
+def build(tmp: Path, onnx: Path, calibration: Path) -> Path:
+    """compile (with ``calibration``) + setup (dev SRS) into ``tmp/b``; returns the build directory."""
+    m = compile_model(onnx, calibration=calibration)
+    write_compiled(m[0] if isinstance(m, tuple) else m, tmp / "b")
+    api.setup(tmp / "b")
+    return tmp / "b"
+
+
+def prove_and_verify_corpus_model(folder: Path, tmp: Path):
+    """Build, prove its ``input.json`` and verify one EZKL corpus model; returns the verdict."""
+    b = build(tmp, folder / "network.onnx", folder / "input.json")
+    proof, _ = api.prove(b, api.read_input(folder / "input.json"))
+    return api.verify(b, proof)
+
+
+@pytest.fixture
+def corpus_model():
+    """``corpus_model(name)`` → the EZKL corpus folder of ``name``, or a skip when the corpus is absent."""
+
+    def get(name: str) -> Path:
+        folder = CORPUS / name
+        if not folder.is_dir():
+            pytest.skip(f"EZKL corpus not found at {CORPUS}")
+        return folder
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def build_model():
+    return build
+
+
+@pytest.fixture
+def prove_corpus():
+    return prove_and_verify_corpus_model
