@@ -83,6 +83,10 @@ def test_existing_proof_is_not_overwritten(mlp_build, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", CORPUS_MLPS)
-def test_corpus_mlp_proves_and_verifies(name, tmp_path, corpus_model, prove_corpus):
-    v = prove_corpus(corpus_model(name), tmp_path)
-    assert v.accepted, v.reason
+def test_corpus_mlp_proves_and_verifies_through_the_cli(name, tmp_path, corpus_model):
+    folder = corpus_model(name)
+    build, proof = tmp_path / "build", tmp_path / "proof.json"
+    zk("compile", folder / "network.onnx", "-o", build, "--calibration", folder / "input.json", check=0)
+    zk("setup", build, check=0)
+    zk("prove", build, "--input", folder / "input.json", "-o", proof, check=0)
+    assert "accepted" in zk("verify", build, proof, check=0).stdout
