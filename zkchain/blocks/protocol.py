@@ -13,9 +13,9 @@ the Solidity verifier can hard-code it. Round structure (``docs/protocol.md`` §
 
 from __future__ import annotations
 
-from zkchain.blocks import conv, hadamard, lookup, linear, matmul
+from zkchain.blocks import conv, hadamard, lookup, linear, matmul, pick
 from zkchain.blocks.common import POINTS, RHO, ZETA, ZETA_INV
-from zkchain.compiler.circuit import Circuit, Conv, Hadamard, Lookup, MatMul, PadZero, Zero
+from zkchain.compiler.circuit import Circuit, Conv, Hadamard, Lookup, MatMul, PadZero, Pick, Zero
 
 PROOF_DOMAIN = b"zkchain.proof.v1"
 M, H, G, A, B, W = "m", "h", "g", "a", "b", "w"
@@ -76,6 +76,8 @@ def opening_schedule(circuit: Circuit) -> dict[str, list[str]]:
             pairs = conv.openings(c)
         elif isinstance(c, Hadamard):
             pairs = hadamard.openings(c)
+        elif isinstance(c, Pick):
+            pairs = pick.openings(c)
         else:
             continue
         for name, pt in pairs:

@@ -22,7 +22,8 @@ Constraints (one class per basic block; the protocol of each is in ``zkchain/blo
 - :class:`Zero`    a linear expression is the zero vector (``zkchain/blocks/linear.py``);
 - :class:`Conv`    2-D convolution / sum pooling with a fixed kernel (``zkchain/blocks/conv.py``);
 - :class:`PadZero` the padding cells of a laid-out tensor are zero (``zkchain/blocks/conv.py``);
-- :class:`Hadamard` an elementwise product ``out = a ∘ b`` (``zkchain/blocks/hadamard.py``).
+- :class:`Hadamard` an elementwise product ``out = a ∘ b`` (``zkchain/blocks/hadamard.py``);
+- :class:`Pick`    a strided gather of one window tap, for max pooling (``zkchain/blocks/pick.py``).
 """
 
 from __future__ import annotations
@@ -170,10 +171,27 @@ class Hadamard:
 
 @dataclass(frozen=True)
 class PadZero:
-    """The padding cells of ``x`` (laid out on ``grid``) are zero (a padded private input)."""
+    """The padding cells of ``x`` (laid out on ``grid``) hold ``value`` (0 for a convolution's input, a value
+    below every real entry for a max pooling's input)."""
 
     x: Expr
     grid: Grid
+    name: str = ""
+    value: int = 0
+
+
+@dataclass(frozen=True)
+class Pick:
+    """Strided gather of one window tap: ``out[c,i,j] = x[c, i·sh + u, j·sw + v]`` (``zkchain/blocks/pick.py``)."""
+
+    x: Expr
+    inp: Grid
+    outp: Grid
+    u: int
+    v: int
+    sh: int
+    sw: int
+    out: Expr
     name: str = ""
 
 
@@ -193,7 +211,7 @@ class Table:
     size: int
 
 
-Constraint = MatMul | Lookup | Zero | Conv | PadZero | Hadamard
+Constraint = MatMul | Lookup | Zero | Conv | PadZero | Hadamard | Pick
 
 
 @dataclass
@@ -300,6 +318,13 @@ class Circuit:
                     raise ValueError(f"{where}: input/output lengths do not match their grids")
                 if (c.inp.Hp - c.kh) // c.sh + 1 != c.outp.H or (c.inp.Wp - c.kw) // c.sw + 1 != c.outp.W:
                     raise ValueError(f"{where}: output grid does not match kernel and strides")
+            elif isinstance(c, Pick):
+                chk(c.x, where)
+                chk(c.out, where)
+                if c.x.length != c.inp.size or c.out.length != c.outp.size or c.inp.C != c.outp.C:
+                    raise ValueError(f"{where}: input/output lengths do not match their grids")
+                if (c.outp.H - 1) * c.sh + c.u >= c.inp.Hp or (c.outp.W - 1) * c.sw + c.v >= c.inp.Wp:
+                    raise ValueError(f"{where}: tap outside the input grid")
             elif isinstance(c, Hadamard):
                 for e in (c.a, c.b, c.out):
                     chk(e, where)
@@ -331,10 +356,14 @@ class Circuit:
                 cons.append({"block": "conv", "name": c.name, "x": ex(c.x), "weight": c.weight,
                              "inp": list(astuple(c.inp)), "outp": list(astuple(c.outp)),
                              "kernel": [c.OC, c.kh, c.kw, c.sh, c.sw], "out": ex(c.out)})
+            elif isinstance(c, Pick):
+                cons.append({"block": "pick", "name": c.name, "x": ex(c.x), "inp": list(astuple(c.inp)),
+                             "outp": list(astuple(c.outp)), "tap": [c.u, c.v, c.sh, c.sw], "out": ex(c.out)})
             elif isinstance(c, Hadamard):
                 cons.append({"block": "hadamard", "name": c.name, "a": ex(c.a), "b": ex(c.b), "out": ex(c.out)})
             else:
-                cons.append({"block": "padzero", "name": c.name, "x": ex(c.x), "grid": list(astuple(c.grid))})
+                cons.append({"block": "padzero", "name": c.name, "x": ex(c.x), "grid": list(astuple(c.grid)),
+                             "value": str(c.value)})
         return {
             "format": CIRCUIT_FORMAT,
             "vectors": [[v.name, v.length, v.kind, v.role, str(v.bound)] for v in self.vectors.values()],
@@ -374,7 +403,11 @@ class Circuit:
             elif k["block"] == "hadamard":
                 c.constraints.append(Hadamard(ex(k["a"]), ex(k["b"]), ex(k["out"]), k["name"]))
             elif k["block"] == "padzero":
-                c.constraints.append(PadZero(ex(k["x"]), Grid(*map(int, k["grid"])), k["name"]))
+                c.constraints.append(PadZero(ex(k["x"]), Grid(*map(int, k["grid"])), k["name"], int(k.get("value", 0))))
+            elif k["block"] == "pick":
+                u, v, sh, sw = (int(t) for t in k["tap"])
+                c.constraints.append(Pick(ex(k["x"]), Grid(*map(int, k["inp"])), Grid(*map(int, k["outp"])),
+                                          u, v, sh, sw, ex(k["out"]), k["name"]))
             else:
                 raise InputError(f"unknown block {k['block']!r} in circuit")
         c.check()

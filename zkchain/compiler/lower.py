@@ -16,6 +16,9 @@ primitive       blocks
 ``mul``         Hadamard of the two operands; its product is not committed when a rescale consumes it
 ``conv2d``      Conv with the kernel (bias on a ones channel) as a fixed vector; accumulator as for ``linear``
 ``sumpool``     Conv with a fixed 0/1 depthwise kernel (average pooling = sumpool + rescale)
+``maxpool``     output ``y`` committed; per window tap a Pick of ``x`` and a committed ``d = y − x_tap`` range-checked
+                ``≥ 0``; a Hadamard chain proves ``Π d = 0`` (``y`` equals one tap); padding holds a value below
+                every real entry (the input's is set by PadZero, after a ReLU table it is 0)
 ``reshape``     alias (row-major order is unchanged)
 ==============  ==========================================================================================
 
@@ -41,13 +44,15 @@ import numpy as np
 from zkchain.blocks.lookup import TABLE_OUT
 from zkchain.blocks.matmul import weight_vector
 from zkchain.blocks import conv as convblock
+from zkchain.blocks import pick as pickblock
+from zkchain.blocks.common import expr_values
 from zkchain.compiler.circuit import (RESERVED_NAMES, Circuit, Conv, Expr, Grid, Hadamard, Lookup, MatMul, PadZero,
-                                      Term, Zero)
+                                      Pick, Term, Zero)
 from zkchain.crypto.field import R, inv
 from zkchain.errors import UnsupportedModelError
 
-PROVABLE = ("linear", "conv2d", "sumpool", "rescale", "table", "add", "sub", "add_const", "mul_const", "mul",
-            "reshape")
+PROVABLE = ("linear", "conv2d", "sumpool", "maxpool", "rescale", "table", "add", "sub", "add_const", "mul_const",
+            "mul", "reshape")
 ELEMENTWISE = ("rescale", "table", "add", "sub", "add_const", "mul_const", "mul")
 LIMB_BITS = 8  # remainders are committed as 8-bit limbs so every range table stays ≤ 256 rows
 MAX_DIRECT_RANGE = 1 << 12  # a value range this small is checked with one table; larger ones through limbs
@@ -75,7 +80,10 @@ class Compiled:
     def vector_values(self, witness) -> dict[str, list[int]]:
         """Witness/public vector entries (signed ints, laid out on their grids) from an executor witness."""
         out = {}
-        for v, (t, shift, bits, grid, fill, *offset) in self.sources.items():
+        for v, src in self.sources.items():
+            if src[0] in ("=limb", "=fn"):
+                continue  # derived from other vectors, below
+            t, shift, bits, grid, fill, *offset = src
             arr = np.asarray(witness[t])
             if grid is not None:
                 full = np.full((grid.C, grid.Hp, grid.Wp), fill, dtype=object)
@@ -84,6 +92,12 @@ class Compiled:
             off = offset[0] if offset else 0
             vals = [int(a) + off for a in arr.reshape(-1).tolist()]
             out[v] = vals if bits == 0 else [(a >> shift) & ((1 << bits) - 1) for a in vals]
+        for v, src in self.sources.items():  # insertion order: a derived vector's bases come before it
+            if src[0] == "=limb":  # ("=limb", base vector, shift, bits, lo): limb of base − lo
+                _, base, shift, bits, lo = src
+                out[v] = [((a - lo) >> shift) & ((1 << bits) - 1) for a in out[base]]
+            elif src[0] == "=fn":  # ("=fn", f): f(vectors so far) -> entries
+                out[v] = src[1](out)
         return out
 
 
@@ -117,7 +131,7 @@ def _plan_grids(model) -> dict[str, Grid]:
                     parent[b] = a
     need: dict[str, tuple[Grid, str]] = {}
     for op in model.ops:
-        if op.kind not in ("conv2d", "sumpool"):
+        if op.kind not in ("conv2d", "sumpool", "maxpool"):
             continue
         x = op.inputs[0]
         shape = model.tensors[x].shape
@@ -195,6 +209,26 @@ def lower(model, public_input: bool = False) -> Compiled:
         tab = c.add_table(f"range[{lo},{lo + size_})", "range", lo, size_)
         c.constraints.append(Lookup(tab.name, e, None, f"range {t}"))
 
+    def check_range(vname: str, length: int, lo: int, size_: int) -> None:
+        """``lo ≤ v < lo + size`` for committed vector ``vname``: one table when small, else 8-bit limbs of
+        ``v − lo`` (committed, each range-checked) tied to ``v`` by a Zero constraint."""
+        e = Expr.of(vname, length)
+        if size_ <= MAX_DIRECT_RANGE:
+            range_check(vname, e, lo, size_)
+            return
+        bits = (size_ - 1).bit_length()
+        terms = []
+        for i, lo_bit in enumerate(range(0, bits, LIMB_BITS)):
+            lb = min(LIMB_BITS, bits - lo_bit)
+            name = f"{vname}.limb{i}"
+            le = c.add_vector(name, length, "witness")
+            sources[name] = ("=limb", vname, lo_bit, lb, lo)
+            range_check(name, le, 0, 1 << lb)
+            terms.append(Term(name, 1 << lo_bit))
+        # v − lo − Σ 2^(8i)·limb_i = 0
+        c.constraints.append(Zero(Expr(length, (Term(vname),) + tuple(Term(tm.vector, -tm.coef % R) for tm in terms),
+                                       -lo % R), f"range {vname}"))
+
     def remainder(t: str, s: int) -> Expr:
         """Commit ``rem ∈ [0, 2^s)`` as limbs of LIMB_BITS bits, each range-checked; return ``Σ 2^(8i)·limb_i``."""
         n, terms = size(t), []
@@ -229,7 +263,11 @@ def lower(model, public_input: bool = False) -> Compiled:
         range_check(xin, e, -half, 2 * half)
         looked_up.add(xin)
     if xin in grids and grids[xin].padded:
-        c.constraints.append(PadZero(e, grids[xin], "input padding"))
+        # a max pooling reads padding as "never wins": fill it with the smallest value the range check allows
+        if any(op.kind == "maxpool" and op.inputs[0] == xin for op in model.ops):
+            fill[xin] = -half
+            sources[_vec_name(xin)] = source(xin)
+        c.constraints.append(PadZero(e, grids[xin], "input padding", fill[xin] % R))
 
     for op in model.ops:
         k = op.kind
@@ -273,6 +311,56 @@ def lower(model, public_input: bool = False) -> Compiled:
                 lambda out, x=x, kname=kname, gin=gin, gout=gout, OC=int(OC), kh=int(kh), kw=int(kw), sh=sh, sw=sw,
                 nm=op.source or yt: Conv(x, kname, gin, gout, OC, kh, kw, sh, sw, out, nm),
                 gout.size)
+        elif k == "maxpool":
+            xt, yt = op.inputs[0], op.outputs[0]
+            gin, gout = grids[xt], grids[yt]
+            kh, kw = (int(v) for v in op.params["kernel"])
+            sh, sw = (int(v) for v in op.params["strides"])
+            xe = expr(xt)
+            if gin.padded:
+                producer = next((o for o in model.ops if xt in o.outputs), None)
+                floor_ok = (xt == model.input_name or (producer is not None and producer.kind == "table"
+                            and fill.get(xt, 0) <= int(np.min(model.tables[producer.params["table"]].values))))
+                if not floor_ok:
+                    raise UnsupportedModelError(f"maxpool {op.source}: its padding cells could win the maximum")
+            ye = new_vector(yt)
+            fill[yt] = 0
+            xbound = _pow2_at_least(max(1, model.tensors[xt].bound) + 1)
+            ds = []
+            for u in range(kh):
+                for v in range(kw):
+                    proto = Pick(xe, gin, gout, u, v, sh, sw, ye, "")
+                    pairs = list(pickblock._pairs(proto))
+                    dname = f"{_vec_name(yt)}.d{u}_{v}"
+                    de = c.add_vector(dname, gout.size, "witness")
+
+                    def d_values(vals, ye=ye, xe=xe, pairs=pairs, n=gout.size):
+                        yv = expr_values(ye, vals.__getitem__)
+                        xv = expr_values(xe, vals.__getitem__)
+                        d = [0] * n
+                        for src, dst in pairs:
+                            d[dst] = (yv[dst] - xv[src]) % R
+                        return [a if a <= R // 2 else a - R for a in d]
+
+                    sources[dname] = ("=fn", d_values)
+                    diff = Expr(gout.size, ye.terms + (Term(dname, R - 1),), ye.const)
+                    c.constraints.append(Pick(xe, gin, gout, u, v, sh, sw, diff, f"{op.source} tap {u},{v}"))
+                    check_range(dname, gout.size, 0, 4 * xbound)  # y − x ≤ 2·max|x| (padding included)
+                    ds.append(de)
+            # Π_w d_w = 0: e_1 = d_0·d_1, e_k = e_(k−1)·d_(k+1), last product equals the zero vector
+            acc = ds[0]
+            for i, d in enumerate(ds[1:]):
+                last = i == len(ds) - 2
+                if last:
+                    out = Expr(gout.size, ())
+                else:
+                    ename = f"{_vec_name(yt)}.prod{i}"
+                    out = c.add_vector(ename, gout.size, "witness")
+                    sources[ename] = ("=fn", lambda vals, a=acc, b=d: [x * y for x, y in zip(
+                        expr_values(a, vals.__getitem__), expr_values(b, vals.__getitem__))])
+                c.constraints.append(Hadamard(acc, d, out, f"{op.source} max"))
+                acc = out
+            looked_up.add(yt)  # y = some tap of x: bounded like x
         elif k == "rescale":
             src, (q, rem) = op.inputs[0], op.outputs
             M, s = int(op.params["M"]), int(op.params["s"])
@@ -370,30 +458,13 @@ def lower(model, public_input: bool = False) -> Compiled:
             c.constraints.append(Zero(Expr(e.length, e.terms + (Term(pub.terms[0].vector, R - 1),), e.const), f"output {o}"))
 
     # Committed values no lookup reads (quotients feeding another rescale, accumulators): range-check them over
-    # their calibrated bound, directly when the table is small, else through 8-bit limbs of ``v + 2^k``.
+    # their calibrated bound.
     for v in list(c.vectors.values()):
         t = sources.get(v.name, ("",))[0]
-        if v.kind != "witness" or not t or t in looked_up:
+        if v.kind != "witness" or not isinstance(t, str) or not t or t.startswith("=") or t in looked_up:
             continue
         half = _pow2_at_least(max(1, model.tensors[t].bound) + 1)
-        if 2 * half <= MAX_DIRECT_RANGE:
-            range_check(t, Expr.of(v.name, v.length), -half, 2 * half)
-            continue
-        bits = (2 * half).bit_length() - 1
-        terms = []
-        for i, lo_bit in enumerate(range(0, bits, LIMB_BITS)):
-            lb = min(LIMB_BITS, bits - lo_bit)
-            name = f"{v.name}.limb{i}"
-            e = c.add_vector(name, v.length, "witness")
-            t_, _, _, grid, fl = sources[v.name]
-            sources[name] = (t_, lo_bit, lb, grid, fl)
-            range_check(name, e, 0, 1 << lb)
-            terms.append(Term(name, 1 << lo_bit))
-        # v + half = Σ 2^(8i)·limb_i: the limbs are cut from v + half, so the prover's source values get the offset
-        for name in [tm.vector for tm in terms]:
-            sources[name] = sources[name] + (half,)
-        c.constraints.append(Zero(Expr(v.length, (Term(v.name),) + tuple(Term(tm.vector, -tm.coef % R) for tm in terms),
-                                       half), f"range {t}"))
+        check_range(v.name, v.length, -half, 2 * half)
 
     # The map tables' output column.
     if any(t.kind == "map" for t in c.tables.values()):

@@ -17,10 +17,10 @@ import time
 from contextlib import contextmanager
 from typing import Callable
 
-from zkchain.blocks import conv, degree, hadamard, lookup, matmul, protocol
+from zkchain.blocks import conv, degree, hadamard, lookup, matmul, pick, protocol
 from zkchain.blocks.common import POINTS, expr_values, ones_eval, point_values
 from zkchain.blocks.inner_product import LaurentClaim
-from zkchain.compiler.circuit import Conv, Hadamard, MatMul, PadZero
+from zkchain.compiler.circuit import Conv, Hadamard, MatMul, PadZero, Pick
 from zkchain.crypto import poly as fpoly
 from zkchain.crypto.field import R
 from zkchain.crypto.transcript import Transcript
@@ -126,9 +126,13 @@ def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
                 out_at_rho = fpoly.evaluate(fpoly.poly(expr_values(c.out, get)), rho)
                 claims.append(LaurentClaim([(expr_values(c.a, get), hadamard.prover_right(expr_values(c.b, get), rho))],
                                            out_at_rho, c.name or "hadamard"))
+            elif isinstance(c, Pick):
+                out_at_rho = fpoly.evaluate(fpoly.poly(expr_values(c.out, get)), rho)
+                claims.append(LaurentClaim([(expr_values(c.x, get), pick.prover_right(c, rho))], out_at_rho,
+                                           c.name or "pick"))
             elif isinstance(c, PadZero):
-                claims.append(LaurentClaim([(expr_values(c.x, get), conv.pad_mask(c.grid, rho))], 0,
-                                           c.name or "padding"))
+                claims.append(LaurentClaim([(expr_values(c.x, get), conv.pad_mask(c.grid, rho))],
+                                           c.value * conv.pad_mask_eval(c.grid, rho, 1) % R, c.name or "padding"))
         if lookups:
             nf, nt = circuit.query_length(), circuit.table_length()
             claims.append(LaurentClaim([(vals[protocol.H], lookup.hadamard_right(f, beta, rho))],

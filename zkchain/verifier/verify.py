@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zkchain.blocks import conv, degree, hadamard, inner_product, linear, lookup, matmul, protocol
+from zkchain.blocks import conv, degree, hadamard, inner_product, linear, lookup, matmul, pick, protocol
 from zkchain.blocks.common import POINTS, RHO, RHO_ZETA_INV, ZETA, ZETA_INV, expr_eval, ones_eval, point_values
-from zkchain.compiler.circuit import Conv, Hadamard, MatMul, PadZero, Zero
+from zkchain.compiler.circuit import Conv, Hadamard, MatMul, PadZero, Pick, Zero
 from zkchain.crypto import kzg
 from zkchain.crypto.backend import get_backend
 from zkchain.crypto.field import R
@@ -156,8 +156,11 @@ def _verify(vk: VerifyingKey, proof: Proof) -> Verdict:
         elif isinstance(c, Hadamard):
             lhs = hadamard.verifier_term(expr_eval(c.a, zeta, at_zeta), expr_eval(c.b, pts[RHO_ZETA_INV], ev(RHO_ZETA_INV)))
             terms.append((lhs, expr_eval(c.out, rho, ev(RHO))))
+        elif isinstance(c, Pick):
+            terms.append((pick.verifier_term(c, expr_eval(c.x, zeta, at_zeta), zi, rho), expr_eval(c.out, rho, ev(RHO))))
         elif isinstance(c, PadZero):
-            terms.append((expr_eval(c.x, zeta, at_zeta) * conv.pad_mask_eval(c.grid, rho, zi) % R, 0))
+            terms.append((expr_eval(c.x, zeta, at_zeta) * conv.pad_mask_eval(c.grid, rho, zi) % R,
+                          c.value * conv.pad_mask_eval(c.grid, rho, 1) % R))
     if protocol.has_lookups(circuit):
         nf, nt = circuit.query_length(), circuit.table_length()
         x = pts[RHO_ZETA_INV]
