@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +91,28 @@ def test_corpus_mlp_proves_and_verifies_through_the_cli(name, tmp_path, corpus_m
     zk("setup", build, check=0)
     zk("prove", build, "--input", folder / "input.json", "-o", proof, check=0)
     assert "accepted" in zk("verify", build, proof, check=0).stdout
+
+
+@pytest.mark.slow
+def test_setup_with_a_snarkjs_ptau_makes_a_secure_labelled_proof(tmp_path):
+    snarkjs = Path(__file__).resolve().parents[2] / "tools" / "node_modules" / ".bin" / "snarkjs"
+    if not snarkjs.exists():
+        pytest.skip("snarkjs not installed (bash scripts/dev.sh setup)")
+    p0, p1 = tmp_path / "p0.ptau", tmp_path / "p1.ptau"
+    subprocess.run([snarkjs, "powersoftau", "new", "bn128", "13", p0], check=True, capture_output=True, timeout=300)
+    subprocess.run([snarkjs, "powersoftau", "contribute", p0, p1, "--name=test", "-e=entropy"], check=True,
+                   capture_output=True, timeout=300)
+    d = bundled_model_dir("digits_mlp")
+    build, proof = tmp_path / "build", tmp_path / "proof.json"
+    zk("compile", d / "model.onnx", "-o", build, "--calibration", d / "calibration.npy", check=0)
+    s = zk("setup", build, "--srs", p1, check=0)
+    assert "INSECURE" not in s.stderr
+    zk("prove", build, "--input", d / "input.json", "-o", proof, check=0)
+    zk("verify", build, proof, check=0)
+    meta = json.loads(proof.read_text())["meta"]
+    assert meta["srs_insecure"] is False and "ptau" in meta["srs_source"]
+    # a .ptau too small for the model is refused with exit 2
+    small = tmp_path / "small.ptau"
+    subprocess.run([snarkjs, "powersoftau", "new", "bn128", "8", small], check=True, capture_output=True, timeout=120)
+    p = zk("setup", build, "--srs", small, check=2)
+    assert "Traceback" not in p.stderr
