@@ -275,3 +275,46 @@ def conv_instance(case, public_output: bool = False):
     circ.check()
     values = {"x": [v for ch in xp for row in ch for v in row], "out": ref.lay_out(out, outp)}
     return circ, {"K": conv.kernel_vector(cv, w, b)}, values
+
+
+def hadamard_instance():
+    """The circuit of ``tests/protocol/test_hadamard.py``: ``sq = x ∘ x`` and ``out = (x + 1) ∘ k`` with ``k`` a
+    fixed vector (opened at ρ/ζ against its VK commitment) and an expression with a constant on the left (at ζ);
+    ``out`` public. Returns ``(circuit, fixed values, witness values)``."""
+    from zkchain.compiler.circuit import Circuit, Expr, Hadamard, Term
+
+    n = 11
+    c = Circuit()
+    x = c.add_vector("x", n, "witness")
+    sq = c.add_vector("sq", n, "witness")
+    k = c.add_vector("k", n, "fixed")
+    out = c.add_vector("out", n, "public", "output", bound=2**40)
+    c.constraints += [Hadamard(x, x, sq, "square"), Hadamard(Expr(n, (Term("x"),), 1), k, out, "scale")]
+    c.check()
+    rnd = random.Random(3)
+    kv = [rnd.randrange(-50, 50) for _ in range(n)]
+    a = [random.Random(9).randrange(-100, 100) for _ in range(n)]
+    return c, {"k": kv}, {"x": a, "sq": [v * v for v in a], "out": [(v + 1) * w for v, w in zip(a, kv)]}
+
+
+def maxpool_instance(tmp: Path):
+    """A 2×2/2 max pooling with padding 1 (``tests/protocol/test_maxpool.py``), compiled and lowered: Pick blocks,
+    a PadZero with a non-zero padding value, a Hadamard product chain and range lookups.
+    Returns ``(circuit, fixed values, witness values)``."""
+    import numpy as np
+
+    from zkchain.compiler.lower import lower
+    from zkchain.quant.compile import compile_model
+
+    path = _PROTOCOL_CONFTEST.with_name("test_maxpool.py")
+    spec = importlib.util.spec_from_file_location("_zkchain_protocol_maxpool", path)
+    ref = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref)
+    ref.maxpool_model(tmp / "m.onnx", [1, 1, 1, 1])
+    cal = np.random.default_rng(1).normal(size=(16, 2, 4, 4)).astype(np.float32)
+    np.save(tmp / "cal.npy", cal)
+    model = compile_model(tmp / "m.onnx", calibration=tmp / "cal.npy")
+    model = model[0] if isinstance(model, tuple) else model
+    lowered = lower(model)
+    values = lowered.vector_values(model.execute(model.quantize_input(cal[0])))
+    return lowered.circuit, lowered.fixed_values, values

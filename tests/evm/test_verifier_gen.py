@@ -14,6 +14,8 @@ import pytest
 from _vectors import (
     CONV_CASES,
     conv_instance,
+    hadamard_instance,
+    maxpool_instance,
     mutations,
     no_lookup_instance,
     shifted_instance,
@@ -94,6 +96,20 @@ def convolution(chain, request):
     circuit, fixed, values = conv_instance(CONV_CASES[request.param], public_output=request.param == 0)
     pk = _keys(circuit, fixed, "zkchain-test-conv")
     return Deployed(chain, pk.vk, prove(pk, values), f"ConvVerifier{request.param}")
+
+
+@pytest.fixture(scope="module")
+def hadamard(chain):
+    circuit, fixed, values = hadamard_instance()
+    pk = _keys(circuit, fixed, "hadamard")
+    return Deployed(chain, pk.vk, prove(pk, values), "HadamardVerifier")
+
+
+@pytest.fixture(scope="module")
+def maxpool(chain, tmp_path_factory):
+    circuit, fixed, values = maxpool_instance(tmp_path_factory.mktemp("maxpool"))
+    pk = _keys(circuit, fixed, "mp")
+    return Deployed(chain, pk.vk, prove(pk, values), "MaxPoolVerifier")
 
 
 def _digits_mlp(chain, public_input: bool, name: str) -> Deployed:
@@ -218,6 +234,58 @@ def test_convolution_proofs_agree(convolution):
     assert count >= 30
     tx = d.verify_tx(d.pb, d.pub)
     record_gas(f"verifyProof conv {d.compiled.name} (tx)", tx.gas_used,
+               f"{len(d.pb)} B proof, runtime {d.compiled.runtime_size_bytes:,} B")
+
+
+@pytest.mark.parametrize("which", ["hadamard", "maxpool"])
+def test_hadamard_and_pick_proofs_agree(request, which):
+    """Hadamard blocks (``a(ζ)·b(ρ/ζ)``: an expression with a constant at ζ, a fixed vector opened at ρ/ζ) and
+    max pooling (Pick blocks, a PadZero with a non-zero padding value, a Hadamard chain): honest proof,
+    challenges, accumulator and the mutation catalogue, Python and Solidity alike."""
+    d = request.getfixturevalue(which)
+    assert verify(d.vk, d.proof).accepted
+    assert python_verdict(d.vk, d.pb, d.pub)
+    assert d.verify(d.pb, d.pub)
+    ok, challenges, lr = d.chain.call(d.debug_address, d.debug, "debugState", d.pb, d.pub, gas=GAS)
+    assert ok and (list(challenges), list(lr)) == python_state(d.vk, d.proof)
+    count = 0
+    for label, pb, pub in mutations(d.vk, d.pb, d.pub):
+        assert not python_verdict(d.vk, pb, pub), label
+        assert not d.verify(pb, pub), label
+        count += 1
+    assert count >= 40
+    tx = d.verify_tx(d.pb, d.pub)
+    record_gas(f"verifyProof {which} (tx)", tx.gas_used,
+               f"{len(d.pb)} B proof, runtime {d.compiled.runtime_size_bytes:,} B")
+
+
+def test_corpus_batch_norm_is_accepted_on_chain(chain, tmp_path):
+    """EZKL's ``1l_batch_norm`` (a per-entry scale: a Hadamard with a fixed vector) through the normal build:
+    compile with its input.json as calibration, setup, prove; accepted on chain, an output + 1 rejected."""
+    from pathlib import Path
+
+    from zkchain import api
+    from zkchain.prover.keys import VerifyingKey
+    from zkchain.quant.compile import compile_model, write_compiled
+
+    folder = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "ezkl-examples" / "1l_batch_norm"
+    if not folder.is_dir():
+        pytest.skip(f"EZKL corpus model not found at {folder}")
+    m = compile_model(folder / "network.onnx", calibration=folder / "input.json")
+    write_compiled(m[0] if isinstance(m, tuple) else m, tmp_path / "b")
+    api.setup(tmp_path / "b")
+    proof, _ = api.prove(tmp_path / "b", api.read_input(folder / "input.json"))
+    vk = VerifyingKey.load(tmp_path / "b" / "vk.json")
+    assert any(type(k).__name__ == "Hadamard" for k in vk.circuit.constraints)
+    d = Deployed(chain, vk, proof, "BatchNormVerifier")
+    assert verify(vk, proof).accepted
+    assert d.verify(d.pb, d.pub)
+    pub = list(d.pub)
+    pub[-1] = (pub[-1] + 1) % R
+    assert not python_verdict(vk, d.pb, pub)
+    assert not d.verify(d.pb, pub)
+    tx = d.verify_tx(d.pb, d.pub)
+    record_gas("verifyProof 1l_batch_norm (tx)", tx.gas_used,
                f"{len(d.pb)} B proof, runtime {d.compiled.runtime_size_bytes:,} B")
 
 

@@ -50,7 +50,7 @@ from pathlib import Path
 from zkchain.blocks import conv, protocol
 from zkchain.blocks.common import POINTS, RHO, RHO_ZETA_INV, ZETA, ZETA_INV
 from zkchain.blocks.lookup import TABLE_OUT
-from zkchain.compiler.circuit import Conv, Expr, Lookup, MatMul, PadZero, Zero
+from zkchain.compiler.circuit import Conv, Expr, Hadamard, Lookup, MatMul, PadZero, Pick, Zero
 from zkchain.crypto.field import P, R
 from zkchain.crypto.transcript import keccak256
 from zkchain.errors import InputError, UnsupportedModelError
@@ -63,6 +63,8 @@ TEMPLATE_NAME = "Verifier.sol.tmpl"
 EIP170_LIMIT = 24_576  # bytes of deployed code (EIP-170)
 CHALLENGES = ("gamma", "beta", "rho", "alpha", "epsilon", "zeta", "nu", "u")
 _SYM = {RHO: "rho", ZETA: "zeta", ZETA_INV: "zi", RHO_ZETA_INV: "rzi"}
+_LOOP_MIN = 16  # longer runs of identical per-item code become loops over contiguous calldata / memory
+_LOOPS = {'evals': False, 'g1': False, 'nu': False, 'horner': False}
 _MEM_BASE = 0x80  # 0x00-0x3f scratch, 0x40 free-memory pointer, 0x60 zero slot: never written
 
 
@@ -161,7 +163,7 @@ class _Gen:
             self.pub_off[n] = off
             off += 32 * c.vectors[n].length
         self.n_pub = off // 32
-        known = (MatMul, Lookup, Zero, Conv, PadZero)
+        known = (MatMul, Lookup, Zero, Conv, PadZero, Hadamard, Pick)
         unknown = sorted({type(k).__name__ for k in c.constraints if not isinstance(k, known)})
         if unknown:  # never emit a contract that silently skips a block the Python verifier checks
             raise UnsupportedModelError(f"the Solidity verifier generator has no code for {', '.join(unknown)} "
@@ -344,6 +346,16 @@ class _Gen:
             terms[0] = f"mod({terms[0]}, r)"
         return self.sum_into(("expr", tag), terms, f"{tag} at {sym}")
 
+    def _pad_mask(self, gr, b: int, tag: str) -> str:
+        """``conv.pad_mask_eval(grid, ρ, y)`` at ``y = 1/ζ`` (``b = 1``) or ``y = 1`` (``b = 0``): ``t = ρ·ζ^−b``."""
+        def t(k: int) -> str:
+            return _psym(k, k * b)
+
+        inner = self.prod_into(("pmask", tag), [self.pw(t(1), gr.top * gr.Wp + gr.left),
+                                                self.ones(gr.C, t(gr.Hp * gr.Wp)), self.ones(gr.H, t(gr.Wp)),
+                                                self.ones(gr.W, t(1))])
+        return self.sub(self.ones(gr.size, t(1)), inner)
+
     # -- sections ------------------------------------------------------------------------------------------
     def checks(self) -> None:
         """Straight-line range checks OR-ed into one flag (legacy-codegen loops cost ~100 gas per item,
@@ -355,8 +367,12 @@ class _Gen:
         self.emit("{")
         self.emit("    let bad := 0")
         self.emit("    // evaluations < r")
-        for i in range(self.n_evals):
-            self.emit(f"    bad := or(bad, iszero(lt(calldataload(add(pf, {_lit(self.eval_base + 32 * i)})), r)))")
+        if self.n_evals > _LOOP_MIN and _LOOPS['evals']:  # one loop over the contiguous evaluations (code size)
+            self.emit(f"    for {{ let i := add(pf, {_lit(self.eval_base)}) let e := add(i, {_lit(32 * self.n_evals)}) }} "
+                      "lt(i, e) { i := add(i, 0x20) } { bad := or(bad, iszero(lt(calldataload(i), r))) }")
+        else:
+            for i in range(self.n_evals):
+                self.emit(f"    bad := or(bad, iszero(lt(calldataload(add(pf, {_lit(self.eval_base + 32 * i)})), r)))")
         for n in self.pub_names:
             v = c.vectors[n]
             b = v.bound
@@ -375,6 +391,10 @@ class _Gen:
                           f"lt(i, e) {{ i := add(i, 0x20) }} {{ let v := calldataload(i) bad := or(bad, {chk}) }}")
         self.emit("    // commitments and opening proofs: coordinates < p, on y^2 = x^3 + 3 or the identity (0, 0)")
         offs = [64 * i for i in range(len(self.names))] + [self.open_base + 64 * k for k in range(len(POINTS))]
+        if len(self.names) > _LOOP_MIN // 2 and _LOOPS['g1']:  # the commitments are contiguous from offset 0: one loop
+            self.emit(f"    for {{ let i := pf let e := add(pf, {_lit(64 * len(self.names))}) }} lt(i, e) "
+                      "{ i := add(i, 0x40) } { bad := or(bad, zkBadG1(calldataload(i), calldataload(add(i, 0x20)))) }")
+            offs = offs[len(self.names):]
         for off in offs:
             x, y = f"calldataload(add(pf, {_lit(off)}))", f"calldataload(add(pf, {_lit(off + 32)}))"
             self.emit(f"    bad := or(bad, zkBadG1({x}, {y}))")
@@ -557,14 +577,28 @@ class _Gen:
                 lhs = self.prod_into(("cvlhs", i), [xp, at_zeta(con.weight), base, f_o, f_i, f_j],
                                      f"conv {con.name}")
                 terms.append((lhs, self.expr(con.out, RHO, f"cv{i}_out")))
-            elif isinstance(con, PadZero):  # x(ζ)·mask_ρ(1/ζ), mask as conv.pad_mask_eval with t = ρ/ζ
-                gr = con.grid
+            elif isinstance(con, Hadamard):  # zkchain/blocks/hadamard.py: a(ζ)·b(ρ/ζ) vs out(ρ)
+                az = self.expr(con.a, ZETA, f"hd{i}_a")
+                brz = self.expr(con.b, RHO_ZETA_INV, f"hd{i}_b")
+                lhs = self.st(("hdlhs", i), self.mul(az, brz), f"hadamard {con.name}")
+                terms.append((lhs, self.expr(con.out, RHO, f"hd{i}_out")))
+            elif isinstance(con, Pick):  # zkchain/blocks/pick.py: x(ζ)·G(1/ζ) vs out(ρ)
+                gi, go = con.inp, con.outp
+                xz = self.expr(con.x, ZETA, f"pk{i}_x")
+                base = self.mul(self.pw("rho", go.top * go.Wp + go.left), self.pw("zi", con.u * gi.Wp + con.v))
+                f_c = self.ones(go.C, _psym(go.Hp * go.Wp, gi.Hp * gi.Wp))
+                f_i = self.ones(go.H, _psym(go.Wp, con.sh * gi.Wp))
+                f_j = self.ones(go.W, _psym(1, con.sw))
+                lhs = self.prod_into(("pklhs", i), [xz, base, f_c, f_i, f_j], f"pick {con.name}")
+                terms.append((lhs, self.expr(con.out, RHO, f"pk{i}_out")))
+            elif isinstance(con, PadZero):  # x(ζ)·mask_ρ(1/ζ) vs value·mask_ρ(1), conv.pad_mask_eval
                 xz = self.expr(con.x, ZETA, f"pz{i}_x")
-                inner = self.prod_into(("pzin", i), [self.pw("rzi", gr.top * gr.Wp + gr.left),
-                                                     self.ones(gr.C, _psym(gr.Hp * gr.Wp, gr.Hp * gr.Wp)),
-                                                     self.ones(gr.H, _psym(gr.Wp, gr.Wp)), self.ones(gr.W, "rzi")])
-                mask = self.sub(self.ones(gr.size, "rzi"), inner)
-                terms.append((self.st(("pzterm", i), self.mul(xz, mask), f"pad {con.name}"), "0"))
+                lhs = self.st(("pzterm", i), self.mul(xz, self._pad_mask(con.grid, 1, f"pzin{i}")), f"pad {con.name}")
+                value = "0"
+                if con.value % R:
+                    value = self.st(("pzval", i), self.mul(_lit(con.value % R), self._pad_mask(con.grid, 0, f"pzv{i}")),
+                                    f"pad value {con.name}")
+                terms.append((lhs, value))
         if protocol.has_lookups(c):
             nf, nt = c.query_length(), c.table_length()
             gamma, beta = self.ld(("ch", "gamma")), self.ld(("ch", "beta"))
@@ -624,8 +658,16 @@ class _Gen:
         upow[3] = self.st(("u", 3), self.mul(upow[2], u))
         maxlen = max(len(self.sched[p]) for p in POINTS)
         nupow = ["1", nu]
-        for j in range(2, maxlen):
-            nupow.append(self.st(("nu", j), self.mul(nupow[-1], nu)))
+        if maxlen - 2 > _LOOP_MIN // 2 and _LOOPS['nu']:  # nu^2 .. nu^(maxlen-1) in consecutive slots, one loop
+            base = self.alloc(("nu", "table"), maxlen - 2)
+            for j in range(2, maxlen):
+                self.addr[("nu", j)] = base + 32 * (j - 2)
+                nupow.append(self.ld(("nu", j)))
+            self.emit(f"{{ let t := {nu} for {{ let q := {hex(base)} let e := {hex(base + 32 * (maxlen - 2))} }} "
+                      "lt(q, e) { q := add(q, 0x20) } { t := mulmod(t, " + nu + ", r) mstore(q, t) } }  // nu^j")
+        else:
+            for j in range(2, maxlen):
+                nupow.append(self.st(("nu", j), self.mul(nupow[-1], nu)))
         # sum_k u^k y_k, y_k = sum_j nu^j eval_kj (Horner in nu)
         self.emit("{")
         self.emit("    let ys := 0")
@@ -634,10 +676,17 @@ class _Gen:
             if not names:
                 continue
             self.emit("    {")
-            self.emit(f"        let y := calldataload(add(pf, {_lit(self.eval_off[(p, names[-1])])}))")
-            for n in reversed(names[:-1]):
-                word = f"calldataload(add(pf, {_lit(self.eval_off[(p, n)])}))"
-                self.emit(f"        y := addmod(mulmod(y, {nu}, r), {word}, r)")
+            if len(names) > _LOOP_MIN // 2 and _LOOPS['horner']:  # this point's evaluations are contiguous: Horner in one loop
+                first, last = self.eval_off[(p, names[0])], self.eval_off[(p, names[-1])]
+                assert last - first == 32 * (len(names) - 1)
+                self.emit("        let y := 0")
+                self.emit(f"        for {{ let i := add(pf, {_lit(last + 32)}) let e := add(pf, {_lit(first)}) }} "
+                          f"gt(i, e) {{}} {{ i := sub(i, 0x20) y := addmod(mulmod(y, {nu}, r), calldataload(i), r) }}")
+            else:
+                self.emit(f"        let y := calldataload(add(pf, {_lit(self.eval_off[(p, names[-1])])}))")
+                for n in reversed(names[:-1]):
+                    word = f"calldataload(add(pf, {_lit(self.eval_off[(p, n)])}))"
+                    self.emit(f"        y := addmod(mulmod(y, {nu}, r), {word}, r)")
             self.emit(f"        ys := addmod(ys, {self.mul(upow[k], 'y')}, r)  // {p}")
             self.emit("    }")
         self.emit(f"    mstore({hex(self.alloc(('ysum',)))}, ys)")
