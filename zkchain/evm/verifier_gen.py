@@ -20,16 +20,18 @@ What the generated contract does, in order (``docs/protocol.md`` sections in bra
    written over ζ so that one Montgomery batch and one modexp call (precompile 0x05, EIP-198) cover them all;
    ``x = 1`` takes the closed form's limit as in ``zkchain/blocks/common.py``. Powers ``x^e`` with constant ``e`` come from a table of squarings.
 4. block equations: linear relations at ρ [§5.5], the degree reversal [§5.4], the aggregated Laurent
-   inner product carrying every matmul [§5.1], convolution and padding claim (``zkchain/blocks/conv.py``) and
-   the three logUp claims [§5.2, §5.3].
+   inner product carrying, in circuit order, every matmul [§5.1], convolution and padding claim (§5.6,
+   ``zkchain/blocks/conv.py``), Hadamard product [§5.7] and Pick gather (``zkchain/blocks/pick.py``), then
+   the three logUp claims [§5.2, §5.3]. Fixed vectors may appear in any expression at any point: they are opened
+   like committed vectors, against their VK commitments.
 5. KZG [§3]: the four batched claims (powers of ν per point) folded with weights ``u^k``; scalars are merged
    per commitment so each commitment is one ecMul (EIP-196) however many points open it; ``L`` and ``R``
    are decided by one two-pair ecPairing call (EIP-197): ``e(L, [1]₂)·e(−R, [τ]₂) = 1``.
 
 Gas (execution, measured on the embedded py-evm chain; ``docs/evm-verifier.md`` §4): about 6,350 per
 ecMul + ecAdd — one per opened commitment, 4 + 3 for the opening proofs in ``L`` and ``R`` and 1 for ``[y]₁`` —
-plus 113,100 for the pairing and ~25,000 for everything else: 289,813 gas for the bundled digits MLP, whose
-verifier is 9,079 bytes of runtime code. Code size is linear in the circuit (~1 kB per MLP layer); the EIP-170
+plus 113,100 for the pairing and ~25,000 for everything else: 290,906 gas for the bundled digits MLP, whose
+verifier is 8,523 bytes of runtime code (LeNet-5: 512,693 gas, 19,842 bytes). Code size is linear in the circuit (~1 kB per MLP layer); the EIP-170
 limit is 24,576 bytes, and :func:`compile_verifier` logs a warning above it (an ``extcodecopy`` data contract
 holding the key's constants is the planned remedy).
 
@@ -575,7 +577,7 @@ class _Gen:
         self.emit(f"    if iszero(eq(acc, {self.mul(self.pw('zeta', n_star - 1), w_zi)})) {{ leave }}")
         self.emit("}")
 
-        self.emit("// 4c. matmul, conv and lookup claims, one Laurent inner-product check (sections 5.1-5.3)")
+        self.emit("// 4c. matmul, conv, pad, hadamard, pick and lookup claims: one Laurent inner-product check (section 5)")
         zi = self.ld(("x", "zi"))
         terms: list[tuple[str, str]] = []
         for i, con in enumerate(c.constraints):
