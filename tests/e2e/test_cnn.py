@@ -41,16 +41,22 @@ def test_digits_cnn_tampered_output_is_rejected(cnn):
     assert not api.verify(b, bad)
 
 
+@pytest.fixture(scope="module")
+def lenet(tmp_path_factory, build_model):
+    d = bundled_model_dir("lenet5")
+    b = build_model(tmp_path_factory.mktemp("lenet"), d / "model.onnx", d / "calibration.npy")
+    x, label = np.load(d / "test_inputs.npy")[0], int(np.load(d / "test_labels.npy")[0])
+    proof, info = api.prove(b, x)
+    return b, proof, info, label
+
+
 @pytest.mark.slow
-def test_lenet5_proves_and_verifies_in_python_and_on_chain(tmp_path, build_model):
+def test_lenet5_proves_and_verifies_in_python_and_on_chain(lenet):
     from zkchain.evm.chain import Chain
     from zkchain.evm.verifier_gen import calldata, compile_verifier
     from zkchain.prover.keys import VerifyingKey
 
-    d = bundled_model_dir("lenet5")
-    b = build_model(tmp_path, d / "model.onnx", d / "calibration.npy")
-    x, label = np.load(d / "test_inputs.npy")[0], int(np.load(d / "test_labels.npy")[0])
-    proof, info = api.prove(b, x)
+    b, proof, info, label = lenet
     assert api.verify(b, proof).accepted
     assert int(np.argmax(info["outputs"][0])) == label
     vk = VerifyingKey.load(b / "vk.json")
@@ -63,6 +69,31 @@ def test_lenet5_proves_and_verifies_in_python_and_on_chain(tmp_path, build_model
     pub_bad = list(pub)
     pub_bad[-1] += 1  # another output value
     assert chain.call(address, compiled, "verifyProof", pb, pub_bad, gas=3_000_000) is False
+
+
+@pytest.mark.slow
+@pytest.mark.anvil
+def test_lenet5_proof_is_accepted_on_anvil(lenet):
+    from zkchain.evm.anvil import Anvil, find_anvil
+    from zkchain.evm.chain import Chain
+    from zkchain.evm.verifier_gen import calldata, compile_verifier
+    from zkchain.errors import SetupError
+    from zkchain.prover.keys import VerifyingKey
+
+    try:
+        find_anvil()
+    except SetupError:
+        pytest.skip("anvil not installed (bash scripts/dev.sh setup)")
+    b, proof, _, _ = lenet
+    vk = VerifyingKey.load(b / "vk.json")
+    compiled = compile_verifier(vk, "Lenet5Verifier")
+    with Anvil() as node:
+        chain = Chain.rpc(node.url)
+        address, _ = chain.deploy(compiled, gas=12_000_000)
+        pb, pub = calldata(proof, vk)
+        assert chain.call(address, compiled, "verifyProof", pb, pub, gas=3_000_000) is True
+        tx = chain.transact(address, compiled, "submitProof", pb, pub, gas=3_000_000)
+        assert tx.outcome.success and tx.gas_used < 1_000_000
 
 
 @pytest.mark.slow
