@@ -476,9 +476,9 @@ class _Gen:
             exps = sorted(self.plan["pow"].get(sym, ()))
             if not exps:
                 continue
-            bits_used = set()
-            for e in exps:
-                bits_used |= {i for i in range(e.bit_length()) if e >> i & 1}
+            recipes = _power_recipes(exps)
+            bits_used = {f.bit_length() - 1 for fs in recipes.values() for f in fs if f & (f - 1) == 0}
+            bits_used |= {e.bit_length() - 1 for e in exps if e & (e - 1) == 0}
             top = max(exps).bit_length() - 1
             self.emit(f"{{  // powers of {sym}: {', '.join(map(str, exps))}")
             self.emit(f"    let t := {self.xval(sym)}")
@@ -488,14 +488,18 @@ class _Gen:
                     self.emit(f"    mstore({hex(self.alloc(('sq', sym, i)))}, t)")
             self.emit("}")
             for e in exps:
-                bits = [i for i in range(e.bit_length()) if e >> i & 1]
-                srcs = [self.xval(sym) if i == 0 else self.ld(("sq", sym, i)) for i in bits]
-                if len(srcs) == 1:
+                if e not in recipes:
                     continue  # aliased to the squaring slot in __init__
+                srcs = [self.xval(sym) if f == 1 else self.ld(("sq", sym, f.bit_length() - 1)) if f & (f - 1) == 0
+                        else self.ld(("pow", sym, f)) for f in recipes[e]]
+                if len(srcs) == 2:
+                    self.emit(f"mstore({hex(self.alloc(('pow', sym, e)))}, mulmod({srcs[0]}, {srcs[1]}, r))  "
+                              f"// {sym}^{e} = {sym}^{recipes[e][0]} * {sym}^{recipes[e][1]}")
+                    continue
                 self.emit("{")
                 self.emit(f"    let t := {srcs[0]}")
-                for s in srcs[1:]:
-                    self.emit(f"    t := mulmod(t, {s}, r)")
+                for src in srcs[1:]:
+                    self.emit(f"    t := mulmod(t, {src}, r)")
                 self.emit(f"    mstore({hex(self.alloc(('pow', sym, e)))}, t)  // {sym}^{e}")
                 self.emit("}")
 
@@ -801,6 +805,26 @@ class _Gen:
         self.inversion()
         self.lines = head + self.lines + eq + kz
         return self.lines
+
+
+def _power_recipes(exps: list[int]) -> dict[int, list[int]]:
+    """For each exponent that is not a power of two, the exponents whose powers multiply to it: two earlier
+    results (or an earlier result and a power of two, or ``1``) when the ascending list allows it — one mulmod —
+    else its binary digits. Every factor is ``1``, a power of two (a squaring slot) or an earlier exponent."""
+    done: set[int] = set()
+    out: dict[int, list[int]] = {}
+    for e in sorted(exps):
+        if e & (e - 1) == 0:
+            continue
+        pick = None
+        for a in sorted(done, reverse=True):
+            d = e - a
+            if d == 1 or d & (d - 1) == 0 or d in done:
+                pick = [a, d]
+                break
+        out[e] = pick or [1 << i for i in range(e.bit_length()) if e >> i & 1]
+        done.add(e)
+    return out
 
 
 def _plan(vk: VerifyingKey) -> dict:
