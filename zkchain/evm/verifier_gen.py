@@ -30,8 +30,9 @@ What the generated contract does, in order (``docs/protocol.md`` sections in bra
 
 Gas (execution, measured on the embedded py-evm chain; ``docs/evm-verifier.md`` §4): about 6,350 per
 ecMul + ecAdd — one per opened commitment, 4 + 3 for the opening proofs in ``L`` and ``R`` and 1 for ``[y]₁`` —
-plus 113,100 for the pairing and ~25,000 for everything else: 290,906 gas for the bundled digits MLP, whose
-verifier is 8,523 bytes of runtime code (LeNet-5: 512,693 gas, 19,842 bytes). Code size is linear in the circuit (~1 kB per MLP layer); the EIP-170
+plus 113,100 for the pairing and ~25,000 for everything else: 291,972 gas for the bundled digits MLP, whose
+verifier is 7,949 bytes of runtime code (LeNet-5: 512,254 gas, 17,007 bytes). Long runs of per-item code (range
+and curve checks, ν powers, Horner sums, the proof's commitments in the MSM) are loops, unrolled where cheap. Code size is linear in the circuit (~1 kB per MLP layer); the EIP-170
 limit is 24,576 bytes, and :func:`compile_verifier` logs a warning above it (an ``extcodecopy`` data contract
 holding the key's constants is the planned remedy).
 
