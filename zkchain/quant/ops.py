@@ -305,6 +305,21 @@ def _reshape_run(n: Node, x: list, g: Graph) -> list:
     return [np.reshape(x[0], _out_shape(g, n))]
 
 
+def _gather_run(n: Node, x: list, g: Graph) -> list:
+    return [np.take(x[0], np.asarray(x[1]).astype(np.int64), axis=int(n.attrs.get("axis", 0)))]
+
+
+def _gather_check(n: Node, g: Graph) -> str | None:
+    """Only the relabelling case: a constant index into an axis of length 1 (e.g. dropping a batch axis)."""
+    if len(n.inputs) < 2 or not g.is_const(n.inputs[1]):
+        return "Gather with a runtime index is not supported"
+    shape = g.tensors[n.inputs[0]].shape
+    axis = int(n.attrs.get("axis", 0)) % max(len(shape), 1)
+    if shape[axis] != 1:
+        return f"Gather along axis {axis} of length {shape[axis]} is not supported yet (only length-1 axes)"
+    return None
+
+
 def _reshape_lower(L: Lowerer, n: Node) -> None:
     x, shape = L.q(n.inputs[0]), _out_shape(L.graph, n)
     L.env[n.outputs[0]] = L.emit("reshape", [x], {"shape": list(shape)}, n.outputs[0], x.scale, x.bound, shape, n.name)
@@ -740,6 +755,7 @@ ONNX_OPS: dict[str, Op] = {
     "Reshape": Op(_reshape_run, _reshape_lower),
     "Squeeze": Op(_reshape_run, _reshape_lower),
     "Unsqueeze": Op(_reshape_run, _reshape_lower),
+    "Gather": Op(_gather_run, _reshape_lower, _gather_check),  # constant index on a length-1 axis = relabelling
     "Transpose": Op(_transpose_run, _transpose_lower),
     "Concat": Op(_concat_run, _concat_lower, _concat_check),
     "Identity": Op(_identity_run, _alias_lower),
