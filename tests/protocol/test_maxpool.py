@@ -53,3 +53,17 @@ def test_wrong_maximum_is_rejected(case, delta):
     w[out] = np.array(w[out]).copy()
     w[out].reshape(-1)[0] += delta  # the "=fn" sources recompute d = y − x_tap from the tampered y
     assert not verify(pk.vk, prove(pk, compiled.vector_values(w), check_witness=False))
+
+
+def test_pick_closed_form_matches_coefficients():
+    import random
+
+    from zkchain.blocks import pick
+    from zkchain.compiler.circuit import Expr, Grid, Pick
+    from zkchain.crypto.field import R
+
+    gi, go = Grid(2, 4, 4, 6, 6, 1, 1), Grid(2, 3, 3, 4, 5, 1, 2)
+    c = Pick(Expr.of("x", gi.size), gi, go, 1, 0, 2, 2, Expr.of("y", go.size))
+    rho, y = random.randrange(R), random.randrange(2, R)
+    g = pick.prover_right(c, rho)
+    assert pick.gather_eval(c, rho, y) == sum(a * pow(y, i, R) for i, a in enumerate(g) if a) % R

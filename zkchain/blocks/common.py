@@ -57,3 +57,15 @@ def expr_values(e: Expr, values: Callable[[str], list[int]]) -> list[int]:
         for i, a in enumerate(v):
             out[i + t.shift] = (out[i + t.shift] + c * a) % R
     return out
+
+
+def strided_selection_eval(rho: int, y: int, base: tuple[int, int], steps: list[tuple[int, int, int]]) -> int:
+    """Closed form of ``Σ_{i_1<n_1} Σ_{i_2<n_2} … ρ^(r_0 + Σ_k i_k·r_k) · y^(e_0 + Σ_k i_k·e_k)``.
+
+    ``base = (r_0, e_0)``; ``steps`` lists ``(n_k, r_k, e_k)``. The sum factors into a product of geometric
+    series ``ones_{n_k}(ρ^(r_k)·y^(e_k))``: the selection vectors of the convolution and pick blocks, which
+    put ``ρ^(output index)`` at each input or product position of a strided grid walk."""
+    acc = pow(rho, base[0], R) * pow(y, base[1], R) % R
+    for n, r_step, e_step in steps:
+        acc = acc * ones_eval(n, pow(rho, r_step, R) * pow(y, e_step, R)) % R
+    return acc

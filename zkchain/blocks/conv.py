@@ -35,7 +35,7 @@ a non-zero padding cell of ``out``, survives with probability ≤ |out|/r; plus 
 
 from __future__ import annotations
 
-from zkchain.blocks.common import RHO, ZETA, ones_eval
+from zkchain.blocks.common import RHO, ZETA, ones_eval, strided_selection_eval
 from zkchain.compiler.circuit import Conv, PadZero
 from zkchain.crypto.field import R
 
@@ -97,11 +97,9 @@ def selection_eval(c: Conv, rho: int, y: int) -> int:
     """``sel_ρ(y)`` in closed form."""
     C, Hp, Wp = c.inp.C, c.inp.Hp, c.inp.Wp
     oo = c.outp
-    base = pow(rho, oo.top * oo.Wp + oo.left, R) * pow(y, C * Hp * Wp + (c.kh - 1) * Wp + c.kw - 1, R)
-    f_o = ones_eval(c.OC, pow(rho, oo.Hp * oo.Wp, R) * pow(y, block_length(c), R))
-    f_i = ones_eval(oo.H, pow(rho, oo.Wp, R) * pow(y, c.sh * Wp, R))
-    f_j = ones_eval(oo.W, rho * pow(y, c.sw, R))
-    return base * f_o % R * f_i % R * f_j % R
+    return strided_selection_eval(
+        rho, y, (oo.top * oo.Wp + oo.left, C * Hp * Wp + (c.kh - 1) * Wp + c.kw - 1),
+        [(c.OC, oo.Hp * oo.Wp, block_length(c)), (oo.H, oo.Wp, c.sh * Wp), (oo.W, 1, c.sw)])
 
 
 def verifier_term(c: Conv, x_at_zeta: int, k_at_zeta: int, zeta: int, zeta_inv: int, rho: int) -> int:

@@ -19,7 +19,7 @@ Soundness error ``|out|/r`` (ρ) + §5.3; a non-zero padding cell of ``out`` is 
 
 from __future__ import annotations
 
-from zkchain.blocks.common import RHO, ZETA, ones_eval
+from zkchain.blocks.common import RHO, ZETA, strided_selection_eval
 from zkchain.compiler.circuit import Pick
 from zkchain.crypto.field import R
 
@@ -48,11 +48,9 @@ def prover_right(c: Pick, rho: int) -> list[int]:
 
 def gather_eval(c: Pick, rho: int, y: int) -> int:
     gi, go = c.inp, c.outp
-    base = pow(rho, go.top * go.Wp + go.left, R) * pow(y, c.u * gi.Wp + c.v, R) % R
-    f_c = ones_eval(go.C, pow(rho, go.Hp * go.Wp, R) * pow(y, gi.Hp * gi.Wp, R))
-    f_i = ones_eval(go.H, pow(rho, go.Wp, R) * pow(y, c.sh * gi.Wp, R))
-    f_j = ones_eval(go.W, rho * pow(y, c.sw, R))
-    return base * f_c % R * f_i % R * f_j % R
+    return strided_selection_eval(
+        rho, y, (go.top * go.Wp + go.left, c.u * gi.Wp + c.v),
+        [(go.C, go.Hp * go.Wp, gi.Hp * gi.Wp), (go.H, go.Wp, c.sh * gi.Wp), (go.W, 1, c.sw)])
 
 
 def verifier_term(c: Pick, x_at_zeta: int, zeta_inv: int, rho: int) -> int:
