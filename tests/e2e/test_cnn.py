@@ -101,3 +101,39 @@ def test_lenet5_proof_is_accepted_on_anvil(lenet):
 def test_corpus_cnn_proves_and_verifies(name, tmp_path, corpus_model, prove_corpus):
     v = prove_corpus(corpus_model(name), tmp_path)
     assert v.accepted, v.reason
+
+
+def test_global_average_pooling_proves_and_verifies_on_chain(tmp_path, build_model):
+    """ReLU → GlobalAveragePool → Flatten → Gemm: the spatial sum is a sum pooling with an H×W window."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from zkchain.evm.chain import Chain
+    from zkchain.evm.verifier_gen import calldata, compile_verifier
+    from zkchain.prover.keys import VerifyingKey
+
+    rnd = np.random.default_rng(0)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 5, 5])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    W = numpy_helper.from_array(rnd.normal(size=(4, 3)).astype(np.float32), "W")
+    b = numpy_helper.from_array(np.zeros(4, np.float32), "b")
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("GlobalAveragePool", ["r"], ["g"]),
+             helper.make_node("Flatten", ["g"], ["f"]), helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1)]
+    graph = helper.make_graph(nodes, "gap", [x], [y], [W, b])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "m.onnx")
+    cal = rnd.normal(size=(8, 3, 5, 5)).astype(np.float32)
+    np.save(tmp_path / "cal.npy", cal)
+    b_dir = build_model(tmp_path, tmp_path / "m.onnx", tmp_path / "cal.npy")
+    proof, info = api.prove(b_dir, cal[0])
+    assert api.verify(b_dir, proof).accepted
+    w = numpy_helper.to_array(W)
+    expect = np.maximum(cal[0], 0).mean(axis=(1, 2)) @ w.T
+    assert np.allclose(info["outputs"][0], expect, atol=0.05 * np.abs(expect).max())
+    vk = VerifyingKey.load(b_dir / "vk.json")
+    compiled = compile_verifier(vk, "GapVerifier")
+    chain = Chain.embedded()
+    address, _ = chain.deploy(compiled, gas=10_000_000)
+    pb, pub = calldata(proof, vk)
+    assert chain.call(address, compiled, "verifyProof", pb, pub, gas=3_000_000) is True
+    pub[-1] += 1
+    assert chain.call(address, compiled, "verifyProof", pb, pub, gas=3_000_000) is False

@@ -16,6 +16,7 @@ primitive       blocks
 ``mul``         Hadamard of the two operands; its product is not committed when a rescale consumes it
 ``conv2d``      Conv with the kernel (bias on a ones channel) as a fixed vector; accumulator as for ``linear``
 ``sumpool``     Conv with a fixed 0/1 depthwise kernel (average pooling = sumpool + rescale)
+``sum``         over the spatial axes of (1, C, H, W) only: a sumpool with an H×W window (global average pooling)
 ``maxpool``     output ``y`` committed; per window tap a Pick of ``x`` and a committed ``d = y − x_tap`` range-checked
                 ``≥ 0``; a Hadamard chain proves ``Π d = 0`` (``y`` equals one tap); padding holds a value below
                 every real entry (the input's is set by PadZero, after a ReLU table it is 0)
@@ -51,7 +52,7 @@ from zkchain.compiler.circuit import (RESERVED_NAMES, Circuit, Conv, Expr, Grid,
 from zkchain.crypto.field import R, inv
 from zkchain.errors import UnsupportedModelError
 
-PROVABLE = ("linear", "conv2d", "sumpool", "maxpool", "rescale", "table", "add", "sub", "add_const", "mul_const",
+PROVABLE = ("linear", "conv2d", "sumpool", "sum", "maxpool", "rescale", "table", "add", "sub", "add_const", "mul_const",
             "mul", "reshape")
 ELEMENTWISE = ("rescale", "table", "add", "sub", "add_const", "mul_const", "mul")
 LIMB_BITS = 8  # remainders are committed as 8-bit limbs so every range table stays ≤ 256 rows
@@ -131,7 +132,7 @@ def _plan_grids(model) -> dict[str, Grid]:
                     parent[b] = a
     need: dict[str, tuple[Grid, str]] = {}
     for op in model.ops:
-        if op.kind not in ("conv2d", "sumpool", "maxpool"):
+        if op.kind not in ("conv2d", "sumpool", "maxpool", "sum"):
             continue
         x = op.inputs[0]
         shape = model.tensors[x].shape
@@ -282,7 +283,7 @@ def lower(model, public_input: bool = False) -> Compiled:
             pending[op.outputs[0]] = _Pending(
                 lambda out, x=x, wname=wname, kk=kk, n=n, nm=op.source or op.outputs[0]: MatMul(x, wname, kk, n, out, nm),
                 n)
-        elif k in ("conv2d", "sumpool"):
+        elif k in ("conv2d", "sumpool", "sum"):
             xt, yt = op.inputs[0], op.outputs[0]
             gin, gout = grids[xt], grids[yt]
             if fill.get(xt, 0) != 0 and gin.padded:
@@ -295,13 +296,19 @@ def lower(model, public_input: bool = False) -> Compiled:
                 bias = [int(v) for v in np.asarray(op.params["bias"]).reshape(-1)]
                 OC, _, kh, kw = w.shape
             else:
-                kh, kw = (int(v) for v in op.params["kernel"])
+                if k == "sum":
+                    axes = sorted(int(a) % 4 for a in op.params.get("axes", []))
+                    if axes != [2, 3]:
+                        raise UnsupportedModelError(f"sum {op.source}: only sums over the spatial axes are provable")
+                    kh, kw = gin.H, gin.W
+                else:
+                    kh, kw = (int(v) for v in op.params["kernel"])
                 OC = gin.C
                 w = np.zeros((OC, OC, kh, kw), dtype=object)
                 for ch in range(OC):
                     w[ch, ch] = 1
                 bias = [0] * OC
-            sh, sw = (int(v) for v in op.params["strides"])
+            sh, sw = (int(v) for v in op.params.get("strides", [1, 1]))
             kname = f"K.{len(fixed)}.{_vec_name(yt)}"
             proto = Conv(x, kname, gin, gout, int(OC), int(kh), int(kw), sh, sw, Expr.of(kname, 1), op.source or yt)
             c.add_vector(kname, convblock.kernel_length(proto), "fixed")
