@@ -50,14 +50,16 @@ def prove(pk: ProvingKey, values: dict[str, list[int]], workers: int = 1,
     is outside its table (out of the calibrated range); raises ``ValueError`` if the witness does not satisfy
     a block (a compiler or executor bug, never a user error). ``check_witness=False`` skips those checks and
     proves whatever it is given: only soundness tests (cheating provers) use it."""
-    with ProverPool(pk.srs(), pk.srs_spec, pk.vk.srs_degree, workers) as pool:
+    timings = timings if timings is not None else Timings()
+    with timings.stage("SRS load"):
+        srs = pk.srs()  # a dev SRS is re-derived per process: the largest single cost for small models
+    with ProverPool(srs, pk.srs_spec, pk.vk.srs_degree, workers) as pool:
         return _prove(pk, values, pool, progress, timings, check_witness)
 
 
 def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
-           progress: Callable[[str], None] | None, timings: Timings | None, check_witness: bool) -> Proof:
+           progress: Callable[[str], None] | None, tm: Timings, check_witness: bool) -> Proof:
     circuit = pk.circuit
-    tm = timings if timings is not None else Timings()
     step = progress or (lambda s: None)
 
     vals: dict[str, list[int]] = {}
