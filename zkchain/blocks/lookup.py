@@ -72,30 +72,29 @@ def query_rows(circuit: Circuit, values) -> list[tuple[int, int, int]]:
     return rows
 
 
-def multiplicities(circuit: Circuit, values, table_out: list[int] | None, strict: bool = True) -> list[int]:
-    """``m_j`` = number of queries equal to table row ``j``. Raises :class:`InputError` naming the lookup
-    whose value is outside its table (a value out of the calibrated range); ``strict=False`` skips such
-    values instead (cheating provers in soundness tests)."""
+def multiplicities(circuit: Circuit, queries: list[tuple[int, int, int]], table: list[tuple[int, int, int]],
+                   strict: bool = True) -> list[int]:
+    """``m_j`` = number of query rows (:func:`query_rows`) equal to table row ``j`` (:func:`table_rows`).
+
+    Raises :class:`InputError` naming the lookup whose value is outside its table (a value out of the
+    calibrated range); ``strict=False`` skips such values instead (cheating provers in soundness tests)."""
     index: dict[tuple[int, int, int], int] = {}
-    for j, row in enumerate(table_rows(circuit, table_out)):
+    for j, row in enumerate(table):
         index.setdefault(row, j)
-    m = [0] * circuit.table_length()
-    for c, off in circuit.lookup_layout():
-        tag = circuit.tables[c.table].tag
-        inp = expr_values(c.inp, values)
-        out = expr_values(c.out, values) if c.out is not None else [0] * len(inp)
-        for i, (a, b) in enumerate(zip(inp, out)):
-            j = index.get((tag, a, b))
-            if j is None and not strict:
+    m = [0] * len(table)
+    for pos, row in enumerate(queries):
+        j = index.get(row)
+        if j is None:
+            if not strict:
                 continue
-            if j is None:
-                t = circuit.tables[c.table]
-                sa = a if a <= R // 2 else a - R
-                raise InputError(
-                    f"value out of the calibrated range: {c.name or c.table} entry {i} is {sa}, "
-                    f"table {t.name!r} covers [{t.lo}, {t.lo + t.size - 1}]"
-                    + ("" if c.out is None else " (or its output does not match the table)"))
-            m[j] += 1
+            c, off = next((c, off) for c, off in reversed(circuit.lookup_layout()) if off <= pos)
+            t = circuit.tables[c.table]
+            a = row[1] if row[1] <= R // 2 else row[1] - R
+            raise InputError(
+                f"value out of the calibrated range: {c.name or c.table} entry {pos - off} is {a}, "
+                f"table {t.name!r} covers [{t.lo}, {t.lo + t.size - 1}]"
+                + ("" if c.out is None else " (or its output does not match the table)"))
+        m[j] += 1
     return m
 
 

@@ -125,7 +125,7 @@ def _plan_grids(model) -> dict[str, Grid]:
 
     for op in model.ops:
         if op.kind in ELEMENTWISE:
-            members = [t for t in op.inputs + op.outputs[:1] + (op.outputs[1:] if op.kind == "rescale" else [])]
+            members = op.inputs + (op.outputs if op.kind == "rescale" else op.outputs[:1])  # not a table's idx
             for t in members[1:]:
                 a, b = find(members[0]), find(t)
                 if a != b:

@@ -176,23 +176,21 @@ class ReferenceBackend(Backend):
     def g1_eq(self, a, b): return bn.eq(a, b)
     g2_add, g2_neg, g2_mul, g2_eq = g1_add, g1_neg, g1_mul, g1_eq
 
-    def g1_msm(self, points, scalars):
+    @staticmethod
+    def _msm(points, scalars, zero):
         if len(scalars) > len(points):
             raise ValueError(f"MSM: {len(scalars)} scalars but only {len(points)} points")
-        acc = bn.Z1
+        acc = zero
         for pt, s in zip(points, scalars):
             if s % R:
                 acc = bn.add(acc, bn.multiply(pt, s % R))
         return acc
 
+    def g1_msm(self, points, scalars):
+        return self._msm(points, scalars, bn.Z1)
+
     def g2_msm(self, points, scalars):
-        if len(scalars) > len(points):
-            raise ValueError(f"MSM: {len(scalars)} scalars but only {len(points)} points")
-        acc = bn.Z2
-        for pt, s in zip(points, scalars):
-            if s % R:
-                acc = bn.add(acc, bn.multiply(pt, s % R))
-        return acc
+        return self._msm(points, scalars, bn.Z2)
 
     def g1_batch_mul(self, base, scalars):
         return [bn.multiply(base, s % R) for s in scalars]

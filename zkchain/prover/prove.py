@@ -94,16 +94,17 @@ def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
     # Round 1: witness vectors and multiplicities.
     if lookups:
         with tm.stage("witness: multiplicities"):
-            vals[protocol.M] = lookup.multiplicities(circuit, get, pk.fixed_values.get(lookup.TABLE_OUT),
-                                                      strict=check_witness)
+            queries = lookup.query_rows(circuit, get)
+            table = lookup.table_rows(circuit, pk.fixed_values.get(lookup.TABLE_OUT))
+            vals[protocol.M] = lookup.multiplicities(circuit, queries, table, strict=check_witness)
     commit_round(protocol.round1_names(circuit), "witness")
     gamma, beta = (tr.challenge(lbl) for lbl in protocol.ROUND1_LABELS)
 
     # Round 2: logUp helpers.
     if lookups:
         with tm.stage("witness: logUp helpers"):
-            f = lookup.compress(lookup.query_rows(circuit, get), gamma)
-            t = lookup.compress(lookup.table_rows(circuit, pk.fixed_values.get(lookup.TABLE_OUT)), gamma)
+            f = lookup.compress(queries, gamma)
+            t = lookup.compress(table, gamma)
             try:
                 vals[protocol.H], vals[protocol.G] = lookup.helper_vectors(f, t, vals[protocol.M], beta)
             except ZeroDivisionError:  # β hit a row: probability ≤ (N_F + N_T)/r
@@ -112,24 +113,27 @@ def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
     rho, alpha, epsilon = (tr.challenge(lbl) for lbl in protocol.ROUND2_LABELS)
 
     # Round 3: Laurent quotients of all inner-product claims, degree reversal.
+    def at_rho(e) -> int:
+        return fpoly.evaluate(fpoly.poly(expr_values(e, get)), rho)
+
     with tm.stage("claims: build"):
         claims = []
         for c in circuit.constraints:
             if isinstance(c, MatMul):
                 x_entries = expr_values(c.x, get)
-                out_at_rho = fpoly.evaluate(fpoly.poly(expr_values(c.out, get)), rho)
+                out_at_rho = at_rho(c.out)
                 claims.append(LaurentClaim([(vals[c.weight], matmul.prover_terms(c, x_entries, rho))],
                                            out_at_rho, c.name or "matmul"))
             elif isinstance(c, Conv):
                 xk = fpoly.poly(conv.input_with_ones(c, expr_values(c.x, get))) * fpoly.poly(vals[c.weight])
-                out_at_rho = fpoly.evaluate(fpoly.poly(expr_values(c.out, get)), rho)
+                out_at_rho = at_rho(c.out)
                 claims.append(LaurentClaim([(fpoly.coeffs(xk), conv.selection(c, rho))], out_at_rho, c.name or "conv"))
             elif isinstance(c, Hadamard):
-                out_at_rho = fpoly.evaluate(fpoly.poly(expr_values(c.out, get)), rho)
+                out_at_rho = at_rho(c.out)
                 claims.append(LaurentClaim([(expr_values(c.a, get), hadamard.prover_right(expr_values(c.b, get), rho))],
                                            out_at_rho, c.name or "hadamard"))
             elif isinstance(c, Pick):
-                out_at_rho = fpoly.evaluate(fpoly.poly(expr_values(c.out, get)), rho)
+                out_at_rho = at_rho(c.out)
                 claims.append(LaurentClaim([(expr_values(c.x, get), pick.prover_right(c, rho))], out_at_rho,
                                            c.name or "pick"))
             elif isinstance(c, PadZero):
