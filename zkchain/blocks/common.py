@@ -54,6 +54,8 @@ def expr_values(e: Expr, values: Callable[[str], list[int]]) -> list[int]:
     for t in e.terms:
         v = values(t.vector)
         c = t.coef % R
+        if len(v) + t.shift > len(out):  # only a cheating prover's over-long vector (soundness tests)
+            out += [0] * (len(v) + t.shift - len(out))
         for i, a in enumerate(v):
             out[i + t.shift] = (out[i + t.shift] + c * a) % R
     return out

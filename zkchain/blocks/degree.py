@@ -35,7 +35,7 @@ def reversed_sum(vectors: list[tuple[list[int], int]], epsilon: int) -> list[int
     w = 1
     for entries, n in vectors:
         shift = n_star - n
-        for i, v in enumerate(entries):
+        for i, v in enumerate(entries[: n_star - shift]):  # longer entries only from a cheating prover
             s[shift + i] = (s[shift + i] + w * v) % R
         w = w * epsilon % R
     return s[::-1]

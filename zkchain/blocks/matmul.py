@@ -46,15 +46,18 @@ def openings(c: MatMul) -> list[tuple[str, str]]:
 
 
 def prover_terms(c: MatMul, x_entries: list[int], rho: int) -> list[int]:
-    """The coefficients of ``Q̂(Y) = u(Y) = (x(Y) + Y^k)·S_ρ(Y)`` ((k+1)·n entries); the left side is ``W'``."""
+    """The coefficients of ``Q̂(Y) = u(Y) = (x(Y) + Y^k)·S_ρ(Y)`` ((k+1)·n entries for an honest ``x``); the left
+    side is ``W'``. Computed as the polynomial product for whatever ``x`` polynomial was committed (a cheating
+    prover's longer ``x`` spills into the bias slot and the next row, exactly as the verifier's ``u(1/ζ)`` sees it)."""
     k, n = c.k, c.n
-    xp = list(x_entries) + [1]
-    out = [0] * ((k + 1) * n)
+    xp = list(x_entries) + [0] * max(0, k + 1 - len(x_entries))
+    xp[k] = (xp[k] + 1) % R
+    out = [0] * ((n - 1) * (k + 1) + len(xp))
     rj = 1
     for j in range(n):
         base = j * (k + 1)
         for l, a in enumerate(xp):
-            out[base + l] = rj * a % R
+            out[base + l] = (out[base + l] + rj * a) % R
         rj = rj * rho % R
     return out
 

@@ -256,7 +256,9 @@ def lower(model, public_input: bool = False) -> Compiled:
     bound = max(1, model.tensors[xin].bound)
     half = _pow2_at_least(bound + 1)
     if public_input:
-        e = c.add_vector(_vec_name(xin), size(xin), "public", "input", bound=2**62)
+        # the verifier bounds a public input to |x| ≤ half: every real entry is ≥ −half, the padding value a
+        # max pooling relies on, and its values are as small as a range-checked private input's
+        e = c.add_vector(_vec_name(xin), size(xin), "public", "input", bound=half)
         sources[_vec_name(xin)] = source(xin)
         exprs[xin] = e
     else:
@@ -332,6 +334,12 @@ def lower(model, public_input: bool = False) -> Compiled:
                     raise UnsupportedModelError(f"maxpool {op.source}: its padding cells could win the maximum")
             ye = new_vector(yt)
             fill[yt] = 0
+            if kh * kw == 1:
+                # one tap: the window maximum *is* the tap, so y is the strided gather itself (no d, no chain:
+                # with one factor "Π d = 0" would be an empty chain that constrains nothing)
+                c.constraints.append(Pick(xe, gin, gout, 0, 0, sh, sw, ye, f"{op.source} tap 0,0"))
+                looked_up.add(yt)  # y = a tap of x: bounded like x
+                continue
             xbound = _pow2_at_least(max(1, model.tensors[xt].bound) + 1)
             ds = []
             for u in range(kh):
@@ -354,7 +362,10 @@ def lower(model, public_input: bool = False) -> Compiled:
                     c.constraints.append(Pick(xe, gin, gout, u, v, sh, sw, diff, f"{op.source} tap {u},{v}"))
                     check_range(dname, gout.size, 0, 4 * xbound)  # y − x ≤ 2·max|x| (padding included)
                     ds.append(de)
-            # Π_w d_w = 0: e_1 = d_0·d_1, e_k = e_(k−1)·d_(k+1), last product equals the zero vector
+            # Π_w d_w = 0 with at least two factors: e_1 = d_0·d_1, e_k = e_(k−1)·d_(k+1), the last product is
+            # the zero vector. Each d_w is range-checked to [0, 4·xbound), so d_w = 0 in Fr means d_w = 0, and a
+            # product of field elements is 0 iff a factor is (no bound on the products is needed).
+            assert len(ds) >= 2, "a product chain needs two factors"
             acc = ds[0]
             for i, d in enumerate(ds[1:]):
                 last = i == len(ds) - 2

@@ -68,7 +68,7 @@ def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
         if v.name not in src:
             raise InputError(f"no values for vector {v.name!r}")
         entries = [int(x) % R for x in src[v.name]]
-        if len(entries) != v.length:
+        if len(entries) != v.length and (check_witness or len(entries) < v.length):
             raise InputError(f"vector {v.name!r} has {len(entries)} entries, the circuit expects {v.length}")
         vals[v.name] = entries
     get = vals.__getitem__
@@ -77,6 +77,12 @@ def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
     tr = Transcript(protocol.PROOF_DOMAIN)
     tr.absorb_bytes(pk.vk.digest)
     public = {n: [x if x <= R // 2 else x - R for x in vals[n]] for n in protocol.public_names(circuit)}
+    for n, entries in public.items():
+        bound = circuit.vectors[n].bound
+        bad = next((i for i, x in enumerate(entries) if bound and abs(x) > bound), None)
+        if check_witness and bad is not None:  # the verifier would reject it: say why instead
+            raise InputError(f"value out of the calibrated range: public {circuit.vectors[n].role} {n!r} entry "
+                             f"{bad} is {entries[bad]}, the verifying key allows |v| ≤ {bound}")
     for n in protocol.public_names(circuit):
         for x in vals[n]:
             tr.absorb_fr(x)

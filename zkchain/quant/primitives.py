@@ -114,6 +114,10 @@ def _pad_nchw(x: np.ndarray, pads: list[int], value: Any) -> np.ndarray:
     t, l, b, r = pads
     if not any(pads):
         return x
+    if x.dtype == object:  # np.pad fills object arrays with np.int64 values, which overflow against wide ints
+        out = np.full((x.shape[0], x.shape[1], x.shape[2] + t + b, x.shape[3] + l + r), int(value), dtype=object)
+        out[:, :, t:t + x.shape[2], l:l + x.shape[3]] = x
+        return out
     return np.pad(x, ((0, 0), (0, 0), (t, b), (l, r)), constant_values=value)
 
 

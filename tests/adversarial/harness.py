@@ -1,0 +1,222 @@
+"""Cheating provers built on our own prover, and a judge that asks both verifiers.
+
+A *tamper* changes one entry of one committed vector of an honest witness and, where the entry comes from a
+tensor of the integer model, recomputes everything downstream with the integer semantics (a cheater who
+wants a consistent story after the one lie). The cheating witness is then proved with witness checking off.
+Each tampered proof must be rejected by the Python verifier **and** by the generated Solidity verifier.
+
+Legitimate freedom is excluded: a private input entry moved *within* its range is an honest proof for a
+different input (it must be accepted); everything else a tamper produces is a lie.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from zkchain.compiler.lower import Compiled, lower
+from zkchain.crypto.field import R
+from zkchain.crypto.srs import SRS
+from zkchain.prover.keys import ProvingKey, required_degree, setup
+from zkchain.prover.proof import Proof
+from zkchain.prover.prove import prove
+from zkchain.quant.compile import compile_model
+from zkchain.quant.model import QuantizedModel
+from zkchain.quant.primitives import RUN, run_op
+from zkchain.verifier.verify import verify
+
+
+@dataclass
+class Built:
+    name: str
+    model: QuantizedModel
+    compiled: Compiled
+    pk: ProvingKey
+    x_int: np.ndarray
+    honest: Proof
+
+
+#: unit models use narrow widths: 2^7-row tables keep each proof near 0.1 s (ranges, not values, matter here)
+SMALL = {"act_bits": 6, "weight_bits": 6, "table_bits": 7}
+
+
+def build(name: str, onnx_path, calibration, public_input: bool = False, sample: int = 0, seed: str = "adv",
+          config: dict | None = None) -> Built:
+    """compile → lower → setup (dev SRS ``seed``) → honest proof of calibration sample ``sample``."""
+    model = compile_model(onnx_path, calibration=calibration, config=config)
+    compiled = lower(model, public_input=public_input)
+    srs = SRS.dev(required_degree(compiled.circuit), seed=seed)
+    pk = setup(compiled.circuit, compiled.fixed_values, srs, f"dev:{seed}")
+    cal = np.load(calibration) if str(calibration).endswith(".npy") else None
+    x = cal[sample] if cal is not None else None
+    x_int = model.quantize_input(x)
+    honest = prove(pk, compiled.vector_values(model.execute(x_int)))
+    return Built(name, model, compiled, pk, x_int, honest)
+
+
+# -- cheating executions ---------------------------------------------------------------------------------
+
+def execute_tampered(model: QuantizedModel, x_int: np.ndarray, tensor: str, index: int,
+                     change: Callable[[int], int]) -> dict:
+    """Run the integer model with ``tensor.flat[index] := change(old)`` right after it is produced, everything
+    downstream recomputed. A table whose input left its domain answers with its nearest row (the cheater's
+    choice: any answer is a lie)."""
+    env = {model.input_name: np.asarray(x_int).astype(object).reshape(model.input_shape)}
+
+    def tamper(name):
+        if name == tensor:
+            a = np.asarray(env[name]).astype(object).copy()
+            a.flat[index] = change(int(a.flat[index]))
+            env[name] = a
+
+    tamper(model.input_name)
+    for op in model.ops:
+        ins = [np.asarray(env[i]) for i in op.inputs]
+        if op.kind == "table":
+            lo, vals = op.params["lo"], op.params["values"]
+            idx = np.clip(ins[0].astype(object) - lo, 0, len(vals) - 1).astype(np.int64)
+            outs = [vals[idx].astype(object), ins[0].astype(object) - lo]
+        else:
+            outs = RUN[op.kind](op, [a.astype(object) for a in ins])
+        for n, v in zip(op.outputs, outs):
+            env[n] = v
+            tamper(n)
+    return env
+
+
+@dataclass(frozen=True)
+class Tamper:
+    """One lie: ``vector[index]`` changed by ``label``; ``tensor`` set when downstream values follow it."""
+
+    vector: str
+    index: int
+    label: str
+    tensor: str | None = None
+    tensor_index: int | None = None
+
+
+def _grid_index(src, flat: int) -> int:
+    """Vector position of tensor entry ``flat`` (row-major) for a vector laid out on ``src``'s grid."""
+    grid = src[3]
+    if grid is None:
+        return flat
+    c, rest = divmod(flat, grid.H * grid.W)
+    i, j = divmod(rest, grid.W)
+    return c * grid.Hp * grid.Wp + (i + grid.top) * grid.Wp + (j + grid.left)
+
+
+def input_half(b: Built) -> int:
+    """The input's range is ``[−half, half)`` (``zkchain.compiler.lower``: the smallest power of two above its bound)."""
+    half = 1
+    while half < max(1, b.model.tensors[b.model.input_name].bound) + 1:
+        half *= 2
+    return half
+
+
+def changes(b: Built) -> list[tuple[str, Callable[[int], int]]]:
+    """The perturbations of the issue: ±1, ±2^k, just below the input range, r − 1."""
+    half = input_half(b)
+    return [("+1", lambda v: v + 1), ("-1", lambda v: v - 1), ("+2^8", lambda v: v + (1 << 8)),
+            ("-2^16", lambda v: v - (1 << 16)), (f"-half-1={-half - 1}", lambda v: -half - 1),
+            ("r-1", lambda v: R - 1)]
+
+
+def tampers(b: Built, per_vector: int | None = None, rng: np.random.Generator | None = None) -> list[Tamper]:
+    """Every (committed vector, perturbation) pair, on a real cell with downstream recomputation where the
+    vector comes from a tensor, and on a padding cell (no recomputation) where it has one. ``per_vector``
+    keeps that many perturbations per vector (rotating through the list) to bound the run time."""
+    rng = rng or np.random.default_rng(0)
+    c = b.compiled.circuit
+    input_vec = next((n for n, s in b.compiled.sources.items() if s[0] == b.model.input_name), None)
+    labels = [lbl for lbl, _ in changes(b)]
+    out = []
+    for k, v in enumerate(c.of_kind("witness")):
+        src = b.compiled.sources.get(v.name)
+        picks = labels if per_vector is None else [labels[(k + j) % len(labels)] for j in range(per_vector)]
+        for lbl in picks:
+            if src is not None and isinstance(src[0], str) and not src[0].startswith("="):
+                size = int(np.prod(b.model.tensors[src[0]].shape))
+                flat = int(rng.integers(size))
+                out.append(Tamper(v.name, _grid_index(src, flat), lbl, src[0], flat))
+            else:
+                out.append(Tamper(v.name, int(rng.integers(v.length)), lbl))
+        grid = src[3] if src is not None and isinstance(src[0], str) and not src[0].startswith("=") else None
+        if grid is not None and grid.padded:
+            pad = next(i for i in range(grid.size) if i not in
+                       {_grid_index(src, f) for f in range(grid.C * grid.H * grid.W)})
+            out.append(Tamper(v.name, pad, "+1 (padding cell)"))
+    return out
+
+
+def public_tampers(b: Built) -> list[Tamper]:
+    """Out-of-range values of a public input (the verifier's bound check must catch them)."""
+    out = []
+    for v in b.compiled.circuit.public("input"):
+        src = b.compiled.sources[v.name]
+        flat = 0
+        for lbl in ("-half-1", "-2^16", "r-1"):
+            out.append(Tamper(v.name, _grid_index(src, flat), lbl, src[0], flat))
+    return out
+
+
+def cheating_values(b: Built, t: Tamper) -> dict[str, list[int]] | None:
+    """The cheater's vector values, or None when the tamper is no lie: it changes no committed entry (e.g. a
+    remainder moved by 2^16 whose 8-bit limbs mask it away), or it moves the model input within its range
+    (an honest proof of another input)."""
+    key = t.label.split(" ")[0].split("=")[0]
+    change_fn = next(f for lbl, f in changes(b) if lbl.split("=")[0] == key)
+    honest = b.compiled.vector_values(b.model.execute(b.x_int))
+    if t.tensor is not None:
+        if t.tensor == b.model.input_name:
+            new = change_fn(int(np.asarray(b.x_int).flat[t.tensor_index]))
+            if -input_half(b) <= (new if new <= R // 2 else new - R) < input_half(b):
+                return None
+        vals = b.compiled.vector_values(execute_tampered(b.model, b.x_int, t.tensor, t.tensor_index, change_fn))
+    else:
+        vals = {k: list(v) for k, v in honest.items()}
+        vals[t.vector][t.index] = change_fn(int(vals[t.vector][t.index]))
+    same = all([x % R for x in vals[v.name]] == [x % R for x in honest[v.name]]
+               for v in b.compiled.circuit.of_kind("witness"))
+    return None if same else vals
+
+
+def cheating_proof(b: Built, t: Tamper) -> Proof | None:
+    vals = cheating_values(b, t)
+    return None if vals is None else prove(b.pk, vals, check_witness=False)
+
+
+def with_public(proof: Proof, **changed) -> Proof:
+    return dataclasses.replace(proof, **changed)
+
+
+# -- the Solidity side -----------------------------------------------------------------------------------
+
+class SolidityJudge:
+    """The generated verifier for one key, deployed once on a shared chain."""
+
+    def __init__(self, chain, vk, name: str):
+        from zkchain.evm.verifier_gen import compile_verifier
+
+        self.chain, self.vk = chain, vk
+        self.compiled = compile_verifier(vk, name)
+        self.address, _ = chain.deploy(self.compiled, gas=15_000_000)
+
+    def accepts(self, proof: Proof) -> bool:
+        from zkchain.evm.verifier_gen import calldata
+
+        pb, pub = calldata(proof, self.vk)
+        out = self.chain.try_call(self.address, self.compiled, "verifyProof", pb, pub, gas=3_000_000)
+        return bool(out.success and out.value)
+
+
+def judge(b: Built, proof: Proof, sol: SolidityJudge | None) -> tuple[bool, bool | None]:
+    """(Python accepts, Solidity accepts or None without a chain)."""
+    return bool(verify(b.pk.vk, proof)), (sol.accepts(proof) if sol is not None else None)
+
+
+def model_path(folder: Path) -> tuple[Path, Path]:
+    return folder / "model.onnx", folder / "calibration.npy"

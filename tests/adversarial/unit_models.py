@@ -1,0 +1,148 @@
+"""Tiny ONNX models, one per op and option the compiler lowers, for the adversarial harness.
+
+Each builder returns ``(onnx.ModelProto, input shape)``; weights are small seeded random values so every model
+compiles in well under a second and proves in a fraction of one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def _model(nodes, inits, x_shape, y_shape, name):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x_shape))
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, list(y_shape))
+    g = helper.make_graph(nodes, name, [x], [y], initializer=inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def _w(rng, name, shape, scale=0.5):
+    return numpy_helper.from_array((rng.normal(size=shape) * scale).astype(np.float32), name)
+
+
+def gemm_relu(rng):
+    """x(1×6) → Gemm → Relu → Gemm → y(1×3)."""
+    nodes = [helper.make_node("Gemm", ["x", "W1", "b1"], ["h"], transB=1, name="fc1"),
+             helper.make_node("Relu", ["h"], ["a"], name="relu"),
+             helper.make_node("Gemm", ["a", "W2", "b2"], ["y"], transB=1, name="fc2")]
+    inits = [_w(rng, "W1", (5, 6)), _w(rng, "b1", (5,)), _w(rng, "W2", (3, 5)), _w(rng, "b2", (3,))]
+    return _model(nodes, inits, (1, 6), (1, 3), "gemm_relu"), (1, 6)
+
+
+def table_op(op: str, **attrs):
+    """x(1×4) → Gemm → <op> (a table non-linearity) → Gemm → y(1×3)."""
+
+    def build(rng):
+        nodes = [helper.make_node("Gemm", ["x", "W1", "b1"], ["h"], transB=1, name="fc1"),
+                 helper.make_node(op, ["h"], ["a"], name=op.lower(), **attrs),
+                 helper.make_node("Gemm", ["a", "W2", "b2"], ["y"], transB=1, name="fc2")]
+        inits = [_w(rng, "W1", (4, 4)), _w(rng, "b1", (4,)), _w(rng, "W2", (3, 4)), _w(rng, "b2", (3,))]
+        return _model(nodes, inits, (1, 4), (1, 3), f"table_{op}"), (1, 4)
+
+    return build
+
+
+def pool_gemm(kind: str, k: int, s: int, pad: int, C: int = 1, H: int = 4):
+    """x(1×C×H×H) → MaxPool/AveragePool(k×k, stride s, pads) → Flatten → Gemm → y(1×3)."""
+
+    def build(rng):
+        oh = (H + 2 * pad - k) // s + 1
+        extra = {"count_include_pad": 1} if kind == "AveragePool" else {}
+        nodes = [helper.make_node(kind, ["x"], ["p"], kernel_shape=[k, k], strides=[s, s], pads=[pad] * 4,
+                                  name="pool", **extra),
+                 helper.make_node("Flatten", ["p"], ["f"], name="flat"),
+                 helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1, name="fc")]
+        inits = [_w(rng, "W", (3, C * oh * oh)), _w(rng, "b", (3,))]
+        return _model(nodes, inits, (1, C, H, H), (1, 3), f"{kind}{k}s{s}p{pad}"), (1, C, H, H)
+
+    return build
+
+
+def conv_relu_pool(pad: int, stride: int, pool: str = "MaxPool"):
+    """x(1×1×6×6) → Conv(3×3, pads, stride) → Relu → <pool>(2×2, pad 1) → Flatten → Gemm → y(1×3)."""
+
+    def build(rng):
+        oh = (6 + 2 * pad - 3) // stride + 1
+        ph = (oh + 2 - 2) // 2 + 1
+        nodes = [helper.make_node("Conv", ["x", "K", "kb"], ["c"], kernel_shape=[3, 3], pads=[pad] * 4,
+                                  strides=[stride, stride], name="conv"),
+                 helper.make_node("Relu", ["c"], ["r"], name="relu"),
+                 helper.make_node(pool, ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2], pads=[1, 1, 1, 1],
+                                  name="pool", **({"count_include_pad": 1} if pool == "AveragePool" else {})),
+                 helper.make_node("Flatten", ["p"], ["f"], name="flat"),
+                 helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1, name="fc")]
+        inits = [_w(rng, "K", (2, 1, 3, 3)), _w(rng, "kb", (2,)), _w(rng, "W", (3, 2 * ph * ph)),
+                 _w(rng, "b", (3,))]
+        return _model(nodes, inits, (1, 1, 6, 6), (1, 3), f"conv_p{pad}s{stride}_{pool}"), (1, 1, 6, 6)
+
+    return build
+
+
+def global_avg(rng):
+    """x(1×2×3×3) → Conv(1×1) → GlobalAveragePool → Flatten → Gemm → y(1×3)."""
+    nodes = [helper.make_node("Conv", ["x", "K", "kb"], ["c"], kernel_shape=[1, 1], name="conv"),
+             helper.make_node("GlobalAveragePool", ["c"], ["g"], name="gap"),
+             helper.make_node("Flatten", ["g"], ["f"], name="flat"),
+             helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1, name="fc")]
+    inits = [_w(rng, "K", (2, 2, 1, 1)), _w(rng, "kb", (2,)), _w(rng, "W", (3, 2)), _w(rng, "b", (3,))]
+    return _model(nodes, inits, (1, 2, 3, 3), (1, 3), "global_avg"), (1, 2, 3, 3)
+
+
+def square_residual(rng):
+    """x(1×4) → Gemm → h; y = Gemm(h·h + h): a Hadamard product of two activations and a residual add."""
+    nodes = [helper.make_node("Gemm", ["x", "W1", "b1"], ["h"], transB=1, name="fc1"),
+             helper.make_node("Mul", ["h", "h"], ["sq"], name="square"),
+             helper.make_node("Add", ["sq", "h"], ["s"], name="residual"),
+             helper.make_node("Gemm", ["s", "W2", "b2"], ["y"], transB=1, name="fc2")]
+    inits = [_w(rng, "W1", (4, 4)), _w(rng, "b1", (4,)), _w(rng, "W2", (3, 4)), _w(rng, "b2", (3,))]
+    return _model(nodes, inits, (1, 4), (1, 3), "square_residual"), (1, 4)
+
+
+def batch_norm(rng):
+    """x(1×2×3×3) → BatchNormalization (per-channel scale and shift) → Relu → Flatten → Gemm → y(1×3)."""
+    nodes = [helper.make_node("BatchNormalization", ["x", "s", "bb", "mu", "var"], ["n"], name="bn"),
+             helper.make_node("Relu", ["n"], ["r"], name="relu"),
+             helper.make_node("Flatten", ["r"], ["f"], name="flat"),
+             helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1, name="fc")]
+    inits = [numpy_helper.from_array(np.array([1.5, 0.7], np.float32), "s"),
+             numpy_helper.from_array(np.array([0.2, -0.3], np.float32), "bb"),
+             numpy_helper.from_array(np.array([0.1, -0.1], np.float32), "mu"),
+             numpy_helper.from_array(np.array([1.2, 0.8], np.float32), "var"),
+             _w(rng, "W", (3, 18)), _w(rng, "b", (3,))]
+    return _model(nodes, inits, (1, 2, 3, 3), (1, 3), "batch_norm"), (1, 2, 3, 3)
+
+
+#: name -> (builder, public input?) — every op and option the lowering supports
+UNIT_MODELS = {
+    "gemm_relu": (gemm_relu, False),
+    "gemm_relu_public": (gemm_relu, True),
+    "sigmoid": (table_op("Sigmoid"), False),
+    "tanh": (table_op("Tanh"), False),
+    "leaky_relu": (table_op("LeakyRelu", alpha=0.1), False),
+    "maxpool1x1_s2": (pool_gemm("MaxPool", 1, 2, 0), False),
+    "maxpool1x1_s2_public": (pool_gemm("MaxPool", 1, 2, 0), True),
+    "maxpool2x2_s2": (pool_gemm("MaxPool", 2, 2, 0, C=2), False),
+    "maxpool2x2_pad1_public": (pool_gemm("MaxPool", 2, 2, 1), True),
+    "maxpool2x2_pad1": (pool_gemm("MaxPool", 2, 2, 1), False),
+    "maxpool3x3_s1_pad1": (pool_gemm("MaxPool", 3, 1, 1, H=3), False),
+    "avgpool2x2_s2": (pool_gemm("AveragePool", 2, 2, 0), False),
+    "conv_pad1_maxpool": (conv_relu_pool(1, 1), False),
+    "conv_s2_avgpool_public": (conv_relu_pool(0, 2, "AveragePool"), True),
+    "global_avg": (global_avg, False),
+    "square_residual": (square_residual, False),
+    "batch_norm": (batch_norm, False),
+}
+
+
+def save_unit_model(name: str, folder) -> tuple[str, tuple[int, ...], bool]:
+    """Write unit model ``name`` and a 32-sample normal calibration set into ``folder``."""
+    builder, public = UNIT_MODELS[name]
+    rng = np.random.default_rng(sum(map(ord, name)))
+    model, shape = builder(rng)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(folder / "model.onnx"))
+    cal = rng.normal(size=(32,) + tuple(shape[1:])).astype(np.float32)
+    np.save(folder / "calibration.npy", cal)
+    return str(folder / "model.onnx"), shape, public
