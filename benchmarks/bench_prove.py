@@ -97,7 +97,7 @@ def _zk_prove(a: dict) -> dict:
         proof, info = api.prove(build, x, workers=workers)
         runs.append({"wall_s": time.perf_counter() - t, "prove_s": info["prove_s"], "timings": info["timings"],
                      "proof_bytes": info["proof_bytes"]})
-    proof.save(build / "proof.json", vk.circuit)
+    proof.save(build / "proof.json", vk)
     walls = [r["wall_s"] for r in runs]
     mid = sorted(range(len(runs)), key=lambda i: walls[i])[len(runs) // 2]
     return {"workers": workers, "prove_wall_s": statistics.median(walls),
@@ -124,7 +124,7 @@ def _zk_verify(a: dict) -> dict:
     from zkchain.prover.proof import Proof
 
     build = Path(a["build"])
-    proof = Proof.load(build / "proof.json")
+    proof = Proof.load(build / "proof.json", api.VerifyingKey.load(build / "vk.json"))
     times, ok = [], True
     for _ in range(a["repeat"]):
         t = time.perf_counter()
@@ -141,7 +141,7 @@ def _zk_gas(a: dict) -> dict:
 
     build = Path(a["build"])
     vk = VerifyingKey.load(build / "vk.json")
-    proof = Proof.load(build / "proof.json")
+    proof = Proof.load(build / "proof.json", vk)
     t = time.perf_counter()
     compiled = compile_verifier(vk, "BenchVerifier")
     solc_s = time.perf_counter() - t

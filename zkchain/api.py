@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from zkchain.compiler.lower import Compiled, lower
+from zkchain.crypto.srs import DEFAULT_DEV_SEED
 from zkchain.errors import InputError, SetupError
 from zkchain.prover.keys import ProvingKey, VerifyingKey, load_srs, required_degree
 from zkchain.prover.keys import setup as keygen
@@ -27,7 +28,7 @@ from zkchain.prover.prove import prove as prove_circuit
 from zkchain.verifier.verify import Verdict
 from zkchain.verifier.verify import verify as verify_proof
 
-DEV_SEED = "zkchain-dev"
+DEV_SEED = DEFAULT_DEV_SEED
 
 
 def _load_model(build_dir: Path):
@@ -48,9 +49,9 @@ def setup(build_dir, srs: str = "dev", public_input: bool = False) -> VerifyingK
     spec = f"dev:{DEV_SEED}" if srs == "dev" else str(Path(srs).resolve())
     if srs != "dev" and not Path(srs).is_file():
         raise SetupError(f"SRS file not found: {srs}")
-    pk = keygen(compiled.circuit, compiled.fixed_values, load_srs(spec, degree), spec)
-    pk.vk.meta.update({"public_input": public_input, "model": model.info.get("model", ""),
-                       "input_shape": list(model.input_shape), "outputs": list(model.output_names)})
+    meta = {"public_input": public_input, "model": model.info.get("model", ""),
+            "input_shape": list(model.input_shape), "outputs": list(model.output_names)}
+    pk = keygen(compiled.circuit, compiled.fixed_values, load_srs(spec, degree), spec, meta=meta)
     pk.save(build_dir)
     return pk.vk
 
@@ -80,14 +81,14 @@ def prove(build_dir, x_float: np.ndarray, workers: int = 1, progress=None) -> tu
     proof = prove_circuit(pk, values, workers=workers, progress=progress, timings=tm)
     elapsed = time.perf_counter() - t0
     outputs = [model.dequantize_output(witness[o], o).reshape(-1).tolist() for o in model.output_names]
-    proof.meta["outputs_float"] = outputs
     info = {"prove_s": elapsed, "timings": dict(tm), "outputs": outputs,
             "proof_bytes": len(proof.proof_bytes(pk.circuit))}
     return proof, info
 
 
 def verify(build_dir, proof: Proof) -> Verdict:
-    """Verify ``proof`` against the build directory's verifying key."""
+    """Verify ``proof`` against the build directory's verifying key. ``Verdict.warning`` says ``INSECURE`` when
+    the key uses a dev SRS (anyone can forge proofs for it)."""
     vk = VerifyingKey.load(Path(build_dir) / "vk.json")
     return verify_proof(vk, proof)
 

@@ -149,15 +149,15 @@ def prove(build_dir: Path, input_path: Path, out: Path, workers: int | None, for
     with con.status("proving") as st:
         proof, info = api.prove(build_dir, x, workers=workers or default_workers(vk.srs_degree),
                                 progress=lambda s: st.update(f"proving: {s}"))
-    proof.save(out, vk.circuit)
+    proof.save(out, vk)
     con.print(f"proved in {info['prove_s']:.2f} s; proof {info['proof_bytes']} bytes (calldata form)")
     if profile:
         for k, v in info["timings"].items():
             con.print(f"  {k:<28} {v:8.3f} s")
     outs = info["outputs"][0]
     con.print(f"output: {[round(v, 4) for v in outs]}  (argmax {max(range(len(outs)), key=outs.__getitem__)})")
-    if proof.meta.get("srs_insecure"):
-        con.print("[yellow]warning:[/] proof made with an INSECURE dev SRS")
+    if vk.srs_insecure:
+        con.print(f"[yellow]warning:[/] {vk.srs_description}")
     con.print("[yellow]note:[/] zkchain v1 proofs are not yet zero-knowledge (docs/protocol.md §7)")
     click.echo(f"wrote {out}")
 
@@ -170,10 +170,13 @@ def verify(build_dir: Path, proof_path: Path) -> None:
     from zkchain import api
     from zkchain.prover.proof import Proof
 
-    proof = Proof.load(proof_path)
+    vk = api.VerifyingKey.load(build_dir / "vk.json")
+    proof = Proof.load(proof_path, vk)
     t0 = time.perf_counter()
     verdict = api.verify(build_dir, proof)
     ms = (time.perf_counter() - t0) * 1000
+    if verdict.warning:
+        click.echo(f"warning: {verdict.warning}", err=True)
     if verdict:
         click.echo(f"accepted ({ms:.0f} ms)")
         for name, vals in proof.public.items():
@@ -302,10 +305,7 @@ def submit_proof_cmd(build_dir: Path, proof_path: Path, rpc_url: str, address: s
     from zkchain.prover.proof import Proof
 
     vk = deploy.load_vk(build_dir)
-    proof = Proof.load(proof_path)
-    if proof.vk_digest != vk.digest:
-        raise InputError(f"{proof_path} was made for verifying key 0x{proof.vk_digest.hex()}, "
-                         f"{build_dir}/vk.json is 0x{vk.digest.hex()}")
+    proof = Proof.load(proof_path, vk)  # refuses a proof for another key, or an edited file
     embedded = rpc_url == deploy.EMBEDDED
     dep_path = build_dir / deploy.DEPLOYMENT_FILE
     dep = None
@@ -339,6 +339,8 @@ def submit_proof_cmd(build_dir: Path, proof_path: Path, rpc_url: str, address: s
     else:
         abi = dep.abi if dep is not None else deploy.build_verifier(vk)[1].abi
     deploy.check_verifier_at(chain, address, abi, proof.vk_digest)
+    if vk.srs_insecure:
+        _chain_echo_err(_insecure_warning("this proof's key"))
     proof_bytes, public_inputs = calldata(proof, vk)
     result = deploy.submit_proof(chain, address, abi, proof_bytes, public_inputs, gas=gas, call=use_call)
     where = f"{address} on chain {chain.chain_id}"

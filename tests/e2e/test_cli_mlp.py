@@ -41,9 +41,10 @@ def test_digits_mlp_proves_and_verifies(mlp_build, tmp_path):
     v = zk("verify", mlp_build, proof, check=0)
     assert "accepted" in v.stdout
     pj = json.loads(proof.read_text())
-    assert pj["zero_knowledge"] is False and pj["meta"]["srs_insecure"] is True
+    assert pj["zero_knowledge"] is False and pj["srs_insecure"] is True and "INSECURE" in pj["warning"]
+    assert "INSECURE" in v.stderr
     # the public output is the quantized logits; its argmax is the float model's class for this sample
-    out = pj["meta"]["outputs_float"][0]
+    out = next(iter(pj["outputs_float"].values()))
     ref = json.loads((d / "input.json").read_text())["output_data"][0]
     assert max(range(10), key=out.__getitem__) == max(range(10), key=ref.__getitem__)
 
@@ -57,6 +58,16 @@ def test_tampered_output_is_rejected_with_exit_1(mlp_build, tmp_path):
     pj["public"][name][0] += 1
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(pj))
+    v = zk("verify", mlp_build, bad, check=2)  # the calldata no longer encodes the public values: an edited file
+    assert "public_inputs" in v.stderr and "Traceback" not in v.stderr
+    # the same lie told consistently (public value, calldata and outputs_float edited together) is a rejected proof
+    from zkchain.prover.keys import VerifyingKey
+    from zkchain.prover.proof import Proof
+
+    vk = VerifyingKey.load(mlp_build / "vk.json")
+    p = Proof.load(proof, vk)
+    p.public[name][0] += 1
+    p.save(bad, vk)
     v = zk("verify", mlp_build, bad, check=1)
     assert "rejected" in v.stderr
 
@@ -109,8 +120,9 @@ def test_setup_with_a_snarkjs_ptau_makes_a_secure_labelled_proof(tmp_path):
     assert "INSECURE" not in s.stderr
     zk("prove", build, "--input", d / "input.json", "-o", proof, check=0)
     zk("verify", build, proof, check=0)
-    meta = json.loads(proof.read_text())["meta"]
-    assert meta["srs_insecure"] is False and "ptau" in meta["srs_source"]
+    assert json.loads(proof.read_text())["srs_insecure"] is False
+    vk = json.loads((build / "vk.json").read_text())
+    assert vk["srs"]["insecure"] is False and vk["srs"]["source"].startswith("ptau:")
     # a .ptau too small for the model is refused with exit 2
     small = tmp_path / "small.ptau"
     subprocess.run([snarkjs, "powersoftau", "new", "bn128", "8", small], check=True, capture_output=True, timeout=120)

@@ -55,7 +55,6 @@ def build(tmp_path_factory):
     import numpy as np
 
     from zkchain import api
-    from zkchain.crypto.field import R
     from zkchain.quant import compile_model, write_compiled
 
     src = bundled_model_dir("digits_mlp")
@@ -64,12 +63,11 @@ def build(tmp_path_factory):
     write_compiled(compile_model(src / "model.onnx", src / "calibration.npy"), b)
     vk = api.setup(b)
     proof, _ = api.prove(b, np.load(src / "test_inputs.npy")[0])
-    proof.save(root / "proof.json", vk.circuit)
-    bad = json.loads((root / "proof.json").read_text())
-    name = next(iter(bad["public"]))
-    bad["public"][name][0] += 1
-    bad["public_inputs"][0] = "0x%064x" % ((int(bad["public_inputs"][0], 16) + 1) % R)
-    (root / "tampered.json").write_text(json.dumps(bad))
+    proof.save(root / "proof.json", vk)
+    # a consistent lie (public value, calldata and outputs_float together): loads, and the verifier rejects it
+    name = next(iter(proof.public))
+    proof.public[name][0] += 1
+    proof.save(root / "tampered.json", vk)
     return {"dir": b, "proof": root / "proof.json", "tampered": root / "tampered.json", "vk": vk, "root": root}
 
 
@@ -113,11 +111,11 @@ def test_deploy_and_submit_on_the_embedded_chain(build, verifier):
 
     vk = build["vk"]
     _source, compiled = verifier
-    assert compiled.name == "DigitsMlpVerifier"
+    assert compiled.name == "InsecureDevSrsDigitsMlpVerifier"
     chain = deploy.connect("embedded")
     dep = deploy.deploy_verifier(chain, vk, compiled)
     assert dep.vk_digest == "0x" + vk.digest.hex() and dep.srs_insecure and 1_500_000 < dep.deploy_gas < 3_000_000
-    proof = Proof.load(build["proof"])
+    proof = Proof.load(build["proof"], vk)
     deploy.check_verifier_at(chain, dep.address, compiled.abi, proof.vk_digest)
     pb, pi = calldata(proof, vk)
 
@@ -178,7 +176,7 @@ def test_deployment_record_is_never_lost(build, verifier, tmp_path):
 def test_gen_verifier(build, verifier, tmp_path):
     b = build["dir"]
     p = run("gen-verifier", b, check=0)
-    assert "DigitsMlpVerifier" in p.stdout and f"{verifier[1].runtime_size_bytes:,} bytes" in p.stdout
+    assert "InsecureDevSrsDigitsMlpVerifier" in p.stdout and f"{verifier[1].runtime_size_bytes:,} bytes" in p.stdout
     assert "INSECURE" in p.stderr and (b / "Verifier.sol").read_text() == verifier[0]
     assert "unchanged" in run("gen-verifier", b, check=0).stdout
     other = tmp_path / "Other.sol"

@@ -125,8 +125,8 @@ def _digits_mlp(chain, public_input: bool, name: str) -> Deployed:
     model_dir = Path(zkchain.models.__file__).parent / "digits_mlp"
     model = compile_model(model_dir / "model.onnx")
     lowered = lower(model, public_input=public_input)
-    pk = _keys(lowered.circuit, lowered.fixed_values, "zkchain-dev")
-    pk.vk.meta["model"] = "digits_mlp"
+    pk = setup(lowered.circuit, lowered.fixed_values, SRS.dev(required_degree(lowered.circuit), seed="zkchain-dev"),
+               "dev:zkchain-dev", meta={"model": "digits_mlp"})
     x = np.load(model_dir / "test_inputs.npy")[0]
     values = lowered.vector_values(model.execute(model.quantize_input(x)))
     return Deployed(chain, pk.vk, prove(pk, values), name)

@@ -24,7 +24,7 @@ def test_honest_proof_is_accepted(keys, honest_proof):
 
 def test_proof_roundtrips_through_json_and_calldata(keys, honest_proof):
     c = keys.circuit
-    again = Proof.from_json(honest_proof.to_json(c))
+    again = Proof.from_json(honest_proof.to_json(keys.vk), keys.vk)
     assert verify(keys.vk, again)
     parsed = Proof.from_bytes(c, keys.vk.digest, honest_proof.proof_bytes(c), honest_proof.public_inputs(c))
     assert parsed.proof_bytes(c) == honest_proof.proof_bytes(c)

@@ -173,7 +173,7 @@ def lower(model, public_input: bool = False) -> Compiled:
             raise UnsupportedModelError(f"linear {op.source}: only batch 1 is provable so far")
 
     c = Circuit(meta={"model": model.info.get("model", ""), "input": model.input_name,
-                      "outputs": list(model.output_names)})
+                      "outputs": list(model.output_names), "output_scales": {}})
     fixed: dict[str, list[int]] = {}
     sources: dict[str, tuple[str, int, int, Grid | None, int]] = {}
     exprs: dict[str, Expr] = {}
@@ -474,6 +474,11 @@ def lower(model, public_input: bool = False) -> Compiled:
             pub = c.add_vector(_vec_name(o) + ".out", size(o), "public", "output", bound=2**62)
             sources[_vec_name(o) + ".out"] = source(o)
             c.constraints.append(Zero(Expr(e.length, e.terms + (Term(pub.terms[0].vector, R - 1),), e.const), f"output {o}"))
+
+    # Public outputs dequantize with their tensor's scale (proof.json's outputs_float is derived from these).
+    for v in c.public("output"):
+        t = sources[v.name][0]
+        c.meta["output_scales"][v.name] = float(model.tensors[t].scale)
 
     # Committed values no lookup reads (quotients feeding another rescale, accumulators): range-check them over
     # their calibrated bound.

@@ -22,6 +22,7 @@ EVM encoding, keyed by a hash of the bytes read plus the degree — never pickle
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import mmap
@@ -45,6 +46,51 @@ _MONT_INV = pow(1 << 256, -1, P)  # undo ffjavascript's Montgomery form
 _CACHE_VERSION = 1
 
 
+DEFAULT_DEV_SEED = "zkchain-dev"  # the seed of `zkchain setup --srs dev`
+DEV_SOURCE_PREFIX = "dev:"
+#: dev SRS seeds recognised by their [τ]₂ alone, whatever a verifying key's labels say
+KNOWN_DEV_SEEDS = (DEFAULT_DEV_SEED,)
+
+
+def _seed_str(seed: bytes | str) -> str:
+    try:
+        return seed if isinstance(seed, str) else bytes(seed).decode("utf-8")
+    except UnicodeDecodeError:
+        raise SetupError(f"dev SRS seed must be UTF-8 text, got {seed!r}") from None
+
+
+def dev_tau(seed: bytes | str) -> int:
+    """The public τ of the dev SRS of ``seed``: ``keccak256("zkchain.dev-srs.v1" ‖ seed) mod r`` (1 if that is 0)."""
+    return int.from_bytes(keccak256(DEV_SRS_DOMAIN + _seed_str(seed).encode()), "big") % R or 1
+
+
+@functools.lru_cache(maxsize=32)
+def dev_g2_tau(seed: str) -> bytes:
+    """EIP-197 encoding of ``[τ]₂`` of the dev SRS of ``seed`` (one G2 multiplication, cached)."""
+    be = get_backend()
+    return be.g2_to_bytes(be.g2_mul(be.g2(), dev_tau(seed)))
+
+
+def dev_seed(source: str) -> str | None:
+    """The seed of a ``dev:<seed>`` source string, else None."""
+    return source[len(DEV_SOURCE_PREFIX):] if source.startswith(DEV_SOURCE_PREFIX) else None
+
+
+def insecure_srs(source: str, g2_tau: bytes) -> bool:
+    """True for a dev SRS: by its source label, or by its ``[τ]₂`` (EIP-197 bytes) being that of a known dev
+    seed — so relabelling a dev key does not hide it. (No check can detect an SRS whose maker kept τ: use a
+    public ceremony.)"""
+    return dev_seed(source) is not None or any(bytes(g2_tau) == dev_g2_tau(s) for s in KNOWN_DEV_SEEDS)
+
+
+def describe_srs(source: str) -> str:
+    """One line for people: what the SRS is and, for a dev SRS, that proofs under it are forgeable."""
+    seed = dev_seed(source)
+    if seed is not None:
+        return f"INSECURE dev SRS from seed {seed!r} (tau is public; anyone can forge proofs)"
+    return source
+
+
 def cache_dir() -> Path:
     """Where converted SRS points are kept: ``$ZKCHAIN_CACHE`` or ``~/.cache/zkchain``."""
     return Path(os.environ.get("ZKCHAIN_CACHE") or Path.home() / ".cache" / "zkchain")
@@ -65,18 +111,18 @@ class SRS:
 
     # -- construction -------------------------------------------------------------------------------------------
     @classmethod
-    def dev(cls, degree: int, seed: bytes | str = b"zkchain-dev", backend=None) -> "SRS":
-        """INSECURE deterministic SRS: ``τ = keccak256("zkchain.dev-srs.v1" ‖ seed) mod r``. Powers
-        ``[τ^i]₁`` by one parallel fixed-base batch multiplication (degree 2^16 ≈ 3 s on the fast backend)."""
+    def dev(cls, degree: int, seed: bytes | str = DEFAULT_DEV_SEED, backend=None) -> "SRS":
+        """INSECURE deterministic SRS: ``τ = keccak256("zkchain.dev-srs.v1" ‖ seed) mod r`` (:func:`dev_tau`).
+        Powers ``[τ^i]₁`` by one parallel fixed-base batch multiplication (degree 2^16 ≈ 3 s on the fast
+        backend). ``source`` is ``dev:<seed>``. Raises ``SetupError`` for a degree < 1 or a non-UTF-8 seed."""
         if degree < 1:
             raise SetupError(f"SRS degree must be ≥ 1, got {degree}")
         be = get_backend(backend)
-        seed_b = seed.encode() if isinstance(seed, str) else bytes(seed)
-        tau = int.from_bytes(keccak256(DEV_SRS_DOMAIN + seed_b), "big") % R or 1
+        seed_s = _seed_str(seed)
+        tau = dev_tau(seed_s)
         g1s = be.g1_batch_mul(be.g1(), powers(tau, degree + 1))
         return cls(degree=degree, g1_powers=g1s, g2_one=be.g2(), g2_tau=be.g2_mul(be.g2(), tau), insecure=True,
-                   source=f"INSECURE dev SRS from seed {seed_b!r} (tau is public; proofs are forgeable)",
-                   backend=be)
+                   source=DEV_SOURCE_PREFIX + seed_s, backend=be)
 
     @classmethod
     def from_ptau(cls, path, degree: int | None = None, backend=None, *, alpha: bool = False,
@@ -133,7 +179,7 @@ class SRS:
         g1s = _points_from_evm_g1(be, evm["g1"])
         alphas = _points_from_evm_g1(be, evm["alpha"]) if "alpha" in evm else None
         srs = cls(degree=degree, g1_powers=g1s, g2_one=g2_one, g2_tau=g2_tau, insecure=False,
-                  source=f"snarkjs ptau {path.name} (power {power}, degree {degree})", backend=be,
+                  source=f"ptau:{path.name} (power {power}, degree {degree})", backend=be,
                   g1_alpha_powers=alphas)
         generator = (1).to_bytes(32, "big") + (2).to_bytes(32, "big")
         if evm["g1"][0].tobytes() != generator or not be.g2_eq(g2_one, be.g2()):

@@ -147,8 +147,8 @@ def run_demo(*, rpc_url: str = "embedded", private_key: str | None = None, sampl
             status.update(f"[4/8] proving test digit {i + 1}/{samples} (index {i})")
             proof, info = api.prove(build, test_x[i], workers=workers)
             path = proofs_dir / f"sample_{i}.json"
-            proof.save(path, vk.circuit)
-            out = proof.meta["outputs_float"][0]
+            proof.save(path, vk)
+            out = info["outputs"][0]
             proven = proof.public[model.output_names[0]] if model.output_names[0] in proof.public else out
             rows.append({"index": i, "label": int(test_y[i]), "predicted": int(np.argmax(proven)),
                          "prove_s": round(info["prove_s"], 3), "proof_bytes": info["proof_bytes"],

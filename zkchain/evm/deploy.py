@@ -59,13 +59,14 @@ def load_vk(build_dir: str | Path) -> VerifyingKey:
 
 
 def contract_name_for(vk: VerifyingKey) -> str:
-    """Solidity contract name from the model name: ``digits_mlp`` → ``DigitsMlpVerifier``."""
+    """Solidity contract name from the model name: ``digits_mlp`` → ``DigitsMlpVerifier``, prefixed
+    ``InsecureDevSrs`` when the key uses a dev SRS (``InsecureDevSrsDigitsMlpVerifier``)."""
     model = str(vk.meta.get("model") or "")
     words = [w for w in re.split(r"[^A-Za-z0-9]+", model) if w]
     name = "".join(w[:1].upper() + w[1:] for w in words) + "Verifier"
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         name = "Zkchain" + name if name[:1].isdigit() else "ZkchainVerifier"
-    return name
+    return ("InsecureDevSrs" + name) if vk.srs_insecure else name
 
 
 def build_verifier(vk: VerifyingKey, name: str | None = None) -> tuple[str, CompiledContract]:

@@ -894,7 +894,7 @@ def _header(vk: VerifyingKey, contract_name: str) -> str:
         f"model:           {model}",
         f"vk digest:       0x{vk.digest.hex()}",
         "zero_knowledge:  false (version 1 proofs reveal evaluations of committed vectors; docs/protocol.md s.7)",
-        f"srs:             degree {vk.srs_degree}, source {vk.srs_source}",
+        f"srs:             degree {vk.srs_degree}, {vk.srs_description}",
     ]
     if vk.srs_insecure:
         lines.append("WARNING:         INSECURE dev SRS (tau is derivable from a public seed): proofs can be forged;"
@@ -979,6 +979,7 @@ def generate_verifier(vk: VerifyingKey, contract_name: str = "ZkchainVerifier", 
            .replace("{{HEADER}}", _header(vk, contract_name))
            .replace("{{CONTRACT_NAME}}", contract_name)
            .replace("{{VK_DIGEST}}", "0x" + vk.digest.hex())
+           .replace("{{INSECURE_DEV_SRS}}", "true" if vk.srs_insecure else "false")
            .replace("{{PROOF_LENGTH}}", str(g.proof_len))
            .replace("{{N_PUBLIC}}", str(g.n_pub))
            .replace("{{GAS_HINT}}", f"{n_ecmul} ecMul + 1 pairing")

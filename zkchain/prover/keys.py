@@ -22,11 +22,11 @@ from zkchain.compiler.circuit import Circuit, Conv
 from zkchain.crypto import kzg
 from zkchain.crypto.backend import get_backend
 from zkchain.crypto.field import R
-from zkchain.crypto.srs import SRS
+from zkchain.crypto.srs import SRS, describe_srs, dev_g2_tau, dev_seed, insecure_srs
 from zkchain.errors import InputError, SetupError
 
-VK_FORMAT = "zkchain.vk.v1"
-PK_FORMAT = "zkchain.pk.v1"
+VK_FORMAT = "zkchain.vk.v2"
+PK_FORMAT = "zkchain.pk.v2"
 
 
 def keccak256(data: bytes) -> bytes:
@@ -38,23 +38,39 @@ class VerifyingKey:
     """Everything a verifier needs besides the proof and its public values.
 
     ``fixed_commitments`` maps fixed-vector names to 64-byte EVM-encoded G1 points; ``g2_one``/``g2_tau`` are
-    128-byte EIP-197 encodings; ``srs_degree`` is D (the largest power of τ)."""
+    128-byte EIP-197 encodings; ``srs_degree`` is D (the largest power of τ); ``srs_source`` is ``dev:<seed>``
+    or ``ptau:<file> (...)``. Whether the SRS is insecure is derived (:attr:`srs_insecure`), never stored, and
+    the digest covers the source and ``meta``: a dev key cannot be relabelled."""
 
     circuit: Circuit
     srs_degree: int
     fixed_commitments: dict[str, bytes]
     g2_one: bytes
     g2_tau: bytes
-    srs_insecure: bool
     srs_source: str
     meta: dict = field(default_factory=dict)
 
+    @property
+    def srs_insecure(self) -> bool:
+        """True for a dev SRS, recognised by its source or by its ``[τ]₂`` (``zkchain.crypto.srs.insecure_srs``)."""
+        return insecure_srs(self.srs_source, self.g2_tau)
+
+    @property
+    def srs_description(self) -> str:
+        """One line for people (says INSECURE for a dev SRS, even a relabelled one)."""
+        if self.srs_insecure and dev_seed(self.srs_source) is None:
+            return (f"INSECURE: the public dev SRS (its [tau]_2 is the dev seed's) although labelled "
+                    f"{self.srs_source!r}; anyone can forge proofs")
+        return describe_srs(self.srs_source)
+
     def encode(self) -> bytes:
-        """Canonical bytes hashed into :attr:`digest`."""
-        parts = [VK_FORMAT.encode(), self.circuit.dumps().encode(), self.srs_degree.to_bytes(32, "big")]
+        """Canonical bytes hashed into :attr:`digest`: format, circuit, SRS degree and source, fixed
+        commitments by name, G2 points, meta (canonical JSON)."""
+        parts = [VK_FORMAT.encode(), self.circuit.dumps().encode(), self.srs_degree.to_bytes(32, "big"),
+                 self.srs_source.encode()]
         for name in sorted(self.fixed_commitments):
             parts += [name.encode(), self.fixed_commitments[name]]
-        parts += [self.g2_one, self.g2_tau]
+        parts += [self.g2_one, self.g2_tau, json.dumps(self.meta, sort_keys=True, separators=(",", ":")).encode()]
         return b"\x00".join(parts)
 
     @property
@@ -77,23 +93,32 @@ class VerifyingKey:
 
     @classmethod
     def from_json(cls, d: dict) -> "VerifyingKey":
+        """Parse ``vk.json``. Raises :class:`InputError` for another format, a malformed file, a digest that does
+        not match the contents, or SRS labels that contradict its ``[τ]₂`` (a relabelled dev key)."""
+        if not isinstance(d, dict) or d.get("format") != VK_FORMAT:
+            found = d.get("format") if isinstance(d, dict) else None
+            raise InputError(f"not a {VK_FORMAT} verifying key (format={found!r}); rerun `zkchain setup`")
         try:
-            if d.get("format") != VK_FORMAT:
-                raise InputError(f"not a {VK_FORMAT} verifying key")
             vk = cls(
                 circuit=Circuit.from_json(d["circuit"]),
                 srs_degree=int(d["srs"]["degree"]),
                 fixed_commitments={k: bytes.fromhex(v[2:]) for k, v in d["fixed_commitments"].items()},
                 g2_one=bytes.fromhex(d["g2_one"][2:]),
                 g2_tau=bytes.fromhex(d["g2_tau"][2:]),
-                srs_insecure=bool(d["srs"]["insecure"]),
                 srs_source=str(d["srs"]["source"]),
                 meta=d.get("meta", {}),
             )
+            claimed_insecure = d["srs"]["insecure"]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(f"verifying key is malformed: {exc!r}") from None
-        if "digest" in d and d["digest"] != "0x" + vk.digest.hex():
+        if d.get("digest") != "0x" + vk.digest.hex():
             raise InputError("verifying key digest does not match its contents (file edited or corrupt)")
+        seed = dev_seed(vk.srs_source)
+        if seed is not None and vk.g2_tau != dev_g2_tau(seed):
+            raise InputError(f"verifying key says its SRS is {vk.srs_source!r} but its [tau]_2 is not that seed's")
+        if claimed_insecure is not vk.srs_insecure:
+            raise InputError(f"verifying key says srs.insecure={claimed_insecure!r} but its SRS is "
+                             f"{'a public dev SRS' if vk.srs_insecure else 'not a known dev SRS'} (file edited?)")
         return vk
 
     def save(self, path: Path) -> None:
@@ -184,8 +209,10 @@ def required_degree(circuit: Circuit) -> int:
     return max(lengths) - 1
 
 
-def setup(circuit: Circuit, fixed_values: dict[str, list[int]], srs: SRS, srs_spec: str) -> ProvingKey:
-    """Commit every fixed vector and assemble the keys.
+def setup(circuit: Circuit, fixed_values: dict[str, list[int]], srs: SRS, srs_spec: str,
+          meta: dict | None = None) -> ProvingKey:
+    """Commit every fixed vector and assemble the keys (``meta``: JSON-able facts for people and tools, covered
+    by the digest).
 
     Raises :class:`SetupError` if a fixed vector is missing or the SRS is smaller than the circuit needs."""
     circuit.check()
@@ -203,8 +230,8 @@ def setup(circuit: Circuit, fixed_values: dict[str, list[int]], srs: SRS, srs_sp
         commitments[v.name] = be.g1_to_bytes(kzg.commit(srs, vals))
     vk = VerifyingKey(
         circuit=circuit, srs_degree=srs.degree, fixed_commitments=commitments,
-        g2_one=be.g2_to_bytes(srs.g2_one), g2_tau=be.g2_to_bytes(srs.g2_tau),
-        srs_insecure=srs.insecure, srs_source=srs.source,
+        g2_one=be.g2_to_bytes(srs.g2_one), g2_tau=be.g2_to_bytes(srs.g2_tau), srs_source=srs.source,
+        meta=dict(meta or {}),
     )
     pk = ProvingKey(vk, {k: [x % R for x in fixed_values[k]] for k in commitments}, srs_spec)
     pk._srs = srs

@@ -8,13 +8,22 @@ Byte layout of ``proof_bytes`` (what ``verifyProof(bytes proof, uint256[] public
 
 ``publicInputs`` is every public vector's entries (inputs then outputs) as field elements (negative values
 as ``r − |v|``). Lengths are fixed by the verifying key, so a wrong length is rejected before any arithmetic.
+
+``proof.json`` (format ``zkchain.proof.v2``, ``docs/proof-format.md``) holds the structured proof, which the
+verifier reads, and fields derived from it for consumers — ``proof_bytes``/``public_inputs`` (the calldata),
+``outputs_float`` (the dequantized public outputs), ``srs_insecure``/``warning`` and ``zero_knowledge``.
+:meth:`Proof.from_json` parses strictly (canonical hex, integers that are integers, exactly the keys the
+verifying key implies) and refuses a file whose derived fields disagree with the structured proof, so a file
+that verifies cannot tell a consumer anything else.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zkchain.blocks import protocol
 from zkchain.blocks.common import POINTS
@@ -22,7 +31,13 @@ from zkchain.compiler.circuit import Circuit
 from zkchain.crypto.field import R
 from zkchain.errors import InputError
 
-PROOF_FORMAT = "zkchain.proof.v1"
+if TYPE_CHECKING:  # pragma: no cover
+    from zkchain.prover.keys import VerifyingKey
+
+PROOF_FORMAT = "zkchain.proof.v2"
+ZERO_KNOWLEDGE = False  # protocol v1 proofs reveal evaluations of committed vectors (docs/protocol.md §7)
+INSECURE_WARNING = "INSECURE: made with a dev SRS from a public seed; anyone can forge proofs for this key"
+_FR_HEX, _G1_HEX, _DIGEST_HEX = 64, 128, 64  # hex digits of a canonical Fr, G1 point, digest
 
 
 @dataclass
@@ -37,7 +52,6 @@ class Proof:
     commitments: dict[str, bytes]
     evaluations: dict[str, list[int]]
     openings: dict[str, bytes]
-    meta: dict = field(default_factory=dict)
 
     # -- EVM ----------------------------------------------------------------------------------------
     def proof_bytes(self, circuit: Circuit) -> bytes:
@@ -84,53 +98,131 @@ class Proof:
         return cls(vk_digest, public, comms, evals, opens)
 
     # -- JSON ---------------------------------------------------------------------------------------
-    def to_json(self, circuit: Circuit) -> dict:
-        return {
+    def to_json(self, vk: "VerifyingKey") -> dict:
+        """The ``zkchain.proof.v2`` document (``docs/proof-format.md``); every derived field from ``vk``."""
+        c = vk.circuit
+        d = {
             "format": PROOF_FORMAT,
             "vk_digest": "0x" + self.vk_digest.hex(),
-            "zero_knowledge": False,
+            "zero_knowledge": ZERO_KNOWLEDGE,
+            "srs_insecure": vk.srs_insecure,
             "public": {k: [int(v) for v in vals] for k, vals in self.public.items()},
             "commitments": {k: "0x" + v.hex() for k, v in self.commitments.items()},
             "evaluations": {p: ["0x%064x" % v for v in vals] for p, vals in self.evaluations.items()},
             "openings": {p: "0x" + v.hex() for p, v in self.openings.items()},
-            "proof_bytes": "0x" + self.proof_bytes(circuit).hex(),
-            "public_inputs": ["0x%064x" % v for v in self.public_inputs(circuit)],
-            "meta": self.meta,
+            "proof_bytes": "0x" + self.proof_bytes(c).hex(),
+            "public_inputs": ["0x%064x" % v for v in self.public_inputs(c)],
         }
+        floats = outputs_float(c, self.public)
+        if floats is not None:
+            d["outputs_float"] = floats
+        if vk.srs_insecure:
+            d["warning"] = INSECURE_WARNING
+        return d
 
     @classmethod
-    def from_json(cls, d: dict) -> "Proof":
-        """Parse the JSON form. Structural problems raise :class:`InputError`; values are checked by the verifier."""
-        try:
-            if d.get("format") != PROOF_FORMAT:
-                raise InputError(f"not a {PROOF_FORMAT} proof (format={d.get('format')!r})")
+    def from_json(cls, d: dict, vk: "VerifyingKey") -> "Proof":
+        """Parse and cross-check a ``zkchain.proof.v2`` document against ``vk``.
 
-            def hx(s: str) -> bytes:
-                if not isinstance(s, str) or not s.startswith("0x"):
-                    raise ValueError(f"expected 0x-hex, got {s!r}")
-                return bytes.fromhex(s[2:])
+        Raises :class:`InputError` (exit code 2 in the CLI) for another format or version, unknown or missing
+        keys, non-canonical hex, a public value that is not an integer or is outside the key's bound, or a derived
+        field (calldata, ``outputs_float``, flags) that disagrees with the structured proof. Whether the proof
+        itself is valid is the verifier's question."""
+        c = vk.circuit
+        if not isinstance(d, dict):
+            raise InputError("proof file is not a JSON object")
+        if d.get("format") != PROOF_FORMAT:
+            raise InputError(f"not a {PROOF_FORMAT} proof (format={d.get('format')!r}); "
+                             "prove again with this zkchain version")
+        floats_expected = c.meta.get("output_scales") is not None
+        required = {"format", "vk_digest", "zero_knowledge", "srs_insecure", "public", "commitments", "evaluations",
+                    "openings", "proof_bytes", "public_inputs"}
+        allowed = required | ({"outputs_float"} if floats_expected else set()) | (
+            {"warning"} if vk.srs_insecure else set())
+        keys = set(d)
+        if keys - allowed or required - keys:
+            raise InputError(f"proof file has unexpected keys {sorted(keys - allowed)} / lacks {sorted(required - keys)}")
+        if floats_expected and "outputs_float" not in d:
+            raise InputError("proof file lacks outputs_float")
+        if vk.srs_insecure and d.get("warning") != INSECURE_WARNING:
+            raise InputError("proof file lacks (or altered) its INSECURE warning: its key uses a dev SRS")
+        if d["zero_knowledge"] is not ZERO_KNOWLEDGE or d["srs_insecure"] is not vk.srs_insecure:
+            raise InputError("proof file's zero_knowledge / srs_insecure flags do not match its verifying key")
 
-            return cls(
-                vk_digest=hx(d["vk_digest"]),
-                public={k: [int(v) for v in vals] for k, vals in d["public"].items()},
-                commitments={k: hx(v) for k, v in d["commitments"].items()},
-                evaluations={p: [int(v, 16) for v in vals] for p, vals in d["evaluations"].items()},
-                openings={p: hx(v) for p, v in d["openings"].items()},
-                meta=d.get("meta", {}),
-            )
-        except InputError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise InputError(f"proof file is malformed: {exc!r}") from None
+        digest = _hex(d["vk_digest"], _DIGEST_HEX, "vk_digest")
+        if digest != vk.digest:
+            raise InputError(f"the proof is for verifying key 0x{digest.hex()}, this key is 0x{vk.digest.hex()}")
+        pub_names = protocol.public_names(c)
+        public = _keyed(d["public"], pub_names, "public")
+        for n in pub_names:
+            vec = c.vectors[n]
+            vals = public[n]
+            if not isinstance(vals, list) or len(vals) != vec.length:
+                raise InputError(f"public {n}: expected a list of {vec.length} integers")
+            for i, v in enumerate(vals):
+                if type(v) is not int:  # noqa: E721 (bool and float are refused, never truncated)
+                    raise InputError(f"public {n}[{i}] = {v!r} is not an integer")
+                if vec.bound and abs(v) > vec.bound:
+                    raise InputError(f"public {n}[{i}] = {v} is outside the key's bound ±{vec.bound}")
+        names = protocol.commitment_names(c)
+        commitments = {n: _hex(v, _G1_HEX, f"commitment {n}") for n, v in _keyed(d["commitments"], names,
+                                                                                 "commitments").items()}
+        sched = protocol.opening_schedule(c)
+        evals_raw = _keyed(d["evaluations"], list(POINTS), "evaluations")
+        evaluations = {}
+        for p in POINTS:
+            vals = evals_raw[p]
+            if not isinstance(vals, list) or len(vals) != len(sched[p]):
+                raise InputError(f"evaluations at {p}: expected {len(sched[p])} values")
+            evaluations[p] = [int.from_bytes(_hex(v, _FR_HEX, f"evaluation at {p}"), "big") for v in vals]
+        openings = {p: _hex(v, _G1_HEX, f"opening at {p}") for p, v in _keyed(d["openings"], list(POINTS),
+                                                                               "openings").items()}
+        proof = cls(digest, {n: list(public[n]) for n in pub_names}, commitments, evaluations, openings)
 
-    def save(self, path: Path, circuit: Circuit) -> None:
-        Path(path).write_text(json.dumps(self.to_json(circuit), indent=1))
+        if d["proof_bytes"] != "0x" + proof.proof_bytes(c).hex():
+            raise InputError("proof_bytes is not the encoding of this proof (the file was edited)")
+        if d["public_inputs"] != ["0x%064x" % v for v in proof.public_inputs(c)]:
+            raise InputError("public_inputs do not match the public values (the file was edited)")
+        if floats_expected and d["outputs_float"] != outputs_float(c, proof.public):
+            raise InputError("outputs_float is not the dequantized public output (the file was edited)")
+        return proof
+
+    def save(self, path: Path, vk: "VerifyingKey") -> None:
+        Path(path).write_text(json.dumps(self.to_json(vk), indent=1))
 
     @classmethod
-    def load(cls, path: Path) -> "Proof":
+    def load(cls, path: Path, vk: "VerifyingKey") -> "Proof":
+        """Read and cross-check ``proof.json`` (:meth:`from_json`); :class:`InputError` for a missing,
+        truncated or edited file."""
         try:
-            return cls.from_json(json.loads(Path(path).read_text()))
+            d = json.loads(Path(path).read_text())
         except FileNotFoundError:
             raise InputError(f"proof file not found: {path}") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"{path} is not a JSON proof file: {exc}") from None
+        return cls.from_json(d, vk)
+
+
+def outputs_float(circuit: Circuit, public: dict[str, list[int]]) -> dict[str, list[float]] | None:
+    """``public output · scale`` per public output vector (scales from the circuit's meta, which the VK digest
+    covers), or None for a circuit without scales (hand-built test circuits)."""
+    scales = circuit.meta.get("output_scales")
+    if scales is None:
+        return None
+    return {n: [float(v) * float(scales[n]) for v in public[n]] for n in protocol.public_names(circuit)
+            if n in scales}
+
+
+def _hex(v, digits: int, what: str) -> bytes:
+    """Bytes of a canonical hex string: ``0x`` then exactly ``digits`` lowercase hex digits (one spelling per
+    value, so no edit of the file leaves the proof unchanged)."""
+    if not isinstance(v, str) or not re.fullmatch(f"0x[0-9a-f]{{{digits}}}", v):
+        raise InputError(f"{what}: expected 0x and {digits} lowercase hex digits, got {str(v)[:80]!r}")
+    return bytes.fromhex(v[2:])
+
+
+def _keyed(obj, names: list[str], what: str) -> dict:
+    if not isinstance(obj, dict) or sorted(obj) != sorted(names):
+        got = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
+        raise InputError(f"{what}: expected the keys {sorted(names)}, got {got}")
+    return obj

@@ -180,9 +180,4 @@ def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
         proofs = pool.open_many([([polys[n] for n in sched[p]], pts[p]) for p in POINTS], nu)
     openings = {p: pr for p, pr in zip(POINTS, proofs)}
 
-    meta = {"zero_knowledge": False, "srs_insecure": pk.vk.srs_insecure, "srs_source": pk.vk.srs_source,
-            "workers": pool.workers}
-    if pk.vk.srs_insecure:
-        meta["warning"] = "INSECURE: made with a dev SRS from a public seed; anyone can forge proofs for it"
-    return Proof(pk.vk.digest, public, commitments, evaluations, openings, meta)
-
+    return Proof(pk.vk.digest, public, commitments, evaluations, openings)

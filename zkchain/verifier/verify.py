@@ -32,8 +32,12 @@ from zkchain.prover.proof import Proof
 
 @dataclass
 class Verdict:
+    """``accepted``; ``reason`` of a rejection; ``warning`` (contains ``INSECURE``) when the key's SRS is a
+    public dev SRS, for which an accepted proof proves nothing."""
+
     accepted: bool
     reason: str = "accepted"
+    warning: str = ""
 
     def __bool__(self) -> bool:
         return self.accepted
@@ -41,10 +45,13 @@ class Verdict:
 
 def verify(vk: VerifyingKey, proof: Proof) -> Verdict:
     """Check ``proof`` against ``vk``. Accepts only if every block equation and the pairing check hold."""
+    warning = vk.srs_description if vk.srs_insecure else ""
     try:
-        return _verify(vk, proof)
+        v = _verify(vk, proof)
     except _Reject as r:
-        return Verdict(False, str(r))
+        v = Verdict(False, str(r))
+    v.warning = warning
+    return v
 
 
 class _Reject(Exception):
