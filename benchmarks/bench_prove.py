@@ -84,7 +84,7 @@ def _zk_prove(a: dict) -> dict:
     import numpy as np
 
     from zkchain import api
-    from zkchain.prover.keys import VerifyingKey
+    from zkchain.protocol.vk import VerifyingKey
     from zkchain.prover.parallel import default_workers
 
     build = Path(a["build"])
@@ -121,7 +121,7 @@ def _zk_srs(a: dict) -> dict:
 
 def _zk_verify(a: dict) -> dict:
     from zkchain import api
-    from zkchain.prover.proof import Proof
+    from zkchain.protocol.proof import Proof
 
     build = Path(a["build"])
     proof = Proof.load(build / "proof.json", api.VerifyingKey.load(build / "vk.json"))
@@ -136,8 +136,8 @@ def _zk_verify(a: dict) -> dict:
 def _zk_gas(a: dict) -> dict:
     from zkchain.evm.chain import Chain
     from zkchain.evm.verifier_gen import calldata, compile_verifier
-    from zkchain.prover.keys import VerifyingKey
-    from zkchain.prover.proof import Proof
+    from zkchain.protocol.vk import VerifyingKey
+    from zkchain.protocol.proof import Proof
 
     build = Path(a["build"])
     vk = VerifyingKey.load(build / "vk.json")

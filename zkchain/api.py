@@ -11,18 +11,20 @@ A build directory holds the compiled integer model (``zkchain compile``), then t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from zkchain.compiler.lower import Compiled, lower
+from zkchain.compiler.lower import lower
 from zkchain.crypto.srs import DEFAULT_DEV_SEED
 from zkchain.errors import InputError, SetupError
-from zkchain.prover.keys import ProvingKey, VerifyingKey, load_srs, required_degree
+from zkchain.protocol.vk import VerifyingKey
+from zkchain.prover.keys import ProvingKey, load_srs, required_degree
 from zkchain.prover.keys import setup as keygen
-from zkchain.prover.proof import Proof
+from zkchain.protocol.proof import Proof
 from zkchain.prover.prove import Timings
 from zkchain.prover.prove import prove as prove_circuit
 from zkchain.verifier.verify import Verdict
@@ -35,6 +37,20 @@ def _load_model(build_dir: Path):
     from zkchain.quant.model import load_compiled
 
     return load_compiled(build_dir)
+
+
+def model_digest(build_dir) -> str:
+    """SHA-256 of the compiled model's files (``quantized.json`` + ``quantized.npz``): the proving key records
+    it, so keys are never used with another compile of the model."""
+    from zkchain.quant.model import JSON_NAME, NPZ_NAME
+
+    h = hashlib.sha256()
+    for name in (JSON_NAME, NPZ_NAME):
+        path = Path(build_dir) / name
+        if not path.is_file():
+            raise InputError(f"{build_dir} holds no compiled model ({name}); run `zkchain compile` first")
+        h.update(path.read_bytes())
+    return "0x" + h.hexdigest()
 
 
 def setup(build_dir, srs: str = "dev", public_input: bool = False) -> VerifyingKey:
@@ -52,19 +68,21 @@ def setup(build_dir, srs: str = "dev", public_input: bool = False) -> VerifyingK
     meta = {"public_input": public_input, "model": model.info.get("model", ""),
             "input_shape": list(model.input_shape), "outputs": list(model.output_names)}
     pk = keygen(compiled.circuit, compiled.fixed_values, load_srs(spec, degree), spec, meta=meta)
+    pk.witness, pk.model_digest = compiled.witness, model_digest(build_dir)
     pk.save(build_dir)
     return pk.vk
 
 
-def load_proving_key(build_dir) -> tuple[ProvingKey, Compiled, object]:
-    """The proving key, the lowering that produced it (re-derived and checked) and the integer model."""
+def load_proving_key(build_dir) -> tuple[ProvingKey, object]:
+    """The proving key (with its witness plan) and the integer model it was made for.
+
+    Raises :class:`SetupError` when the keys were made for another compile of the model, or predate the
+    witness plan."""
     build_dir = Path(build_dir)
     pk = ProvingKey.load(build_dir)
-    model = _load_model(build_dir)
-    compiled = lower(model, public_input=bool(pk.vk.meta.get("public_input", False)))
-    if compiled.circuit.dumps() != pk.circuit.dumps():
+    if pk.witness is None or pk.model_digest != model_digest(build_dir):
         raise SetupError(f"{build_dir}: the keys were made for another compiled model; rerun `zkchain setup`")
-    return pk, compiled, model
+    return pk, _load_model(build_dir)
 
 
 def prove(build_dir, x_float: np.ndarray, workers: int = 1, progress=None) -> tuple[Proof, dict]:
@@ -72,10 +90,10 @@ def prove(build_dir, x_float: np.ndarray, workers: int = 1, progress=None) -> tu
 
     Returns the proof and a summary dict (``prove_s``, ``timings``, ``outputs`` dequantized, ``proof_bytes``).
     Raises :class:`InputError` for a wrong shape, NaN/inf, or values outside the calibrated range."""
-    pk, compiled, model = load_proving_key(build_dir)
+    pk, model = load_proving_key(build_dir)
     x_int = model.quantize_input(np.asarray(x_float))
     witness = model.execute(x_int)
-    values = compiled.vector_values(witness)
+    values = pk.witness.vector_values(witness)
     tm = Timings()
     t0 = time.perf_counter()
     proof = prove_circuit(pk, values, workers=workers, progress=progress, timings=tm)

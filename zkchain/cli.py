@@ -61,9 +61,14 @@ def _fe_report(model, paths) -> None:
 @click.option("--act-bits", type=int, default=10, show_default=True, help="Signed activation bit width.")
 @click.option("--weight-bits", type=int, default=10, show_default=True, help="Signed weight bit width.")
 @click.option("--force", is_flag=True, help="Overwrite a non-empty build directory.")
+@click.option("--quantize-only", is_flag=True,
+              help="Write the quantized model even if some operations cannot be proven yet (for `predict`).")
 def compile_cmd(model_path: pathlib.Path, build_dir: pathlib.Path, calibration: pathlib.Path | None,
-                act_bits: int, weight_bits: int, force: bool) -> None:
-    """Import MODEL.onnx, calibrate, quantize to integer ops and write the compiled artifact to BUILD_DIR."""
+                act_bits: int, weight_bits: int, force: bool, quantize_only: bool) -> None:
+    """Import MODEL.onnx, calibrate, quantize to integer ops and write the compiled artifact to BUILD_DIR.
+
+    The model is also lowered to proof blocks, so an operation that cannot be proven is reported here (with
+    its ONNX node), not at `setup`; --quantize-only skips that check."""
     from zkchain.errors import InputError
     from zkchain.quant import compile_model, write_compiled
 
@@ -74,6 +79,15 @@ def compile_cmd(model_path: pathlib.Path, build_dir: pathlib.Path, calibration: 
     model = compile_model(model_path, calibration, {"act_bits": act_bits, "weight_bits": weight_bits})
     if calibration is None:
         click.echo(f"note: calibrated on {model.info['calibration']}", err=True)
+    if not quantize_only:
+        from zkchain.compiler.lower import lower
+        from zkchain.errors import UnsupportedModelError
+
+        try:
+            lower(model)
+        except UnsupportedModelError as exc:
+            raise UnsupportedModelError(f"{model_path.name} compiles but cannot be proven: {exc} "
+                                        "(--quantize-only writes it anyway, for `predict`)") from None
     paths = write_compiled(model, build_dir, force=force)
     _fe_report(model, paths)
 
@@ -168,7 +182,7 @@ def prove(build_dir: Path, input_path: Path, out: Path, workers: int | None, for
 def verify(build_dir: Path, proof_path: Path) -> None:
     """Verify a proof against the build's verifying key. Exit 0 accepted, 1 rejected, 2 error."""
     from zkchain import api
-    from zkchain.prover.proof import Proof
+    from zkchain.protocol.proof import Proof
 
     vk = api.VerifyingKey.load(build_dir / "vk.json")
     proof = Proof.load(proof_path, vk)
@@ -302,7 +316,7 @@ def submit_proof_cmd(build_dir: Path, proof_path: Path, rpc_url: str, address: s
     from zkchain.errors import ChainError, InputError
     from zkchain.evm import deploy
     from zkchain.evm.verifier_gen import calldata
-    from zkchain.prover.proof import Proof
+    from zkchain.protocol.proof import Proof
 
     vk = deploy.load_vk(build_dir)
     proof = Proof.load(proof_path, vk)  # refuses a proof for another key, or an edited file

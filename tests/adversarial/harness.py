@@ -22,7 +22,7 @@ from zkchain.compiler.lower import Compiled, lower
 from zkchain.crypto.field import R
 from zkchain.crypto.srs import SRS
 from zkchain.prover.keys import ProvingKey, required_degree, setup
-from zkchain.prover.proof import Proof
+from zkchain.protocol.proof import Proof
 from zkchain.prover.prove import prove
 from zkchain.quant.compile import compile_model
 from zkchain.quant.model import QuantizedModel
@@ -99,16 +99,6 @@ class Tamper:
     tensor_index: int | None = None
 
 
-def _grid_index(src, flat: int) -> int:
-    """Vector position of tensor entry ``flat`` (row-major) for a vector laid out on ``src``'s grid."""
-    grid = src[3]
-    if grid is None:
-        return flat
-    c, rest = divmod(flat, grid.H * grid.W)
-    i, j = divmod(rest, grid.W)
-    return c * grid.Hp * grid.Wp + (i + grid.top) * grid.Wp + (j + grid.left)
-
-
 def input_half(b: Built) -> int:
     """The input's range is ``[−half, half)`` (``zkchain.compiler.lower``: the smallest power of two above its bound)."""
     half = 1
@@ -131,23 +121,23 @@ def tampers(b: Built, per_vector: int | None = None, rng: np.random.Generator | 
     keeps that many perturbations per vector (rotating through the list) to bound the run time."""
     rng = rng or np.random.default_rng(0)
     c = b.compiled.circuit
-    input_vec = next((n for n, s in b.compiled.sources.items() if s[0] == b.model.input_name), None)
+    plan = b.compiled.witness
     labels = [lbl for lbl, _ in changes(b)]
     out = []
     for k, v in enumerate(c.of_kind("witness")):
-        src = b.compiled.sources.get(v.name)
+        src = plan.tensor_of(v.name)  # None for a derived vector (limbs, tap differences, products)
         picks = labels if per_vector is None else [labels[(k + j) % len(labels)] for j in range(per_vector)]
         for lbl in picks:
-            if src is not None and isinstance(src[0], str) and not src[0].startswith("="):
-                size = int(np.prod(b.model.tensors[src[0]].shape))
+            if src is not None:
+                size = int(np.prod(b.model.tensors[src.tensor].shape))
                 flat = int(rng.integers(size))
-                out.append(Tamper(v.name, _grid_index(src, flat), lbl, src[0], flat))
+                out.append(Tamper(v.name, src.index(flat), lbl, src.tensor, flat))
             else:
                 out.append(Tamper(v.name, int(rng.integers(v.length)), lbl))
-        grid = src[3] if src is not None and isinstance(src[0], str) and not src[0].startswith("=") else None
+        grid = src.grid if src is not None else None
         if grid is not None and grid.padded:
             pad = next(i for i in range(grid.size) if i not in
-                       {_grid_index(src, f) for f in range(grid.C * grid.H * grid.W)})
+                       {src.index(f) for f in range(grid.C * grid.H * grid.W)})
             out.append(Tamper(v.name, pad, "+1 (padding cell)"))
     return out
 
@@ -156,10 +146,10 @@ def public_tampers(b: Built) -> list[Tamper]:
     """Out-of-range values of a public input (the verifier's bound check must catch them)."""
     out = []
     for v in b.compiled.circuit.public("input"):
-        src = b.compiled.sources[v.name]
+        src = b.compiled.witness.tensor_of(v.name)
         flat = 0
         for lbl in ("-half-1", "-2^16", "r-1"):
-            out.append(Tamper(v.name, _grid_index(src, flat), lbl, src[0], flat))
+            out.append(Tamper(v.name, src.index(flat), lbl, src.tensor, flat))
     return out
 
 

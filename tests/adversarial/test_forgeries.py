@@ -13,7 +13,8 @@ from harness import execute_tampered, input_half, judge
 
 from zkchain.blocks import degree, lookup
 from zkchain.blocks.matmul import weight_vector
-from zkchain.compiler.circuit import Circuit, Expr, MatMul
+from zkchain.compiler.circuit import Circuit, Expr
+from zkchain.blocks import MatMul
 from zkchain.crypto import poly as fpoly
 from zkchain.crypto.field import R
 from zkchain.crypto.srs import SRS

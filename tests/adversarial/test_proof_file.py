@@ -16,7 +16,7 @@ import random
 import pytest
 
 from zkchain.errors import InputError
-from zkchain.prover.proof import Proof
+from zkchain.protocol.proof import Proof
 from zkchain.verifier.verify import verify
 
 
@@ -173,7 +173,7 @@ def test_cli_exit_codes_for_edited_files(proof_doc, tmp_path, capsys):
     """The CLI entry point itself: an inconsistent edit is an input error (exit 2), a consistent edit of the
     output a rejected proof (exit 1), the untouched file accepted (exit 0)."""
     from zkchain.cli import main
-    from zkchain.prover.proof import outputs_float
+    from zkchain.protocol.proof import outputs_float
 
     b, doc = proof_doc
     build = tmp_path / "build"

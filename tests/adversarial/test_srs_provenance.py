@@ -12,10 +12,11 @@ import json
 
 import pytest
 
-from zkchain.compiler.circuit import Circuit
+from zkchain.blocks import load_circuit
 from zkchain.crypto.srs import SRS, dev_g2_tau
 from zkchain.errors import InputError
-from zkchain.prover.keys import VerifyingKey, required_degree, setup
+from zkchain.protocol.vk import VerifyingKey
+from zkchain.prover.keys import required_degree, setup
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def dev_key(unit_built):
 
 def _redigest(d: dict) -> dict:
     """The file an attacker would write: contents edited, digest recomputed to match."""
-    vk = VerifyingKey(circuit=Circuit.from_json(d["circuit"]), srs_degree=d["srs"]["degree"],
+    vk = VerifyingKey(circuit=load_circuit(d["circuit"]), srs_degree=d["srs"]["degree"],
                       fixed_commitments={k: bytes.fromhex(v[2:]) for k, v in d["fixed_commitments"].items()},
                       g2_one=bytes.fromhex(d["g2_one"][2:]), g2_tau=bytes.fromhex(d["g2_tau"][2:]),
                       srs_source=d["srs"]["source"], meta=d["meta"])

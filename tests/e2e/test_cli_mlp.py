@@ -61,8 +61,8 @@ def test_tampered_output_is_rejected_with_exit_1(mlp_build, tmp_path):
     v = zk("verify", mlp_build, bad, check=2)  # the calldata no longer encodes the public values: an edited file
     assert "public_inputs" in v.stderr and "Traceback" not in v.stderr
     # the same lie told consistently (public value, calldata and outputs_float edited together) is a rejected proof
-    from zkchain.prover.keys import VerifyingKey
-    from zkchain.prover.proof import Proof
+    from zkchain.protocol.vk import VerifyingKey
+    from zkchain.protocol.proof import Proof
 
     vk = VerifyingKey.load(mlp_build / "vk.json")
     p = Proof.load(proof, vk)

@@ -54,7 +54,7 @@ def lenet(tmp_path_factory, build_model):
 def test_lenet5_proves_and_verifies_in_python_and_on_chain(lenet):
     from zkchain.evm.chain import Chain
     from zkchain.evm.verifier_gen import calldata, compile_verifier
-    from zkchain.prover.keys import VerifyingKey
+    from zkchain.protocol.vk import VerifyingKey
 
     b, proof, info, label = lenet
     assert api.verify(b, proof).accepted
@@ -78,7 +78,7 @@ def test_lenet5_proof_is_accepted_on_anvil(lenet):
     from zkchain.evm.chain import Chain
     from zkchain.evm.verifier_gen import calldata, compile_verifier
     from zkchain.errors import SetupError
-    from zkchain.prover.keys import VerifyingKey
+    from zkchain.protocol.vk import VerifyingKey
 
     try:
         find_anvil()
@@ -110,7 +110,7 @@ def test_global_average_pooling_proves_and_verifies_on_chain(tmp_path, build_mod
 
     from zkchain.evm.chain import Chain
     from zkchain.evm.verifier_gen import calldata, compile_verifier
-    from zkchain.prover.keys import VerifyingKey
+    from zkchain.protocol.vk import VerifyingKey
 
     rnd = np.random.default_rng(0)
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 5, 5])

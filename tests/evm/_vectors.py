@@ -12,15 +12,15 @@ import importlib.util
 import random
 from pathlib import Path
 
-from zkchain.blocks import protocol
 from zkchain.blocks.common import POINTS, point_values
+from zkchain.protocol.schedule import ACCUMULATION_CHALLENGE, EVALUATION_CHALLENGE, PROOF_DOMAIN, schedule
 from zkchain.crypto import kzg
 from zkchain.crypto.backend import get_backend
 from zkchain.crypto.field import P, R
 from zkchain.crypto.transcript import Transcript
 from zkchain.errors import InputError
-from zkchain.prover.keys import VerifyingKey
-from zkchain.prover.proof import Proof
+from zkchain.protocol.vk import VerifyingKey
+from zkchain.protocol.proof import Proof
 from zkchain.verifier.verify import verify
 
 _PROTOCOL_CONFTEST = Path(__file__).resolve().parents[1] / "protocol" / "conftest.py"
@@ -44,38 +44,35 @@ def python_verdict(vk: VerifyingKey, proof_bytes: bytes, public_inputs: list[int
 
 
 def python_state(vk: VerifyingKey, proof: Proof) -> tuple[list[int], list[int]]:
-    """The challenges (γ, β, ρ, α, ε, ζ, ν, u) and the accumulator words (L.x, L.y, R.x, R.y), computed as
-    ``zkchain.verifier.verify`` does."""
+    """The challenges (``Schedule.challenges`` order) and the accumulator words (L.x, L.y, R.x, R.y), computed
+    from the schedule with the crypto module's claim folding (``kzg.combine_claims_at_point``, ``accumulate``):
+    a path independent of the verifier routine's merged MSM."""
     c = vk.circuit
-    tr = Transcript(protocol.PROOF_DOMAIN)
+    sch = schedule(c)
+    tr = Transcript(PROOF_DOMAIN)
     tr.absorb_bytes(vk.digest)
     for v in proof.public_inputs(c):
         tr.absorb_fr(v)
-    for n in protocol.round1_names(c):
-        tr.absorb_g1_bytes(proof.commitments[n])
-    ch = [tr.challenge(lbl) for lbl in protocol.ROUND1_LABELS]
-    for n in protocol.round2_names(c):
-        tr.absorb_g1_bytes(proof.commitments[n])
-    ch += [tr.challenge(lbl) for lbl in protocol.ROUND2_LABELS]
-    for n in protocol.ROUND3_NAMES:
-        tr.absorb_g1_bytes(proof.commitments[n])
-    ch += [tr.challenge(lbl) for lbl in protocol.ROUND3_LABELS]
-    for p in POINTS:
+    ch = []
+    for rnd in sch.rounds:
+        for n in rnd.commitments:
+            tr.absorb_g1_bytes(proof.commitments[n])
+        ch += [tr.challenge(lbl) for lbl in rnd.challenges]
+    for p in sch.points:
         for v in proof.evaluations[p]:
             tr.absorb_fr(v)
-    ch += [tr.challenge(lbl) for lbl in protocol.ROUND4_LABELS]
-    for p in POINTS:
+    ch.append(tr.challenge(EVALUATION_CHALLENGE))
+    for p in sch.points:
         tr.absorb_g1_bytes(proof.openings[p])
-    ch.append(tr.challenge(protocol.ACCUMULATION_LABEL))
+    ch.append(tr.challenge(ACCUMULATION_CHALLENGE))
+    labels = dict(zip(sch.challenges, ch))
 
     be = get_backend()
-    gamma, beta, rho, alpha, epsilon, zeta, nu, u = ch
-    pts = point_values(rho, zeta)
-    sched = protocol.opening_schedule(c)
+    pts = point_values(labels["rho"], labels["zeta"])
     comms = {n: be.g1_from_bytes(b) for n, b in {**proof.commitments, **vk.fixed_commitments}.items()}
-    claims = [kzg.combine_claims_at_point(be, [comms[n] for n in sched[p]], proof.evaluations[p], pts[p], nu,
-                                          be.g1_from_bytes(proof.openings[p])) for p in POINTS]
-    acc = kzg.accumulate(claims, u, backend=be)
+    claims = [kzg.combine_claims_at_point(be, [comms[n] for n in sch.opened[p]], proof.evaluations[p], pts[p],
+                                          labels["nu"], be.g1_from_bytes(proof.openings[p])) for p in sch.points]
+    acc = kzg.accumulate(claims, labels["u"], backend=be)
     lr = acc.to_bytes()
     return ch, [int.from_bytes(lr[i:i + 32], "big") for i in range(0, 128, 32)]
 
@@ -100,11 +97,9 @@ def mutations(vk: VerifyingKey, proof_bytes: bytes, public_inputs: list[int], se
     non-canonical public values, truncated and extended proofs, missing and extra public values."""
     rnd = random.Random(seed)
     c = vk.circuit
-    names = protocol.commitment_names(c)
-    sched = protocol.opening_schedule(c)
-    n_eval = sum(len(sched[p]) for p in POINTS)
-    eval_base = 64 * len(names)
-    open_base = eval_base + 32 * n_eval
+    sch = schedule(c)
+    names, sched = list(sch.commitments), sch.opened
+    eval_base, open_base = sch.evaluations_offset, sch.openings_offset
     pb = bytes(proof_bytes)
 
     def put(data: bytes, off: int, chunk: bytes) -> bytes:
@@ -129,7 +124,7 @@ def mutations(vk: VerifyingKey, proof_bytes: bytes, public_inputs: list[int], se
         yield f"public[{i}] + 1", pb, pub
 
     # non-canonical and invalid encodings
-    pos = eval_base + 32 * rnd.randrange(n_eval)
+    pos = eval_base + 32 * rnd.randrange(sch.n_evaluations)
     v = int.from_bytes(pb[pos: pos + 32], "big")
     if v + R < 2**256:
         yield "evaluation + r (non-canonical)", put(pb, pos, _word(v + R)), public_inputs
@@ -182,7 +177,8 @@ def no_lookup_instance():
     ``xin`` (public input) is copied into the witness ``x2`` (a Zero constraint, coefficient −1), and
     ``z = x2·W + b`` is the public output of one matmul. Returns ``(circuit, fixed values, witness values)``."""
     from zkchain.blocks.matmul import weight_vector
-    from zkchain.compiler.circuit import Circuit, Expr, MatMul, Term, Zero
+    from zkchain.compiler.circuit import Circuit, Expr, Term
+    from zkchain.blocks import MatMul, Zero
 
     k, n = 5, 3
     W = [[3 * l - j for j in range(n)] for l in range(k)]
@@ -205,9 +201,10 @@ def shifted_instance():
     term), a matmul on ``x = (va ‖ vb) + 2`` (shifted terms and a constant, evaluated at 1/ζ), a range lookup on
     ``va ‖ vb`` and a map lookup ``vb ↦ vb + 3`` with a constant in the output expression (both at ρ/ζ), and a
     public output ``z``. Returns ``(circuit, fixed values, witness values)``."""
-    from zkchain.blocks.lookup import TABLE_OUT
+    from zkchain.blocks.lookup import TABLE_OUT, table_layout, table_length
     from zkchain.blocks.matmul import weight_vector
-    from zkchain.compiler.circuit import Circuit, Expr, Lookup, MatMul, Term, Zero
+    from zkchain.compiler.circuit import Circuit, Expr, Term
+    from zkchain.blocks import Lookup, MatMul, Zero
 
     n, m = 3, 2
     a, b = [1, -4, 7], [-2, 5, 0]
@@ -232,9 +229,9 @@ def shifted_instance():
         Lookup(rng.name, ab, None, "range a|b"),
         Lookup(plus.name, Expr.of("vb", n), Expr(n, (Term("bq"),), 3), "b -> b + 3"),
     ]
-    c.add_vector(TABLE_OUT, c.table_length(), "fixed")
+    c.add_vector(TABLE_OUT, table_length(c), "fixed")
     col = []
-    for t, _ in c.table_layout():
+    for t, _ in table_layout(c):
         col += [t.lo + i + 3 for i in range(t.size)] if t.kind == "map" else [0] * t.size
     c.check()
     values = {"va": a, "vb": b, "vc": cat, "bq": list(b), "z": z}
@@ -249,7 +246,8 @@ def conv_instance(case, public_output: bool = False):
     constraint, stride, an output grid padded for its consumer); ``public_output`` makes ``out`` public.
     Returns ``(circuit, fixed values, witness values)``."""
     from zkchain.blocks import conv
-    from zkchain.compiler.circuit import Circuit, Conv, Grid, PadZero
+    from zkchain.compiler.circuit import Circuit, Grid
+    from zkchain.blocks import Conv, PadZero
 
     path = _PROTOCOL_CONFTEST.with_name("test_conv.py")
     spec = importlib.util.spec_from_file_location("_zkchain_protocol_conv", path)
@@ -274,14 +272,15 @@ def conv_instance(case, public_output: bool = False):
     circ.constraints += [cv] + ([PadZero(xe, inp, "pad")] if pad else [])
     circ.check()
     values = {"x": [v for ch in xp for row in ch for v in row], "out": ref.lay_out(out, outp)}
-    return circ, {"K": conv.kernel_vector(cv, w, b)}, values
+    return circ, {"K": cv.kernel_vector(w, b)}, values
 
 
 def hadamard_instance():
     """The circuit of ``tests/protocol/test_hadamard.py``: ``sq = x ∘ x`` and ``out = (x + 1) ∘ k`` with ``k`` a
     fixed vector (opened at ρ/ζ against its VK commitment) and an expression with a constant on the left (at ζ);
     ``out`` public. Returns ``(circuit, fixed values, witness values)``."""
-    from zkchain.compiler.circuit import Circuit, Expr, Hadamard, Term
+    from zkchain.compiler.circuit import Circuit, Expr, Term
+    from zkchain.blocks import Hadamard
 
     n = 11
     c = Circuit()

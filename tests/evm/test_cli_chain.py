@@ -107,7 +107,7 @@ def deployed(build, verifier, node):
 def test_deploy_and_submit_on_the_embedded_chain(build, verifier):
     from zkchain.evm import deploy
     from zkchain.evm.verifier_gen import calldata
-    from zkchain.prover.proof import Proof
+    from zkchain.protocol.proof import Proof
 
     vk = build["vk"]
     _source, compiled = verifier

@@ -267,7 +267,7 @@ def test_corpus_batch_norm_is_accepted_on_chain(chain, tmp_path):
     from pathlib import Path
 
     from zkchain import api
-    from zkchain.prover.keys import VerifyingKey
+    from zkchain.protocol.vk import VerifyingKey
     from zkchain.quant.compile import compile_model, write_compiled
 
     folder = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "ezkl-examples" / "1l_batch_norm"

@@ -88,3 +88,21 @@ def test_calibration_not_matching_model_exit_2(tmp_path, capsys, rng, mlp_path):
     code, _, err = run(capsys, "compile", str(mlp_path), "-o", str(tmp_path / "b"), "--calibration",
                        str(tmp_path / "calib.npy"))
     assert code == 2 and "calibration file does not match" in err
+
+
+def test_compile_refuses_what_cannot_be_proven(tmp_path, capsys, rng, make_model, save):
+    """Softmax quantizes (its row max, subtraction and sum run in `predict`) but has no proof block yet: compile
+    says so, naming the ONNX node, instead of failing later at `setup`. --quantize-only writes it anyway."""
+    from onnx import helper
+
+    w = ("W", rng.normal(size=(6, 4)).astype(np.float32))
+    m = make_model([helper.make_node("MatMul", ["x", "W"], ["h"], name="mm0"),
+                    helper.make_node("Softmax", ["h"], ["y"], name="sm0", axis=-1)],
+                   [("x", [1, 6])], [("y", [1, 4])], [w])
+    p = save(m, tmp_path / "softmax.onnx")
+    code, _, err = run(capsys, "compile", str(p), "-o", str(tmp_path / "b"))
+    assert code == 2 and "error: " in err and "cannot be proven" in err and "sm0" in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "b").exists() or not any((tmp_path / "b").iterdir())  # nothing half-written
+    code, out, err = run(capsys, "compile", str(p), "-o", str(tmp_path / "b"), "--quantize-only")
+    assert code == 0 and "quantized.json" in out, err

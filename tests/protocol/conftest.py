@@ -6,9 +6,10 @@ import random
 
 import pytest
 
-from zkchain.blocks.lookup import TABLE_OUT
+from zkchain.blocks.lookup import TABLE_OUT, table_layout, table_length
 from zkchain.blocks.matmul import weight_vector
-from zkchain.compiler.circuit import Circuit, Expr, Lookup, MatMul, Term, Zero
+from zkchain.compiler.circuit import Circuit, Expr, Term
+from zkchain.blocks import Lookup, MatMul, Zero
 from zkchain.crypto.field import R, inv
 from zkchain.crypto.srs import SRS
 from zkchain.prover.keys import required_degree, setup
@@ -73,9 +74,9 @@ class Instance:
             Lookup(rng.name, rem2, None, "rem2 range"),
             Zero(Expr(n, (Term("y"), Term("y", R - 1))), "trivial zero"),
         ]
-        c.add_vector(TABLE_OUT, c.table_length(), "fixed")
+        c.add_vector(TABLE_OUT, table_length(c), "fixed")
         col = []
-        for t, _ in c.table_layout():
+        for t, _ in table_layout(c):
             col += [max(t.lo + i, 0) for i in range(t.size)] if t.kind == "map" else [0] * t.size
         fixed = {"W1": weight_vector(self.W, self.b), "W2": weight_vector(self.V, self.c), TABLE_OUT: col}
         c.check()

@@ -6,7 +6,8 @@ import random
 
 from zkchain.blocks import degree, inner_product, matmul
 from zkchain.blocks.common import iota_eval, ones_eval
-from zkchain.compiler.circuit import Expr, MatMul
+from zkchain.compiler.circuit import Expr
+from zkchain.blocks import MatMul
 from zkchain.crypto.field import R, inv
 
 rnd = random.Random(7)
@@ -52,7 +53,17 @@ def test_aggregate_rejects_false_claim():
         raise AssertionError("false claim accepted")
 
 
+def _vc(rho, zeta, opened=None):
+    from zkchain.blocks.common import VerifierContext
+    from zkchain.compiler.circuit import Circuit
+    from zkchain.verifier.loader import NativeLoader
+
+    return VerifierContext(NativeLoader.standalone(rho, zeta, opened), Circuit(), {})
+
+
 def test_matmul_right_vector_gives_output_at_rho():
+    from zkchain.blocks.common import RHO, ZETA, ZETA_INV
+
     k, n = 5, 3
     x = [rnd.randrange(-9, 9) for _ in range(k)]
     W = [[rnd.randrange(-9, 9) for _ in range(n)] for _ in range(k)]
@@ -61,20 +72,34 @@ def test_matmul_right_vector_gives_output_at_rho():
     rho = rnd.randrange(R)
     c = MatMul(Expr.of("x", k), "W", k, n, Expr.of("o", n))
     wv = matmul.weight_vector(W, b)
-    u = matmul.prover_terms(c, [v % R for v in x], rho)
+    u = c.right_side([v % R for v in x], rho)
     assert sum(a * bb for a, bb in zip(wv, u)) % R == ev([v % R for v in out], rho)
     zeta = rnd.randrange(2, R)
     zi = inv(zeta)
-    assert matmul.verifier_term(c, ev(wv, zeta), ev([v % R for v in x], zi), zi, rho) == ev(wv, zeta) * ev(u, zi) % R
+    vc = _vc(rho, zeta, {ZETA: {"W": ev(wv, zeta)}, ZETA_INV: {"x": ev([v % R for v in x], zi)},
+                         RHO: {"o": ev([v % R for v in out], rho)}})
+    ((lhs, value),) = c.verifier_claims(vc)
+    assert int(lhs) == ev(wv, zeta) * ev(u, zi) % R and int(value) == ev([v % R for v in out], rho)
 
 
 def test_degree_reversal_accepts_short_and_rejects_long():
+    from zkchain.blocks.common import ZETA, ZETA_INV
+    from zkchain.verifier.loader import Rejected
+
     vs = [([rnd.randrange(R) for _ in range(4)], 4), ([rnd.randrange(R) for _ in range(9)], 9)]
     eps, zeta = rnd.randrange(R), rnd.randrange(2, R)
-    w = degree.reversed_sum(vs, eps)
-    evals = [(ev(c, zeta), n) for c, n in vs]
-    assert degree.verifier_check(evals, ev(w, inv(zeta)), eps, zeta)
+
+    def check(vectors, w):
+        vc = _vc(1, zeta, {ZETA: {f"v{i}": ev(c, zeta) for i, (c, _) in enumerate(vectors)},
+                           ZETA_INV: {degree.W: ev(w, inv(zeta))}})
+        vc.ch["epsilon"] = eps
+        try:
+            degree.verifier_check(vc, [(f"v{i}", n) for i, (_, n) in enumerate(vectors)])
+        except Rejected:
+            return False
+        return True
+
+    assert check(vs, degree.reversed_sum(vs, eps))
     # a vector one entry longer than declared cannot be matched by any W of the declared size
     long_ = [([rnd.randrange(R) for _ in range(5)], 4), vs[1]]
-    w2 = degree.reversed_sum([(long_[0][0][:4], 4), vs[1]], eps)
-    assert not degree.verifier_check([(ev(c, zeta), n) for c, n in long_], ev(w2, inv(zeta)), eps, zeta)
+    assert not check(long_, degree.reversed_sum([(long_[0][0][:4], 4), vs[1]], eps))

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from zkchain.blocks import conv
-from zkchain.compiler.circuit import Circuit, Conv, Grid, PadZero
+from zkchain.compiler.circuit import Circuit, Grid
+from zkchain.blocks import Conv, PadZero
 from zkchain.crypto.field import R
 from zkchain.crypto.srs import SRS
 from zkchain.prover.keys import required_degree, setup
@@ -63,7 +63,7 @@ def case(request):
     cv = Conv(xe, "K", inp, outp, OC, k, k, stride, stride, oe, "conv")
     circ.constraints += [cv] + ([PadZero(xe, inp, "pad")] if pad else [])
     circ.check()
-    fixed = {"K": conv.kernel_vector(cv, w, b)}
+    fixed = {"K": cv.kernel_vector(w, b)}
     pk = setup(circ, fixed, SRS.dev(required_degree(circ), seed="conv-test"), "dev:conv-test")
     xv = [v for ch in xp for row in ch for v in row]
     return pk, {"x": xv, "out": lay_out(out, outp)}, inp, outp, (xp, w, b, stride)
@@ -100,10 +100,19 @@ def test_nonzero_input_padding_is_rejected(case):
 
 
 def test_selection_closed_form_matches_coefficients(case):
+    """The verifier's closed forms (through the native loader) equal the prover's coefficient vectors at 1/ζ."""
+    from zkchain.blocks.common import VerifierContext
+    from zkchain.crypto.field import inv
+    from zkchain.verifier.loader import NativeLoader
+
     pk, _, _, _, _ = case
     c = next(k for k in pk.circuit.constraints if isinstance(k, Conv))
-    rho, y = random.randrange(R), random.randrange(2, R)
-    coeffs = conv.selection(c, rho)
-    assert conv.selection_eval(c, rho, y) == sum(a * pow(y, i, R) for i, a in enumerate(coeffs) if a) % R
-    mask = conv.pad_mask(c.inp, rho)
-    assert conv.pad_mask_eval(c.inp, rho, y) == sum(a * pow(y, i, R) for i, a in enumerate(mask) if a) % R
+    rho, zeta = random.randrange(R), random.randrange(2, R)
+    y = inv(zeta)
+    vc = VerifierContext(NativeLoader.standalone(rho, zeta), Circuit(), {})
+    coeffs = c.selection(rho)
+    assert int(vc.selection(*c.steps())) == sum(a * pow(y, i, R) for i, a in enumerate(coeffs) if a) % R
+    pz = PadZero(c.x, c.inp)
+    mask = pz.mask(rho)
+    assert int(pz.mask_eval(vc, 1)) == sum(a * pow(y, i, R) for i, a in enumerate(mask) if a) % R
+    assert int(pz.mask_eval(vc, 0)) == sum(mask) % R

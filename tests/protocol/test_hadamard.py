@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from zkchain.compiler.circuit import Circuit, Expr, Hadamard, Term
+from zkchain.compiler.circuit import Circuit, Expr, Term
+from zkchain.blocks import Hadamard
 from zkchain.crypto.srs import SRS
 from zkchain.prover.keys import required_degree, setup
 from zkchain.prover.prove import prove

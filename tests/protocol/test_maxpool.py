@@ -51,19 +51,23 @@ def test_wrong_maximum_is_rejected(case, delta):
     w = model.execute(x)
     out = model.output_names[0]
     w[out] = np.array(w[out]).copy()
-    w[out].reshape(-1)[0] += delta  # the "=fn" sources recompute d = y − x_tap from the tampered y
+    w[out].reshape(-1)[0] += delta  # the witness plan recomputes d = y − x_tap from the tampered y
     assert not verify(pk.vk, prove(pk, compiled.vector_values(w), check_witness=False))
 
 
 def test_pick_closed_form_matches_coefficients():
     import random
 
-    from zkchain.blocks import pick
-    from zkchain.compiler.circuit import Expr, Grid, Pick
-    from zkchain.crypto.field import R
+    from zkchain.blocks import Pick
+    from zkchain.blocks.common import VerifierContext
+    from zkchain.compiler.circuit import Circuit, Expr, Grid
+    from zkchain.crypto.field import R, inv
+    from zkchain.verifier.loader import NativeLoader
 
     gi, go = Grid(2, 4, 4, 6, 6, 1, 1), Grid(2, 3, 3, 4, 5, 1, 2)
     c = Pick(Expr.of("x", gi.size), gi, go, 1, 0, 2, 2, Expr.of("y", go.size))
-    rho, y = random.randrange(R), random.randrange(2, R)
-    g = pick.prover_right(c, rho)
-    assert pick.gather_eval(c, rho, y) == sum(a * pow(y, i, R) for i, a in enumerate(g) if a) % R
+    rho, zeta = random.randrange(R), random.randrange(2, R)
+    y = inv(zeta)
+    g = c.right_side(rho)
+    vc = VerifierContext(NativeLoader.standalone(rho, zeta), Circuit(), {})
+    assert int(vc.selection(*c.steps())) == sum(a * pow(y, i, R) for i, a in enumerate(g) if a) % R

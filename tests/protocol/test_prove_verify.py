@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from zkchain.crypto.field import R
-from zkchain.prover.proof import Proof
+from zkchain.protocol.proof import Proof
 from zkchain.prover.prove import prove
 from zkchain.verifier.verify import verify
 

@@ -1,4 +1,4 @@
-"""Conv block: 2-D convolution (and sum pooling) with a fixed kernel, as one polynomial product.
+"""Conv block: 2-D convolution (and sum pooling) with a fixed kernel, as one polynomial product; PadZero.
 
 Relation. Input ``x`` (C channels on the padded grid ``inp = (C, Hp, Wp)``, its padding cells zero), fixed
 kernel ``w[o,c,u,v]`` (OC × C × kh × kw) and bias ``b_o``, strides ``(sh, sw)``:
@@ -25,8 +25,8 @@ Verifier equation: ``(x(ζ) + ζ^(C·Hp·Wp)·ones_{HpWp}(ζ)) · K(ζ) · sel_�
 ones_OH(ρ^(oWp) y^(sh·Wp)) · ones_OW(ρ y^sw)`` in closed form. Openings: ``K`` and ``x``'s vectors at ``ζ``,
 ``out``'s vectors at ``ρ``.
 
-PadZero (a padded private input): ``Σ_{pad cells} ρ^pos x_pos = 0``, one claim with right side
-``mask_ρ(y) = ones_{C·Hp·Wp}(ρy) − (ρy)^(top·Wp+left)·ones_C((ρy)^(HpWp))·ones_H((ρy)^Wp)·ones_W(ρy)``.
+PadZero (a padded model input): ``Σ_{pad cells} ρ^pos x_pos = value·Σ_{pad cells} ρ^pos``, one claim with right
+side ``mask_ρ(y) = ones_{C·Hp·Wp}(ρy) − (ρy)^(top·Wp+left)·ones_C((ρy)^(HpWp))·ones_H((ρy)^Wp)·ones_W(ρy)``.
 
 Soundness error. ``out(ρ)`` is compared coefficient by coefficient as polynomials in ρ: a wrong valid cell, or
 a non-zero padding cell of ``out``, survives with probability ≤ |out|/r; plus §5.3. The degree check bounds
@@ -35,91 +35,146 @@ a non-zero padding cell of ``out``, survives with probability ≤ |out|/r; plus 
 
 from __future__ import annotations
 
-from zkchain.blocks.common import RHO, ZETA, ones_eval, strided_selection_eval
-from zkchain.compiler.circuit import Conv, PadZero
+from dataclasses import dataclass
+
+from zkchain.blocks.common import RHO, ZETA
+from zkchain.blocks.inner_product import LaurentClaim
+from zkchain.compiler.circuit import Block, Expr, Grid
+from zkchain.crypto import poly as fpoly
 from zkchain.crypto.field import R
 
 
-def block_length(c: Conv) -> int:
-    return 2 * (c.inp.C + 1) * c.inp.Hp * c.inp.Wp
+@dataclass(frozen=True)
+class Conv(Block):
+    """2-D convolution with fixed kernel: ``out[o,i,j] = bias_o + Σ_{c,u,v} w[o,c,u,v]·x[c, i·sh+u, j·sw+v]``.
+
+    ``x`` lives on ``inp`` (its padding is the convolution's zero padding), ``out`` on ``outp``.
+    ``weight`` names the fixed kernel polynomial (layout above). Sum pooling is a convolution with a fixed 0/1
+    kernel."""
+
+    kind = "conv"
+    x: Expr
+    weight: str
+    inp: Grid
+    outp: Grid
+    OC: int
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    out: Expr
+    name: str = ""
+
+    @property
+    def block_length(self) -> int:
+        return 2 * (self.inp.C + 1) * self.inp.Hp * self.inp.Wp
+
+    @property
+    def kernel_length(self) -> int:
+        return self.OC * self.block_length
+
+    def check(self, circuit, where: str) -> None:
+        super().check(circuit, where)
+        circuit.fixed_vector(self.weight, self.kernel_length, where)
+        if self.x.length != self.inp.size or self.out.length != self.outp.size or self.outp.C != self.OC:
+            raise ValueError(f"{where}: input/output lengths do not match their grids")
+        if (self.inp.Hp - self.kh) // self.sh + 1 != self.outp.H or (self.inp.Wp - self.kw) // self.sw + 1 != self.outp.W:
+            raise ValueError(f"{where}: output grid does not match kernel and strides")
+
+    def extra_degree(self) -> int:
+        """The left side ``x'·K`` is the longest polynomial of the claim (its Laurent quotient as long)."""
+        return self.inp.size + self.inp.Hp * self.inp.Wp + self.kernel_length - 1
+
+    def openings(self, circuit) -> list[tuple[str, str]]:
+        return [(self.weight, ZETA)] + [(v, ZETA) for v in self.x.vectors()] + [(v, RHO) for v in self.out.vectors()]
+
+    def kernel_vector(self, w, bias) -> list[int]:
+        """The fixed vector ``K`` from ``w`` (OC×C×kh×kw nested ints) and ``bias`` (OC ints)."""
+        C, Hp, Wp = self.inp.C, self.inp.Hp, self.inp.Wp
+        L, g = self.block_length, Hp * Wp
+        out = [0] * self.kernel_length
+        for o in range(self.OC):
+            for cc in range(C):
+                for u in range(self.kh):
+                    for v in range(self.kw):
+                        out[o * L + (C - cc) * g + (self.kh - 1 - u) * Wp + (self.kw - 1 - v)] = int(w[o][cc][u][v]) % R
+            out[o * L + (self.kh - 1) * Wp + (self.kw - 1)] = int(bias[o]) % R
+        return out
+
+    def selection(self, rho: int) -> list[int]:
+        """Coefficients of ``sel_ρ`` (``kernel_length`` entries): ``ρ^(out index)`` at each valid product position."""
+        C, Hp, Wp = self.inp.C, self.inp.Hp, self.inp.Wp
+        L, g, oo = self.block_length, Hp * Wp, self.outp
+        sel = [0] * self.kernel_length
+        for o in range(self.OC):
+            for i in range(oo.H):
+                for j in range(oo.W):
+                    prod = o * L + C * g + (i * self.sh + self.kh - 1) * Wp + (j * self.sw + self.kw - 1)
+                    sel[prod] = pow(rho, oo.index(o, i, j), R)
+        return sel
+
+    def steps(self) -> tuple[tuple[int, int], list[tuple[int, int, int]]]:
+        """``sel_ρ(1/ζ)`` as a strided selection (``VerifierContext.selection``)."""
+        C, Hp, Wp, oo = self.inp.C, self.inp.Hp, self.inp.Wp, self.outp
+        return ((oo.top * oo.Wp + oo.left, C * Hp * Wp + (self.kh - 1) * Wp + self.kw - 1),
+                [(self.OC, oo.Hp * oo.Wp, self.block_length), (oo.H, oo.Wp, self.sh * Wp), (oo.W, 1, self.sw)])
+
+    def prover_claims(self, pc) -> list[LaurentClaim]:
+        xp = pc.entries(self.x) + [1] * (self.inp.Hp * self.inp.Wp)  # x' = x + X^(C·HpWp)·ones
+        xk = fpoly.poly(xp) * fpoly.poly(pc.values[self.weight])
+        return [LaurentClaim([(fpoly.coeffs(xk), self.selection(pc.rho))], pc.at_rho(self.out), self.name or "conv")]
+
+    def verifier_claims(self, vc) -> list:
+        L, g = vc.L, self.inp.Hp * self.inp.Wp
+        xp = vc.at(self.x, ZETA) + L.pow(vc.zeta, self.inp.C * g) * L.ones(g, vc.zeta)
+        base, steps = self.steps()
+        lhs = L.named(vc.selection(base, steps, [xp, vc.vec(self.weight, ZETA)]), f"conv {self.name}")
+        return [(lhs, vc.at_rho(self.out))]
 
 
-def kernel_length(c: Conv) -> int:
-    return c.OC * block_length(c)
+@dataclass(frozen=True)
+class PadZero(Block):
+    """The padding cells of ``x`` (laid out on ``grid``) hold ``value`` (0 for a convolution's input, a value
+    below every real entry for a max pooling's input)."""
 
+    kind = "padzero"
+    x: Expr
+    grid: Grid
+    name: str = ""
+    value: int = 0
 
-def kernel_vector(c: Conv, w, bias) -> list[int]:
-    """The fixed vector ``K`` from ``w`` (OC×C×kh×kw nested ints) and ``bias`` (OC ints)."""
-    C, Hp, Wp = c.inp.C, c.inp.Hp, c.inp.Wp
-    L, g = block_length(c), Hp * Wp
-    out = [0] * kernel_length(c)
-    for o in range(c.OC):
-        for cc in range(C):
-            for u in range(c.kh):
-                for v in range(c.kw):
-                    out[o * L + (C - cc) * g + (c.kh - 1 - u) * Wp + (c.kw - 1 - v)] = int(w[o][cc][u][v]) % R
-        out[o * L + (c.kh - 1) * Wp + (c.kw - 1)] = int(bias[o]) % R
-    return out
+    def check(self, circuit, where: str) -> None:
+        super().check(circuit, where)
+        if self.x.length != self.grid.size:
+            raise ValueError(f"{where}: vector length does not match its grid")
 
+    def openings(self, circuit) -> list[tuple[str, str]]:
+        return [(v, ZETA) for v in self.x.vectors()]
 
-def _indices(c: Conv):
-    C, Hp, Wp = c.inp.C, c.inp.Hp, c.inp.Wp
-    L, g = block_length(c), Hp * Wp
-    oo = c.outp
-    for o in range(c.OC):
-        for i in range(oo.H):
-            for j in range(oo.W):
-                prod = o * L + C * g + (i * c.sh + c.kh - 1) * Wp + (j * c.sw + c.kw - 1)
-                out = o * oo.Hp * oo.Wp + (i + oo.top) * oo.Wp + (j + oo.left)
-                yield prod, out
+    def mask(self, rho: int) -> list[int]:
+        """Coefficients ``ρ^pos`` at the padding cells of the grid, 0 elsewhere."""
+        gr = self.grid
+        inside = {gr.index(ch, i, j) for ch in range(gr.C) for i in range(gr.H) for j in range(gr.W)}
+        return [0 if p in inside else pow(rho, p, R) for p in range(gr.size)]
 
+    def mask_eval(self, vc, b: int):
+        """``mask_ρ(y)`` at ``y = 1/ζ`` (``b = 1``) or ``y = 1`` (``b = 0``), with ``t = ρ·ζ^(−b)``."""
+        L, gr = vc.L, self.grid
 
-def openings(c: Conv | PadZero) -> list[tuple[str, str]]:
-    if isinstance(c, PadZero):
-        return [(v, ZETA) for v in c.x.vectors()]
-    return [(c.weight, ZETA)] + [(v, ZETA) for v in c.x.vectors()] + [(v, RHO) for v in c.out.vectors()]
+        def t(k: int):
+            return L.point(k, k * b)
 
+        inner = L.prod([L.pow(t(1), gr.top * gr.Wp + gr.left), L.ones(gr.C, t(gr.Hp * gr.Wp)),
+                        L.ones(gr.H, t(gr.Wp)), L.ones(gr.W, t(1))])
+        return L.ones(gr.size, t(1)) - inner
 
-def input_with_ones(c: Conv, x_entries: list[int]) -> list[int]:
-    """Entries of ``x'`` (x followed by a channel of ones)."""
-    return list(x_entries) + [1] * (c.inp.Hp * c.inp.Wp)
+    def prover_claims(self, pc) -> list[LaurentClaim]:
+        value = self.value * sum(self.mask(pc.rho)) % R
+        return [LaurentClaim([(pc.entries(self.x), self.mask(pc.rho))], value, self.name or "padding")]
 
-
-def selection(c: Conv, rho: int) -> list[int]:
-    """Coefficients of ``sel_ρ`` (``kernel_length`` entries)."""
-    sel = [0] * kernel_length(c)
-    for prod, out in _indices(c):
-        sel[prod] = pow(rho, out, R)
-    return sel
-
-
-def selection_eval(c: Conv, rho: int, y: int) -> int:
-    """``sel_ρ(y)`` in closed form."""
-    C, Hp, Wp = c.inp.C, c.inp.Hp, c.inp.Wp
-    oo = c.outp
-    return strided_selection_eval(
-        rho, y, (oo.top * oo.Wp + oo.left, C * Hp * Wp + (c.kh - 1) * Wp + c.kw - 1),
-        [(c.OC, oo.Hp * oo.Wp, block_length(c)), (oo.H, oo.Wp, c.sh * Wp), (oo.W, 1, c.sw)])
-
-
-def verifier_term(c: Conv, x_at_zeta: int, k_at_zeta: int, zeta: int, zeta_inv: int, rho: int) -> int:
-    g = c.inp.Hp * c.inp.Wp
-    xp = (x_at_zeta + pow(zeta, c.inp.C * g, R) * ones_eval(g, zeta)) % R
-    return xp * k_at_zeta % R * selection_eval(c, rho, zeta_inv) % R
-
-
-def pad_mask(grid, rho: int) -> list[int]:
-    """Coefficients ``ρ^pos`` at the padding cells of ``grid``, 0 elsewhere."""
-    inside = set()
-    for ch in range(grid.C):
-        for i in range(grid.H):
-            for j in range(grid.W):
-                inside.add(ch * grid.Hp * grid.Wp + (i + grid.top) * grid.Wp + (j + grid.left))
-    return [0 if p in inside else pow(rho, p, R) for p in range(grid.size)]
-
-
-def pad_mask_eval(grid, rho: int, y: int) -> int:
-    t = rho * y % R
-    inner = (pow(t, grid.top * grid.Wp + grid.left, R) * ones_eval(grid.C, pow(t, grid.Hp * grid.Wp, R))
-             * ones_eval(grid.H, pow(t, grid.Wp, R)) % R * ones_eval(grid.W, t))
-    return (ones_eval(grid.size, t) - inner) % R
+    def verifier_claims(self, vc) -> list:
+        L = vc.L
+        lhs = L.named(vc.at(self.x, ZETA) * self.mask_eval(vc, 1), f"pad {self.name}")
+        value = L.named(L.const(self.value % R) * self.mask_eval(vc, 0), f"pad value {self.name}") \
+            if self.value % R else L.const(0)
+        return [(lhs, value)]

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from zkchain.crypto.field import R
 
+W = "w"  # the degree reversal (committed in the quotients round)
+
 
 def reversed_sum(vectors: list[tuple[list[int], int]], epsilon: int) -> list[int]:
     """The prover's ``W`` (``N*`` coefficients) from ``(entries, declared length)`` pairs, ε-power order."""
@@ -41,11 +43,14 @@ def reversed_sum(vectors: list[tuple[list[int], int]], epsilon: int) -> list[int
     return s[::-1]
 
 
-def verifier_check(evals_and_lengths: list[tuple[int, int]], w_at_zeta_inv: int, epsilon: int, zeta: int) -> bool:
-    """``Σ_c ε^c ζ^(N*−N_c) V_c(ζ) == ζ^(N*−1) W(1/ζ)`` from ``(V_c(ζ), N_c)`` pairs in ε-power order."""
-    n_star = max(n for _, n in evals_and_lengths)
-    acc, w = 0, 1
-    for v, n in evals_and_lengths:
-        acc += w * pow(zeta, n_star - n, R) * v
-        w = w * epsilon % R
-    return acc % R == pow(zeta, n_star - 1, R) * w_at_zeta_inv % R
+def verifier_check(vc, names_and_lengths: list[tuple[str, int]]) -> None:
+    """``Σ_c ε^c ζ^(N*−N_c) V_c(ζ) == ζ^(N*−1) W(1/ζ)`` over ``(name, N_c)`` pairs in ε-power order, through the
+    verifier context's loader."""
+    from zkchain.blocks.common import ZETA, ZETA_INV
+
+    L = vc.L
+    n_star = max(n for _, n in names_and_lengths)
+    items = [L.pow(vc.zeta, n_star - n) * L.opened(ZETA, name) for name, n in names_and_lengths]
+    lhs = L.powsum(items, vc.ch["epsilon"])
+    L.require_eq(lhs, L.pow(vc.zeta, n_star - 1) * L.opened(ZETA_INV, W),
+                 "degree check failed (a committed vector is longer than declared)")

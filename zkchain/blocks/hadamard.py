@@ -1,7 +1,8 @@
 """Hadamard block: elementwise product of two vectors, ``out_i = a_i · b_i``.
 
-Used for elementwise multiplication of two activations (``x·x`` activations, gating) and for
-multiplication by a per-entry constant (``b`` a fixed vector: folded batch-norm scales, broadcast constants).
+Used for elementwise multiplication of two activations (``x·x`` activations, gating), for multiplication by a
+per-entry constant (``b`` a fixed vector: folded batch-norm scales, broadcast constants) and for the product
+chain of max pooling.
 
 Relation. ``a, b, out ∈ Fr^N`` (expressions over committed, public or fixed vectors): ``out = a ∘ b``.
 
@@ -20,24 +21,36 @@ first N entries.
 
 from __future__ import annotations
 
-from zkchain.blocks.common import RHO, RHO_ZETA_INV, ZETA
-from zkchain.compiler.circuit import Hadamard
-from zkchain.crypto.field import R
+from dataclasses import dataclass
+
+from zkchain.blocks.common import RHO, RHO_ZETA_INV, ZETA, weighted
+from zkchain.blocks.inner_product import LaurentClaim
+from zkchain.compiler.circuit import Block, Expr
 
 
-def openings(c: Hadamard) -> list[tuple[str, str]]:
-    return ([(v, ZETA) for v in c.a.vectors()] + [(v, RHO_ZETA_INV) for v in c.b.vectors()]
-            + [(v, RHO) for v in c.out.vectors()])
+@dataclass(frozen=True)
+class Hadamard(Block):
+    """Elementwise product ``out = a ∘ b``; ``b`` may be a fixed vector."""
 
+    kind = "hadamard"
+    a: Expr
+    b: Expr
+    out: Expr
+    name: str = ""
 
-def prover_right(b_entries: list[int], rho: int) -> list[int]:
-    """Coefficients of ``Q̂(Y) = b(ρY)``: entry ``i`` is ``ρ^i b_i``."""
-    out, p = [], 1
-    for v in b_entries:
-        out.append(v * p % R)
-        p = p * rho % R
-    return out
+    def check(self, circuit, where: str) -> None:
+        super().check(circuit, where)
+        if not self.a.length == self.b.length == self.out.length:
+            raise ValueError(f"{where}: operand lengths differ")
 
+    def openings(self, circuit) -> list[tuple[str, str]]:
+        return ([(v, ZETA) for v in self.a.vectors()] + [(v, RHO_ZETA_INV) for v in self.b.vectors()]
+                + [(v, RHO) for v in self.out.vectors()])
 
-def verifier_term(a_at_zeta: int, b_at_rho_zeta_inv: int) -> int:
-    return a_at_zeta * b_at_rho_zeta_inv % R
+    def prover_claims(self, pc) -> list[LaurentClaim]:
+        right = weighted(pc.entries(self.b), pc.rho)  # b(ρY)
+        return [LaurentClaim([(pc.entries(self.a), right)], pc.at_rho(self.out), self.name or "hadamard")]
+
+    def verifier_claims(self, vc) -> list:
+        lhs = vc.L.named(vc.at(self.a, ZETA) * vc.at(self.b, RHO_ZETA_INV), f"hadamard {self.name}")
+        return [(lhs, vc.at_rho(self.out))]

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from zkchain.crypto import poly as fpoly
 from zkchain.crypto.field import R
 
+A, B = "a", "b"  # the Laurent quotients (committed in the quotients round)
+
 
 @dataclass
 class LaurentClaim:
@@ -72,15 +74,12 @@ def aggregate(claims: list[LaurentClaim], alpha: int, check: bool = True):
     return A, B
 
 
-def verifier_lhs(terms_and_values: list[tuple[int, int]], alpha: int) -> int:
-    """``Σ_c α^c (lhs_c − v_c)`` from per-claim ``(Σ_t P_t(ζ)Q̂_t(1/ζ), v_c)`` pairs."""
-    acc, w = 0, 1
-    for lhs, v in terms_and_values:
-        acc += w * (lhs - v)
-        w = w * alpha % R
-    return acc % R
+def verifier_check(vc, terms: list) -> None:
+    """The aggregated equation ``Σ_c α^c (lhs_c − v_c) = ζ·A(ζ) + ζ^{−1}·B(1/ζ)`` over ``(lhs, value)`` pairs in
+    claim order, through the verifier context's loader (``A``, ``B`` opened at ζ and 1/ζ)."""
+    from zkchain.blocks.common import ZETA, ZETA_INV
 
-
-def verifier_rhs(a_at_zeta: int, b_at_zeta_inv: int, zeta: int, zeta_inv: int) -> int:
-    """``ζ·A(ζ) + ζ^{−1}·B(1/ζ)``."""
-    return (zeta * a_at_zeta + zeta_inv * b_at_zeta_inv) % R
+    L = vc.L
+    lhs = L.powsum([a - v for a, v in terms], vc.ch["alpha"])
+    rhs = vc.zeta * L.opened(ZETA, A) + vc.zeta_inv * L.opened(ZETA_INV, B)
+    L.require_eq(lhs, rhs, "inner-product (matmul / lookup) check failed")

@@ -1,8 +1,9 @@
 """Linear block: a linear expression of committed and public vectors is the zero vector.
 
 Used for rescaling (``M·acc + 2^(s−1) = 2^s·q + r``, the remainder ``r`` range-checked by the lookup block),
-residual additions, subtractions and copies. Matmul accumulators are never committed: the compiler writes them
-as linear expressions of the rescale's quotient and remainder, so most rescales cost no Zero constraint at all.
+residual additions, subtractions, copies and binding expression outputs to public vectors. Matmul accumulators
+are never committed: the compiler writes them as linear expressions of the rescale's quotient and remainder,
+so most rescales cost no Zero constraint at all.
 
 Relation. ``E = Σ_t coef_t · X^shift_t · V_t + const · ones_N`` is the zero vector of ``Fr^N``.
 
@@ -16,14 +17,22 @@ probability ≤ (N − 1)/r.
 
 from __future__ import annotations
 
-from zkchain.blocks.common import RHO, expr_eval
-from zkchain.compiler.circuit import Zero
+from dataclasses import dataclass
+
+from zkchain.blocks.common import RHO
+from zkchain.compiler.circuit import Block, Expr
 
 
-def openings(c: Zero) -> list[tuple[str, str]]:
-    return [(v, RHO) for v in c.expr.vectors()]
+@dataclass(frozen=True)
+class Zero(Block):
+    """The linear expression ``expr`` is the zero vector (rescale, addition, copy, output binding)."""
 
+    kind = "zero"
+    expr: Expr
+    name: str = ""
 
-def verify(c: Zero, rho: int, vec) -> bool:
-    """``vec(name)`` gives ``V(ρ)``."""
-    return expr_eval(c.expr, rho, vec) == 0
+    def openings(self, circuit) -> list[tuple[str, str]]:
+        return [(v, RHO) for v in self.expr.vectors()]
+
+    def verifier_zero_checks(self, vc) -> list:
+        return [(vc.at_rho(self.expr), f"linear relation {self.name!r} does not hold")]

@@ -6,7 +6,8 @@ Relation. All lookups of a model share one concatenated table with rows ``(tag, 
 ``(tag_ℓ, inp_ℓ[i], out_ℓ[i])`` (``out = 0`` for range tables). Claim: every query row is a table row.
 
 Protocol. logUp (Haböck, *Multivariate lookups based on logarithmic derivatives*, ePrint 2022/1530, §2),
-carried out in the coefficient basis (``docs/protocol.md`` §5.2):
+carried out in the coefficient basis (``docs/protocol.md`` §5.2). It is a whole-circuit *argument* with its own
+rounds (:class:`LogUp`); each :class:`Lookup` constraint only adds a segment of queries:
 
 1. Prover commits the multiplicities ``m`` (how often each table row is queried) with the witness.
 2. Challenges ``γ`` (row compression) and ``β``. ``f_i = tag + γ·inp_i + γ²·out_i``, ``t_j = tag + γ·a_j + γ²·b_j``.
@@ -29,24 +30,68 @@ Soundness error. (a), (b) fail to catch a wrong ``h``/``g`` with probability ≤
 
 from __future__ import annotations
 
-from zkchain.blocks.common import RHO_ZETA_INV, expr_eval, expr_values, iota_eval, ones_eval
-from zkchain.compiler.circuit import Circuit
+from dataclasses import dataclass
+
+from zkchain.blocks.common import RHO, RHO_ZETA_INV, ZETA, expr_values, ones_eval
+from zkchain.blocks.inner_product import LaurentClaim
+from zkchain.compiler.circuit import Block, Circuit, Expr
+from zkchain.crypto import poly as fpoly
 from zkchain.crypto.field import R, batch_inverse
 from zkchain.errors import InputError
 
 TABLE_OUT = "table_out"  # fixed vector: concatenated outputs of the map tables (zero on range segments)
+M, H, G = "m", "h", "g"  # the argument's own polynomials: multiplicities, query and table helpers
 
 
-def openings(circuit: Circuit) -> list[tuple[str, str]]:
-    """(vector, point) pairs the lookup block reads (besides its own ``m``, ``H``, ``G``)."""
-    out = []
-    for c, _ in circuit.lookup_layout():
-        out += [(v, RHO_ZETA_INV) for v in c.inp.vectors()]
-        if c.out is not None:
-            out += [(v, RHO_ZETA_INV) for v in c.out.vectors()]
-    if TABLE_OUT in circuit.vectors:
-        out.append((TABLE_OUT, RHO_ZETA_INV))
+@dataclass(frozen=True)
+class Lookup(Block):
+    """Every ``(inp_i, out_i)`` (or ``inp_i`` alone when ``out`` is None) is a row of table ``table``."""
+
+    kind = "lookup"
+    table: str
+    inp: Expr
+    out: Expr | None
+    name: str = ""
+
+    def check(self, circuit, where: str) -> None:
+        super().check(circuit, where)
+        if self.table not in circuit.tables:
+            raise ValueError(f"{where}: unknown table {self.table!r}")
+        if self.out is not None and self.out.length != self.inp.length:
+            raise ValueError(f"{where}: input and output lengths differ")
+        if (self.out is None) != (circuit.tables[self.table].kind == "range"):
+            raise ValueError(f"{where}: range tables take no output, map tables need one")
+
+    def openings(self, circuit) -> list[tuple[str, str]]:
+        return [(v, RHO_ZETA_INV) for e in (self.inp, self.out) if e is not None for v in e.vectors()]
+
+
+# -- layout ---------------------------------------------------------------------------------------------------
+
+def table_layout(circuit: Circuit) -> list[tuple]:
+    """Tables in tag order with the offset of each in the concatenated table column."""
+    out, off = [], 0
+    for t in sorted(circuit.tables.values(), key=lambda t: t.tag):
+        out.append((t, off))
+        off += t.size
     return out
+
+
+def table_length(circuit: Circuit) -> int:
+    return sum(t.size for t in circuit.tables.values())
+
+
+def lookup_layout(circuit: Circuit) -> list[tuple[Lookup, int]]:
+    """Lookups in order with the offset of each in the concatenated query vector."""
+    out, off = [], 0
+    for c in circuit.of_block(Lookup):
+        out.append((c, off))
+        off += c.inp.length
+    return out
+
+
+def query_length(circuit: Circuit) -> int:
+    return sum(c.inp.length for c in circuit.of_block(Lookup))
 
 
 # -- prover ---------------------------------------------------------------------------------------------
@@ -54,7 +99,7 @@ def openings(circuit: Circuit) -> list[tuple[str, str]]:
 def table_rows(circuit: Circuit, table_out: list[int] | None) -> list[tuple[int, int, int]]:
     """All rows ``(tag, a, b)`` of the concatenated table (b as a field element; 0 for range tables)."""
     rows = []
-    for t, off in circuit.table_layout():
+    for t, off in table_layout(circuit):
         for i in range(t.size):
             b = table_out[off + i] if (t.kind == "map" and table_out is not None) else 0
             rows.append((t.tag, (t.lo + i) % R, b % R))
@@ -64,7 +109,7 @@ def table_rows(circuit: Circuit, table_out: list[int] | None) -> list[tuple[int,
 def query_rows(circuit: Circuit, values) -> list[tuple[int, int, int]]:
     """All query rows ``(tag, inp_i, out_i)`` in layout order; ``values(name)`` gives a vector's entries."""
     rows = []
-    for c, _ in circuit.lookup_layout():
+    for c, _ in lookup_layout(circuit):
         tag = circuit.tables[c.table].tag
         inp = expr_values(c.inp, values)
         out = expr_values(c.out, values) if c.out is not None else [0] * len(inp)
@@ -87,7 +132,7 @@ def multiplicities(circuit: Circuit, queries: list[tuple[int, int, int]], table:
         if j is None:
             if not strict:
                 continue
-            c, off = next((c, off) for c, off in reversed(circuit.lookup_layout()) if off <= pos)
+            c, off = next((c, off) for c, off in reversed(lookup_layout(circuit)) if off <= pos)
             t = circuit.tables[c.table]
             a = row[1] if row[1] <= R // 2 else row[1] - R
             raise InputError(
@@ -104,8 +149,8 @@ def compress(rows: list[tuple[int, int, int]], gamma: int) -> list[int]:
 
 
 def helper_vectors(f: list[int], t: list[int], m: list[int], beta: int) -> tuple[list[int], list[int]]:
-    """``h_i = 1/(β − f_i)`` and ``g_j = m_j/(β − t_j)`` (one batch inversion). Raises ``ValueError`` if β
-    hits a row (probability ≤ (N_F + N_T)/r)."""
+    """``h_i = 1/(β − f_i)`` and ``g_j = m_j/(β − t_j)`` (one batch inversion). Raises ``ZeroDivisionError``
+    if β hits a row (probability ≤ (N_F + N_T)/r)."""
     inv_all = batch_inverse([(beta - x) % R for x in f + t])
     h = inv_all[: len(f)]
     g = [mj * x % R for mj, x in zip(m, inv_all[len(f):])]
@@ -121,27 +166,90 @@ def hadamard_right(values: list[int], beta: int, rho: int) -> list[int]:
     return out
 
 
-# -- verifier -------------------------------------------------------------------------------------------
+# -- the argument ---------------------------------------------------------------------------------------------
 
-def query_eval(circuit: Circuit, x: int, gamma: int, vec) -> int:
-    """``F(x)`` for the concatenated query vector; ``vec(name)`` is a vector's evaluation at ``x``."""
-    g2 = gamma * gamma % R
-    acc = 0
-    for c, off in circuit.lookup_layout():
-        tag = circuit.tables[c.table].tag
-        part = tag * ones_eval(c.inp.length, x) + gamma * expr_eval(c.inp, x, vec)
-        if c.out is not None:
-            part += g2 * expr_eval(c.out, x, vec)
-        acc += pow(x, off, R) * part
-    return acc % R
+class LogUp:
+    """The whole-circuit logUp argument: its polynomials, rounds, openings and claims (see the module doc).
+    Active when the circuit has at least one :class:`Lookup`."""
 
+    name = "logup"
 
-def table_eval(circuit: Circuit, x: int, gamma: int, table_out_at_x: int) -> int:
-    """``T(x)``: tag and input columns in closed form, output column from its opening."""
-    acc = 0
-    for t, off in circuit.table_layout():
-        o = ones_eval(t.size, x)
-        part = t.tag * o + gamma * (t.lo * o + iota_eval(t.size, x))
-        acc += pow(x, off, R) * part
-    return (acc + gamma * gamma % R * table_out_at_x) % R
+    @staticmethod
+    def active(circuit: Circuit) -> bool:
+        return bool(circuit.of_block(Lookup))
 
+    @staticmethod
+    def polynomials(circuit: Circuit) -> list[tuple[str, int, str]]:
+        """``(name, length, round)`` of the committed polynomials (all degree-checked)."""
+        nt, nf = table_length(circuit), query_length(circuit)
+        return [(M, nt, "witness"), (H, nf, "helpers"), (G, nt, "helpers")]
+
+    @staticmethod
+    def openings(circuit: Circuit) -> list[tuple[str, str]]:
+        out = [(M, RHO), (H, ZETA), (G, ZETA)]
+        if TABLE_OUT in circuit.vectors:
+            out.append((TABLE_OUT, RHO_ZETA_INV))
+        return out
+
+    @staticmethod
+    def prover_round(round_name: str, pc, strict: bool) -> dict[str, list[int]]:
+        """The argument's polynomials of round ``round_name`` (entries), from the challenges drawn so far."""
+        c, st = pc.circuit, pc.state.setdefault("logup", {})
+        if round_name == "witness":
+            st["queries"] = query_rows(c, pc.values.__getitem__)
+            st["table"] = table_rows(c, pc.values.get(TABLE_OUT))
+            return {M: multiplicities(c, st["queries"], st["table"], strict=strict)}
+        if round_name == "helpers":
+            gamma, beta = pc.challenges["gamma"], pc.challenges["beta"]
+            st["f"], st["t"] = compress(st["queries"], gamma), compress(st["table"], gamma)
+            try:
+                h, g = helper_vectors(st["f"], st["t"], pc.values[M], beta)
+            except ZeroDivisionError:  # β hit a row: probability ≤ (N_F + N_T)/r
+                raise ValueError("challenge β equals a lookup row; retry with another transcript") from None
+            return {H: h, G: g}
+        return {}
+
+    @staticmethod
+    def prover_claims(pc) -> list[LaurentClaim]:
+        c, st = pc.circuit, pc.state["logup"]
+        beta, rho = pc.challenges["beta"], pc.rho
+        nf, nt = query_length(c), table_length(c)
+        return [
+            LaurentClaim([(pc.values[H], hadamard_right(st["f"], beta, rho))],
+                         ones_eval(nf, rho), "logUp queries"),
+            LaurentClaim([(pc.values[G], hadamard_right(st["t"], beta, rho))],
+                         fpoly.evaluate(fpoly.poly(pc.values[M]), rho), "logUp table"),
+            LaurentClaim([(pc.values[H], [1] * nf), (pc.values[G], [R - 1] * nt)], 0, "logUp sums"),
+        ]
+
+    @staticmethod
+    def verifier_claims(vc) -> list:
+        L, c = vc.L, vc.circuit
+        gamma, beta = vc.ch["gamma"], vc.ch["beta"]
+        nf, nt = query_length(c), table_length(c)
+        x = vc.rho_zeta_inv
+        g2 = L.named(gamma * gamma)
+        # F(ρ/ζ): the concatenated query vector, segment by segment
+        parts = []
+        for j, (lk, off) in enumerate(lookup_layout(c)):
+            tag = c.tables[lk.table].tag
+            items = [(tag % R, L.ones(lk.inp.length, x))] if tag % R else []
+            items.append((1, gamma * vc.at(lk.inp, RHO_ZETA_INV)))
+            if lk.out is not None:
+                items.append((1, g2 * vc.at(lk.out, RHO_ZETA_INV)))
+            parts.append((1, L.pow(x, off) * L.lincomb(items, f"lookup {lk.name}")))
+        f_x = L.lincomb(parts, "F(rho/zeta)")
+        # T(ρ/ζ): structured tag and input columns, the committed output column
+        tparts = []
+        for t, off in table_layout(c):
+            o = L.ones(t.size, x)
+            inner = L.lincomb([(t.lo % R, o), (1, L.iota(t.size, x))])
+            tparts.append((1, L.pow(x, off) * L.lincomb([(t.tag % R, o), (1, gamma * inner)], f"table {t.name}")))
+        if TABLE_OUT in c.vectors:
+            tparts.append((1, g2 * vc.vec(TABLE_OUT, RHO_ZETA_INV)))
+        t_x = L.lincomb(tparts, "T(rho/zeta)")
+        h_z, g_z = L.opened(ZETA, H), L.opened(ZETA, G)
+        la = L.named(h_z * (beta * L.ones(nf, x) - f_x), "logUp (a)")
+        lb = L.named(g_z * (beta * L.ones(nt, x) - t_x), "logUp (b)")
+        lc = L.named(h_z * L.ones(nf, vc.zeta_inv) - g_z * L.ones(nt, vc.zeta_inv), "logUp (c)")
+        return [(la, L.ones(nf, vc.rho)), (lb, L.opened(RHO, M)), (lc, L.const(0))]

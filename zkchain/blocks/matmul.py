@@ -23,8 +23,11 @@ bound (< k, from the degree block) keeps ``u``'s rows from overlapping.
 
 from __future__ import annotations
 
-from zkchain.blocks.common import RHO, ZETA, ZETA_INV, ones_eval
-from zkchain.compiler.circuit import MatMul
+from dataclasses import dataclass
+
+from zkchain.blocks.common import RHO, ZETA, ZETA_INV
+from zkchain.blocks.inner_product import LaurentClaim
+from zkchain.compiler.circuit import Block, Expr
 from zkchain.crypto.field import R
 
 
@@ -40,31 +43,53 @@ def weight_vector(W: list[list[int]], bias: list[int]) -> list[int]:
     return out
 
 
-def openings(c: MatMul) -> list[tuple[str, str]]:
-    """(vector, point) pairs this block reads."""
-    return ([(c.weight, ZETA)] + [(v, ZETA_INV) for v in c.x.vectors()] + [(v, RHO) for v in c.out.vectors()])
+@dataclass(frozen=True)
+class MatMul(Block):
+    """``out[j] = Σ_l x[l]·W[l, j] + bias[j]`` for one row ``x`` of ``k`` entries and ``n`` outputs.
 
+    ``weight`` names a fixed vector of ``(k+1)·n`` entries holding ``W`` column-major with the bias folded in as
+    row ``k``: entry ``j·(k+1) + l`` is ``W[l, j]`` for ``l < k`` and ``bias[j]`` for ``l = k``."""
 
-def prover_terms(c: MatMul, x_entries: list[int], rho: int) -> list[int]:
-    """The coefficients of ``Q̂(Y) = u(Y) = (x(Y) + Y^k)·S_ρ(Y)`` ((k+1)·n entries for an honest ``x``); the left
-    side is ``W'``. Computed as the polynomial product for whatever ``x`` polynomial was committed (a cheating
-    prover's longer ``x`` spills into the bias slot and the next row, exactly as the verifier's ``u(1/ζ)`` sees it)."""
-    k, n = c.k, c.n
-    xp = list(x_entries) + [0] * max(0, k + 1 - len(x_entries))
-    xp[k] = (xp[k] + 1) % R
-    out = [0] * ((n - 1) * (k + 1) + len(xp))
-    rj = 1
-    for j in range(n):
-        base = j * (k + 1)
-        for l, a in enumerate(xp):
-            out[base + l] = (out[base + l] + rj * a) % R
-        rj = rj * rho % R
-    return out
+    kind = "matmul"
+    x: Expr
+    weight: str
+    k: int
+    n: int
+    out: Expr
+    name: str = ""
 
+    def check(self, circuit, where: str) -> None:
+        super().check(circuit, where)
+        circuit.fixed_vector(self.weight, (self.k + 1) * self.n, where)
+        if self.x.length != self.k or self.out.length != self.n:
+            raise ValueError(f"{where}: x has {self.x.length} entries (k={self.k}), out {self.out.length} (n={self.n})")
 
-def verifier_term(c: MatMul, w_at_zeta: int, x_at_zeta_inv: int, zeta_inv: int, rho: int) -> int:
-    """``W'(ζ) · u(1/ζ)`` computed from openings (the value ``v`` is ``out(ρ)``)."""
-    k, n = c.k, c.n
-    u = (x_at_zeta_inv + pow(zeta_inv, k, R)) * ones_eval(n, rho * pow(zeta_inv, k + 1, R)) % R
-    return w_at_zeta * u % R
+    def openings(self, circuit) -> list[tuple[str, str]]:
+        return ([(self.weight, ZETA)] + [(v, ZETA_INV) for v in self.x.vectors()]
+                + [(v, RHO) for v in self.out.vectors()])
 
+    def right_side(self, x_entries: list[int], rho: int) -> list[int]:
+        """The coefficients of ``u(Y) = (x(Y) + Y^k)·S_ρ(Y)`` ((k+1)·n entries for an honest ``x``). Computed as the
+        polynomial product for whatever ``x`` polynomial was committed (a cheating prover's longer ``x`` spills
+        into the bias slot and the next row, exactly as the verifier's ``u(1/ζ)`` sees it)."""
+        k, n = self.k, self.n
+        xp = list(x_entries) + [0] * max(0, k + 1 - len(x_entries))
+        xp[k] = (xp[k] + 1) % R
+        out = [0] * ((n - 1) * (k + 1) + len(xp))
+        rj = 1
+        for j in range(n):
+            base = j * (k + 1)
+            for l, a in enumerate(xp):
+                out[base + l] = (out[base + l] + rj * a) % R
+            rj = rj * rho % R
+        return out
+
+    def prover_claims(self, pc) -> list[LaurentClaim]:
+        u = self.right_side(pc.entries(self.x), pc.rho)
+        return [LaurentClaim([(pc.values[self.weight], u)], pc.at_rho(self.out), self.name or "matmul")]
+
+    def verifier_claims(self, vc) -> list:
+        L = vc.L
+        u = (vc.at(self.x, ZETA_INV) + L.pow(vc.zeta_inv, self.k)) * L.ones(self.n, L.point(1, self.k + 1))
+        lhs = L.named(vc.vec(self.weight, ZETA) * u, f"matmul {self.name}")
+        return [(lhs, vc.at_rho(self.out))]

@@ -1,7 +1,7 @@
 """Pick block: a strided gather, ``out[c,i,j] = x[c, i·sh + u, j·sw + v]`` for one fixed tap ``(u, v)``.
 
 Max pooling uses one per window tap: with ``d_w = y − pick_w(x)`` range-checked ``≥ 0`` and
-``Π_w d_w = 0`` (a chain of Hadamard products), ``y`` is the window maximum.
+``Π_w d_w = 0`` (a chain of Hadamard products), ``y`` is the window maximum; a 1×1 window is one Pick.
 
 Relation. ``x`` on the grid ``inp``, ``out`` on the grid ``outp`` (its padding cells 0).
 
@@ -19,39 +19,65 @@ Soundness error ``|out|/r`` (ρ) + §5.3; a non-zero padding cell of ``out`` is 
 
 from __future__ import annotations
 
-from zkchain.blocks.common import RHO, ZETA, strided_selection_eval
-from zkchain.compiler.circuit import Pick
+from dataclasses import dataclass
+
+from zkchain.blocks.common import RHO, ZETA
+from zkchain.blocks.inner_product import LaurentClaim
+from zkchain.compiler.circuit import Block, Expr, Grid
 from zkchain.crypto.field import R
 
 
-def openings(c: Pick) -> list[tuple[str, str]]:
-    return [(v, ZETA) for v in c.x.vectors()] + [(v, RHO) for v in c.out.vectors()]
+@dataclass(frozen=True)
+class Pick(Block):
+    """Strided gather of one window tap: ``out[c,i,j] = x[c, i·sh + u, j·sw + v]``."""
 
+    kind = "pick"
+    x: Expr
+    inp: Grid
+    outp: Grid
+    u: int
+    v: int
+    sh: int
+    sw: int
+    out: Expr
+    name: str = ""
 
-def _pairs(c: Pick):
-    gi, go = c.inp, c.outp
-    for ch in range(go.C):
-        for i in range(go.H):
-            for j in range(go.W):
-                src = ch * gi.Hp * gi.Wp + (i * c.sh + c.u) * gi.Wp + (j * c.sw + c.v)
-                dst = ch * go.Hp * go.Wp + (i + go.top) * go.Wp + (j + go.left)
-                yield src, dst
+    def check(self, circuit, where: str) -> None:
+        super().check(circuit, where)
+        if self.x.length != self.inp.size or self.out.length != self.outp.size or self.inp.C != self.outp.C:
+            raise ValueError(f"{where}: input/output lengths do not match their grids")
+        if (self.outp.H - 1) * self.sh + self.u >= self.inp.Hp or (self.outp.W - 1) * self.sw + self.v >= self.inp.Wp:
+            raise ValueError(f"{where}: tap outside the input grid")
 
+    def openings(self, circuit) -> list[tuple[str, str]]:
+        return [(v, ZETA) for v in self.x.vectors()] + [(v, RHO) for v in self.out.vectors()]
 
-def prover_right(c: Pick, rho: int) -> list[int]:
-    """Coefficients of ``G`` (``inp.size`` entries)."""
-    g = [0] * c.inp.size
-    for src, dst in _pairs(c):
-        g[src] = pow(rho, dst, R)
-    return g
+    def pairs(self):
+        """``(input position, output position)`` of every gathered entry."""
+        gi, go = self.inp, self.outp
+        for ch in range(go.C):
+            for i in range(go.H):
+                for j in range(go.W):
+                    yield ch * gi.Hp * gi.Wp + (i * self.sh + self.u) * gi.Wp + (j * self.sw + self.v), go.index(ch, i, j)
 
+    def right_side(self, rho: int) -> list[int]:
+        """Coefficients of ``G`` (``inp.size`` entries)."""
+        g = [0] * self.inp.size
+        for src, dst in self.pairs():
+            g[src] = pow(rho, dst, R)
+        return g
 
-def gather_eval(c: Pick, rho: int, y: int) -> int:
-    gi, go = c.inp, c.outp
-    return strided_selection_eval(
-        rho, y, (go.top * go.Wp + go.left, c.u * gi.Wp + c.v),
-        [(go.C, go.Hp * go.Wp, gi.Hp * gi.Wp), (go.H, go.Wp, c.sh * gi.Wp), (go.W, 1, c.sw)])
+    def steps(self) -> tuple[tuple[int, int], list[tuple[int, int, int]]]:
+        """``G(1/ζ)`` as a strided selection (``VerifierContext.selection``)."""
+        gi, go = self.inp, self.outp
+        return ((go.top * go.Wp + go.left, self.u * gi.Wp + self.v),
+                [(go.C, go.Hp * go.Wp, gi.Hp * gi.Wp), (go.H, go.Wp, self.sh * gi.Wp), (go.W, 1, self.sw)])
 
+    def prover_claims(self, pc) -> list[LaurentClaim]:
+        return [LaurentClaim([(pc.entries(self.x), self.right_side(pc.rho))], pc.at_rho(self.out),
+                             self.name or "pick")]
 
-def verifier_term(c: Pick, x_at_zeta: int, zeta_inv: int, rho: int) -> int:
-    return x_at_zeta * gather_eval(c, rho, zeta_inv) % R
+    def verifier_claims(self, vc) -> list:
+        base, steps = self.steps()
+        lhs = vc.L.named(vc.selection(base, steps, [vc.at(self.x, ZETA)]), f"pick {self.name}")
+        return [(lhs, vc.at_rho(self.out))]

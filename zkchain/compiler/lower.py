@@ -42,13 +42,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zkchain.blocks.lookup import TABLE_OUT
+from zkchain.blocks import Conv, Hadamard, Lookup, MatMul, PadZero, Pick, Zero
+from zkchain.blocks.lookup import TABLE_OUT, table_layout
 from zkchain.blocks.matmul import weight_vector
-from zkchain.blocks import conv as convblock
-from zkchain.blocks import pick as pickblock
-from zkchain.blocks.common import expr_values
-from zkchain.compiler.circuit import (RESERVED_NAMES, Circuit, Conv, Expr, Grid, Hadamard, Lookup, MatMul, PadZero,
-                                      Pick, Term, Zero)
+from zkchain.compiler.circuit import RESERVED_NAMES, Circuit, Expr, Grid, Term
+from zkchain.compiler.witness import FromTensor, Limb, Product, Recipe, TapDiff, WitnessPlan
 from zkchain.crypto.field import R, inv
 from zkchain.errors import UnsupportedModelError
 
@@ -70,36 +68,15 @@ class _Pending:
 
 @dataclass
 class Compiled:
-    """The circuit, the private fixed values, and how to read the vectors' values from a witness."""
+    """The circuit, the private fixed values, and the witness plan (how each vector is read from a witness)."""
 
     circuit: Circuit
     fixed_values: dict[str, list[int]]
-    # vector name -> (tensor in the witness, limb shift, limb bits (0 = whole value), grid or None, padding fill
-    # [, offset added before cutting limbs])
-    sources: dict[str, tuple]
+    witness: WitnessPlan
 
     def vector_values(self, witness) -> dict[str, list[int]]:
         """Witness/public vector entries (signed ints, laid out on their grids) from an executor witness."""
-        out = {}
-        for v, src in self.sources.items():
-            if src[0] in ("=limb", "=fn"):
-                continue  # derived from other vectors, below
-            t, shift, bits, grid, fill, *offset = src
-            arr = np.asarray(witness[t])
-            if grid is not None:
-                full = np.full((grid.C, grid.Hp, grid.Wp), fill, dtype=object)
-                full[:, grid.top:grid.top + grid.H, grid.left:grid.left + grid.W] = arr.reshape(grid.C, grid.H, grid.W)
-                arr = full
-            off = offset[0] if offset else 0
-            vals = [int(a) + off for a in arr.reshape(-1).tolist()]
-            out[v] = vals if bits == 0 else [(a >> shift) & ((1 << bits) - 1) for a in vals]
-        for v, src in self.sources.items():  # insertion order: a derived vector's bases come before it
-            if src[0] == "=limb":  # ("=limb", base vector, shift, bits, lo): limb of base − lo
-                _, base, shift, bits, lo = src
-                out[v] = [((a - lo) >> shift) & ((1 << bits) - 1) for a in out[base]]
-            elif src[0] == "=fn":  # ("=fn", f): f(vectors so far) -> entries
-                out[v] = src[1](out)
-        return out
+        return self.witness.vector_values(witness)
 
 
 def _vec_name(tensor: str) -> str:
@@ -175,7 +152,7 @@ def lower(model, public_input: bool = False) -> Compiled:
     c = Circuit(meta={"model": model.info.get("model", ""), "input": model.input_name,
                       "outputs": list(model.output_names), "output_scales": {}})
     fixed: dict[str, list[int]] = {}
-    sources: dict[str, tuple[str, int, int, Grid | None, int]] = {}
+    sources: dict[str, Recipe] = {}
     exprs: dict[str, Expr] = {}
     grids = _plan_grids(model)
     fill: dict[str, int] = {model.input_name: 0}  # value of each tensor's padding cells
@@ -192,8 +169,8 @@ def lower(model, public_input: bool = False) -> Compiled:
         g = grids.get(t)
         return g.size if g is not None else int(np.prod(model.tensors[t].shape))
 
-    def source(t: str, shift: int = 0, bits: int = 0):
-        return (t, shift, bits, grids.get(t), fill.get(t, 0))
+    def source(t: str, shift: int = 0, bits: int = 0) -> FromTensor:
+        return FromTensor(t, shift, bits, grids.get(t), fill.get(t, 0))
 
     def new_vector(t: str, kind_hint: str = "witness") -> Expr:
         name = _vec_name(t)
@@ -223,7 +200,7 @@ def lower(model, public_input: bool = False) -> Compiled:
             lb = min(LIMB_BITS, bits - lo_bit)
             name = f"{vname}.limb{i}"
             le = c.add_vector(name, length, "witness")
-            sources[name] = ("=limb", vname, lo_bit, lb, lo)
+            sources[name] = Limb(vname, lo_bit, lb, lo)
             range_check(name, le, 0, 1 << lb)
             terms.append(Term(name, 1 << lo_bit))
         # v − lo − Σ 2^(8i)·limb_i = 0
@@ -313,8 +290,8 @@ def lower(model, public_input: bool = False) -> Compiled:
             sh, sw = (int(v) for v in op.params.get("strides", [1, 1]))
             kname = f"K.{len(fixed)}.{_vec_name(yt)}"
             proto = Conv(x, kname, gin, gout, int(OC), int(kh), int(kw), sh, sw, Expr.of(kname, 1), op.source or yt)
-            c.add_vector(kname, convblock.kernel_length(proto), "fixed")
-            fixed[kname] = convblock.kernel_vector(proto, w.tolist(), bias)
+            c.add_vector(kname, proto.kernel_length, "fixed")
+            fixed[kname] = proto.kernel_vector(w.tolist(), bias)
             fill[yt] = 0  # the Conv claim forces the output's padding cells to 0
             pending[yt] = _Pending(
                 lambda out, x=x, kname=kname, gin=gin, gout=gout, OC=int(OC), kh=int(kh), kw=int(kw), sh=sh, sw=sw,
@@ -344,20 +321,9 @@ def lower(model, public_input: bool = False) -> Compiled:
             ds = []
             for u in range(kh):
                 for v in range(kw):
-                    proto = Pick(xe, gin, gout, u, v, sh, sw, ye, "")
-                    pairs = list(pickblock._pairs(proto))
                     dname = f"{_vec_name(yt)}.d{u}_{v}"
                     de = c.add_vector(dname, gout.size, "witness")
-
-                    def d_values(vals, ye=ye, xe=xe, pairs=pairs, n=gout.size):
-                        yv = expr_values(ye, vals.__getitem__)
-                        xv = expr_values(xe, vals.__getitem__)
-                        d = [0] * n
-                        for src, dst in pairs:
-                            d[dst] = (yv[dst] - xv[src]) % R
-                        return [a if a <= R // 2 else a - R for a in d]
-
-                    sources[dname] = ("=fn", d_values)
+                    sources[dname] = TapDiff(ye, xe, gin, gout, u, v, sh, sw)
                     diff = Expr(gout.size, ye.terms + (Term(dname, R - 1),), ye.const)
                     c.constraints.append(Pick(xe, gin, gout, u, v, sh, sw, diff, f"{op.source} tap {u},{v}"))
                     check_range(dname, gout.size, 0, 4 * xbound)  # y − x ≤ 2·max|x| (padding included)
@@ -374,8 +340,7 @@ def lower(model, public_input: bool = False) -> Compiled:
                 else:
                     ename = f"{_vec_name(yt)}.prod{i}"
                     out = c.add_vector(ename, gout.size, "witness")
-                    sources[ename] = ("=fn", lambda vals, a=acc, b=d: [x * y for x, y in zip(
-                        expr_values(a, vals.__getitem__), expr_values(b, vals.__getitem__))])
+                    sources[ename] = Product(acc, d)
                 c.constraints.append(Hadamard(acc, d, out, f"{op.source} max"))
                 acc = out
             looked_up.add(yt)  # y = some tap of x: bounded like x
@@ -477,24 +442,25 @@ def lower(model, public_input: bool = False) -> Compiled:
 
     # Public outputs dequantize with their tensor's scale (proof.json's outputs_float is derived from these).
     for v in c.public("output"):
-        t = sources[v.name][0]
+        t = sources[v.name].tensor
         c.meta["output_scales"][v.name] = float(model.tensors[t].scale)
 
     # Committed values no lookup reads (quotients feeding another rescale, accumulators): range-check them over
     # their calibrated bound.
     for v in list(c.vectors.values()):
-        t = sources.get(v.name, ("",))[0]
-        if v.kind != "witness" or not isinstance(t, str) or not t or t.startswith("=") or t in looked_up:
+        src = sources.get(v.name)
+        if v.kind != "witness" or not isinstance(src, FromTensor) or src.tensor in looked_up:
             continue
+        t = src.tensor
         half = _pow2_at_least(max(1, model.tensors[t].bound) + 1)
         check_range(v.name, v.length, -half, 2 * half)
 
     # The map tables' output column.
     if any(t.kind == "map" for t in c.tables.values()):
         col = []
-        for t, _ in c.table_layout():
+        for t, _ in table_layout(c):
             col += [int(v) for v in table_values[t.name]] if t.kind == "map" else [0] * t.size
         c.add_vector(TABLE_OUT, len(col), "fixed")
         fixed[TABLE_OUT] = [v % R for v in col]
     c.check()
-    return Compiled(c, fixed, sources)
+    return Compiled(c, fixed, WitnessPlan(sources))

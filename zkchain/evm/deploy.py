@@ -35,7 +35,7 @@ from typing import Any
 from zkchain.errors import ChainError, InputError, SetupError
 from zkchain.evm.chain import ANVIL_CHAIN_ID, ANVIL_DEV_ADDRESS, Chain, TxResult
 from zkchain.evm.solc import CompiledContract
-from zkchain.prover.keys import VerifyingKey
+from zkchain.protocol.vk import VerifyingKey
 
 EMBEDDED = "embedded"
 DEPLOYMENT_FILE = "deployment.json"

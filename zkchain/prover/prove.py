@@ -1,6 +1,6 @@
 """The prover: witness → commitments → block claims → one batched KZG opening per point.
 
-Follows the round structure of ``zkchain.blocks.protocol`` (``docs/protocol.md`` §4). Every block turns its
+Follows the round structure of ``zkchain.protocol.schedule`` (``docs/protocol.md`` §4). Every block turns its
 relation into evaluations at the four global points and, where it needs an inner product or a Hadamard
 product, into claims of the Laurent inner-product argument; all those claims share two commitments (A, B),
 and all evaluations at one point share one opening proof. The verifier folds the four resulting KZG claims
@@ -17,17 +17,16 @@ import time
 from contextlib import contextmanager
 from typing import Callable
 
-from zkchain.blocks import conv, degree, hadamard, lookup, matmul, pick, protocol
-from zkchain.blocks.common import POINTS, expr_values, ones_eval, point_values
-from zkchain.blocks.inner_product import LaurentClaim
-from zkchain.compiler.circuit import Conv, Hadamard, MatMul, PadZero, Pick
+from zkchain.blocks import ARGUMENTS, degree, inner_product
+from zkchain.blocks.common import ProverContext, point_values
 from zkchain.crypto import poly as fpoly
 from zkchain.crypto.field import R
 from zkchain.crypto.transcript import Transcript
 from zkchain.errors import InputError
-from zkchain.prover.parallel import ProverPool
 from zkchain.prover.keys import ProvingKey
-from zkchain.prover.proof import Proof
+from zkchain.prover.parallel import ProverPool
+from zkchain.protocol.proof import Proof
+from zkchain.protocol.schedule import EVALUATION_CHALLENGE, PROOF_DOMAIN, schedule
 
 
 class Timings(dict):
@@ -60,6 +59,7 @@ def prove(pk: ProvingKey, values: dict[str, list[int]], workers: int = 1,
 def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
            progress: Callable[[str], None] | None, tm: Timings, check_witness: bool) -> Proof:
     circuit = pk.circuit
+    sch = schedule(circuit)
     step = progress or (lambda s: None)
 
     vals: dict[str, list[int]] = {}
@@ -71,113 +71,61 @@ def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
         if len(entries) != v.length and (check_witness or len(entries) < v.length):
             raise InputError(f"vector {v.name!r} has {len(entries)} entries, the circuit expects {v.length}")
         vals[v.name] = entries
-    get = vals.__getitem__
-    lookups = protocol.has_lookups(circuit)
-
-    tr = Transcript(protocol.PROOF_DOMAIN)
-    tr.absorb_bytes(pk.vk.digest)
-    public = {n: [x if x <= R // 2 else x - R for x in vals[n]] for n in protocol.public_names(circuit)}
+    public = {n: [x if x <= R // 2 else x - R for x in vals[n]] for n in sch.public}
     for n, entries in public.items():
         bound = circuit.vectors[n].bound
         bad = next((i for i, x in enumerate(entries) if bound and abs(x) > bound), None)
         if check_witness and bad is not None:  # the verifier would reject it: say why instead
             raise InputError(f"value out of the calibrated range: public {circuit.vectors[n].role} {n!r} entry "
                              f"{bad} is {entries[bad]}, the verifying key allows |v| ≤ {bound}")
-    for n in protocol.public_names(circuit):
+
+    pc = ProverContext(circuit, vals)
+    args = [a for a in ARGUMENTS if a.active(circuit)]
+    tr = Transcript(PROOF_DOMAIN)
+    tr.absorb_bytes(pk.vk.digest)
+    for n in sch.public:
         for x in vals[n]:
             tr.absorb_fr(x)
 
     commitments: dict[str, bytes] = {}
-
-    def commit_round(names: list[str], label: str) -> None:
-        with tm.stage(f"commit {label}"):
-            step(f"committing {label}")
-            points = pool.commit_many([vals[n] for n in names])
-        for n, pt in zip(names, points):
+    for rnd in sch.rounds:
+        if rnd.name == "quotients":  # the Laurent quotients of every claim, and the degree reversal
+            with tm.stage("claims: build"):
+                claims = [cl for con in circuit.constraints for cl in con.prover_claims(pc)]
+                claims += [cl for a in args for cl in a.prover_claims(pc)]
+            with tm.stage("claims: Laurent products"):
+                step("inner-product argument")
+                A, B = pool.aggregate(claims, pc.challenges["alpha"], check=check_witness)
+            vals[inner_product.A], vals[inner_product.B] = fpoly.coeffs(A), fpoly.coeffs(B)
+            vals[degree.W] = degree.reversed_sum([(vals[n], sch.lengths[n]) for n in sch.degree_checked],
+                                                 pc.challenges["epsilon"])
+        else:
+            with tm.stage(f"witness: {rnd.name}"):
+                for a in args:
+                    vals.update(a.prover_round(rnd.name, pc, strict=check_witness))
+        with tm.stage(f"commit {rnd.name}"):
+            step(f"committing {rnd.name}")
+            points = pool.commit_many([vals[n] for n in rnd.commitments])
+        for n, pt in zip(rnd.commitments, points):
             commitments[n] = pt
             tr.absorb_g1_bytes(pt)
-
-    # Round 1: witness vectors and multiplicities.
-    if lookups:
-        with tm.stage("witness: multiplicities"):
-            queries = lookup.query_rows(circuit, get)
-            table = lookup.table_rows(circuit, pk.fixed_values.get(lookup.TABLE_OUT))
-            vals[protocol.M] = lookup.multiplicities(circuit, queries, table, strict=check_witness)
-    commit_round(protocol.round1_names(circuit), "witness")
-    gamma, beta = (tr.challenge(lbl) for lbl in protocol.ROUND1_LABELS)
-
-    # Round 2: logUp helpers.
-    if lookups:
-        with tm.stage("witness: logUp helpers"):
-            f = lookup.compress(queries, gamma)
-            t = lookup.compress(table, gamma)
-            try:
-                vals[protocol.H], vals[protocol.G] = lookup.helper_vectors(f, t, vals[protocol.M], beta)
-            except ZeroDivisionError:  # β hit a row: probability ≤ (N_F + N_T)/r
-                raise ValueError("challenge β equals a lookup row; retry with another transcript") from None
-        commit_round(protocol.round2_names(circuit), "logUp helpers")
-    rho, alpha, epsilon = (tr.challenge(lbl) for lbl in protocol.ROUND2_LABELS)
-
-    # Round 3: Laurent quotients of all inner-product claims, degree reversal.
-    def at_rho(e) -> int:
-        return fpoly.evaluate(fpoly.poly(expr_values(e, get)), rho)
-
-    with tm.stage("claims: build"):
-        claims = []
-        for c in circuit.constraints:
-            if isinstance(c, MatMul):
-                x_entries = expr_values(c.x, get)
-                out_at_rho = at_rho(c.out)
-                claims.append(LaurentClaim([(vals[c.weight], matmul.prover_terms(c, x_entries, rho))],
-                                           out_at_rho, c.name or "matmul"))
-            elif isinstance(c, Conv):
-                xk = fpoly.poly(conv.input_with_ones(c, expr_values(c.x, get))) * fpoly.poly(vals[c.weight])
-                out_at_rho = at_rho(c.out)
-                claims.append(LaurentClaim([(fpoly.coeffs(xk), conv.selection(c, rho))], out_at_rho, c.name or "conv"))
-            elif isinstance(c, Hadamard):
-                out_at_rho = at_rho(c.out)
-                claims.append(LaurentClaim([(expr_values(c.a, get), hadamard.prover_right(expr_values(c.b, get), rho))],
-                                           out_at_rho, c.name or "hadamard"))
-            elif isinstance(c, Pick):
-                out_at_rho = at_rho(c.out)
-                claims.append(LaurentClaim([(expr_values(c.x, get), pick.prover_right(c, rho))], out_at_rho,
-                                           c.name or "pick"))
-            elif isinstance(c, PadZero):
-                claims.append(LaurentClaim([(expr_values(c.x, get), conv.pad_mask(c.grid, rho))],
-                                           c.value * conv.pad_mask_eval(c.grid, rho, 1) % R, c.name or "padding"))
-        if lookups:
-            nf, nt = circuit.query_length(), circuit.table_length()
-            claims.append(LaurentClaim([(vals[protocol.H], lookup.hadamard_right(f, beta, rho))],
-                                       ones_eval(nf, rho), "logUp queries"))
-            claims.append(LaurentClaim([(vals[protocol.G], lookup.hadamard_right(t, beta, rho))],
-                                       fpoly.evaluate(fpoly.poly(vals[protocol.M]), rho), "logUp table"))
-            claims.append(LaurentClaim([(vals[protocol.H], [1] * nf), (vals[protocol.G], [R - 1] * nt)],
-                                       0, "logUp sums"))
-    with tm.stage("claims: Laurent products"):
-        step("inner-product argument")
-        A, B = pool.aggregate(claims, alpha, check=check_witness)
-    vals[protocol.A] = fpoly.coeffs(A)
-    vals[protocol.B] = fpoly.coeffs(B)
-    lens = protocol.lengths(circuit)
-    vals[protocol.W] = degree.reversed_sum([(vals[n], lens[n]) for n in protocol.degree_checked(circuit)], epsilon)
-    commit_round(protocol.ROUND3_NAMES, "quotients")
-    (zeta,) = (tr.challenge(lbl) for lbl in protocol.ROUND3_LABELS)
+        for label in rnd.challenges:
+            pc.challenges[label] = tr.challenge(label)
+    zeta = pc.challenges["zeta"]
     if zeta == 0:
         raise ValueError("challenge ζ is zero; retry")
 
-    # Round 4: evaluations and one batched opening proof per point.
-    pts = point_values(rho, zeta)
-    sched = protocol.opening_schedule(circuit)
+    # Evaluations and one batched opening proof per point.
+    pts = point_values(pc.rho, zeta)
     with tm.stage("openings: evaluate"):
-        polys = {n: fpoly.poly(vals[n]) for p in POINTS for n in sched[p]}
-        evaluations = {p: [fpoly.evaluate(polys[n], pts[p]) for n in sched[p]] for p in POINTS}
-    for p in POINTS:
+        polys = {n: fpoly.poly(vals[n]) for p in sch.points for n in sch.opened[p]}
+        evaluations = {p: [fpoly.evaluate(polys[n], pts[p]) for n in sch.opened[p]] for p in sch.points}
+    for p in sch.points:
         for y in evaluations[p]:
             tr.absorb_fr(y)
-    (nu,) = (tr.challenge(lbl) for lbl in protocol.ROUND4_LABELS)
+    nu = tr.challenge(EVALUATION_CHALLENGE)
     with tm.stage("openings: proofs"):
         step("opening proofs")
-        proofs = pool.open_many([([polys[n] for n in sched[p]], pts[p]) for p in POINTS], nu)
-    openings = {p: pr for p, pr in zip(POINTS, proofs)}
-
+        proofs = pool.open_many([([polys[n] for n in sch.opened[p]], pts[p]) for p in sch.points], nu)
+    openings = dict(zip(sch.points, proofs))
     return Proof(pk.vk.digest, public, commitments, evaluations, openings)

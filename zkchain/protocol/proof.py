@@ -1,13 +1,9 @@
 """The final proof: JSON (hex) for people and files, and the exact EVM calldata bytes for contracts.
 
-Byte layout of ``proof_bytes`` (what ``verifyProof(bytes proof, uint256[] publicInputs)`` receives)::
-
-    commitments      64 bytes each (G1, x‖y), in ``protocol.commitment_names`` order
-    evaluations      32 bytes each (Fr), in ``protocol.opening_schedule`` order, point by point
-    opening proofs   64 bytes each (G1), one per point in ρ, ζ, 1/ζ, ρ/ζ order
-
-``publicInputs`` is every public vector's entries (inputs then outputs) as field elements (negative values
-as ``r − |v|``). Lengths are fixed by the verifying key, so a wrong length is rejected before any arithmetic.
+``proof_bytes`` and ``public_inputs`` are the two arguments of ``verifyProof(bytes proof, uint256[] publicInputs)``,
+laid out by :class:`zkchain.protocol.schedule.Schedule` (commitments, evaluations point by point, opening
+proofs; public values as Fr with negatives as ``r − |v|``). Lengths are fixed by the verifying key, so a wrong
+length is rejected before any arithmetic.
 
 ``proof.json`` (format ``zkchain.proof.v2``, ``docs/proof-format.md``) holds the structured proof, which the
 verifier reads, and fields derived from it for consumers — ``proof_bytes``/``public_inputs`` (the calldata),
@@ -25,14 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zkchain.blocks import protocol
 from zkchain.blocks.common import POINTS
 from zkchain.compiler.circuit import Circuit
+from zkchain.protocol.schedule import schedule
 from zkchain.crypto.field import R
 from zkchain.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from zkchain.prover.keys import VerifyingKey
+    from zkchain.protocol.vk import VerifyingKey
 
 PROOF_FORMAT = "zkchain.proof.v2"
 ZERO_KNOWLEDGE = False  # protocol v1 proofs reveal evaluations of committed vectors (docs/protocol.md §7)
@@ -53,48 +49,37 @@ class Proof:
     evaluations: dict[str, list[int]]
     openings: dict[str, bytes]
 
-    # -- EVM ----------------------------------------------------------------------------------------
+    # -- EVM (layout: zkchain.protocol.schedule) -------------------------------------------------------
     def proof_bytes(self, circuit: Circuit) -> bytes:
-        sched = protocol.opening_schedule(circuit)
-        out = b"".join(self.commitments[n] for n in protocol.commitment_names(circuit))
-        for p in POINTS:
-            out += b"".join(v.to_bytes(32, "big") for v in self.evaluations[p][: len(sched[p])])
-        return out + b"".join(self.openings[p] for p in POINTS)
+        sch = schedule(circuit)
+        out = b"".join(self.commitments[n] for n in sch.commitments)
+        for p in sch.points:
+            out += b"".join(v.to_bytes(32, "big") for v in self.evaluations[p][: len(sch.opened[p])])
+        return out + b"".join(self.openings[p] for p in sch.points)
 
     def public_inputs(self, circuit: Circuit) -> list[int]:
-        return [v % R for n in protocol.public_names(circuit) for v in self.public[n]]
+        return [v % R for n in schedule(circuit).public for v in self.public[n]]
 
     @classmethod
     def from_bytes(cls, circuit: Circuit, vk_digest: bytes, data: bytes, public_inputs: list[int]) -> "Proof":
         """Parse calldata-form proof bytes. Raises :class:`InputError` on a wrong length."""
-        names = protocol.commitment_names(circuit)
-        sched = protocol.opening_schedule(circuit)
-        n_eval = sum(len(v) for v in sched.values())
-        want = 64 * len(names) + 32 * n_eval + 64 * len(POINTS)
-        if len(data) != want:
-            raise InputError(f"proof has {len(data)} bytes, this verifying key expects {want}")
-        pos = 0
-        comms = {}
-        for n in names:
-            comms[n] = data[pos: pos + 64]
-            pos += 64
-        evals = {}
-        for p in POINTS:
-            evals[p] = [int.from_bytes(data[pos + 32 * i: pos + 32 * i + 32], "big") for i in range(len(sched[p]))]
-            pos += 32 * len(sched[p])
-        opens = {}
-        for p in POINTS:
-            opens[p] = data[pos: pos + 64]
-            pos += 64
-        pub_names = protocol.public_names(circuit)
-        lens = [circuit.vectors[n].length for n in pub_names]
-        if len(public_inputs) != sum(lens):
-            raise InputError(f"{len(public_inputs)} public inputs, this verifying key expects {sum(lens)}")
-        public, pos = {}, 0
-        for n, ln in zip(pub_names, lens):
+        sch = schedule(circuit)
+        if len(data) != sch.proof_length:
+            raise InputError(f"proof has {len(data)} bytes, this verifying key expects {sch.proof_length}")
+        if len(public_inputs) != sch.n_public:
+            raise InputError(f"{len(public_inputs)} public inputs, this verifying key expects {sch.n_public}")
+
+        def word(off: int) -> int:
+            return int.from_bytes(data[off: off + 32], "big")
+
+        comms = {n: data[sch.commitment_offset(n): sch.commitment_offset(n) + 64] for n in sch.commitments}
+        evals = {p: [word(sch.evaluation_offset(p, n)) for n in sch.opened[p]] for p in sch.points}
+        opens = {p: data[sch.opening_offset(p): sch.opening_offset(p) + 64] for p in sch.points}
+        public = {}
+        for n, ln in zip(sch.public, sch.public_lengths):
+            pos = sch.public_offset(n) // 32
             # values ≥ r stay as they are (non-canonical): the verifier rejects them, as the contract does
             public[n] = [v - R if R // 2 < v < R else v for v in public_inputs[pos: pos + ln]]
-            pos += ln
         return cls(vk_digest, public, comms, evals, opens)
 
     # -- JSON ---------------------------------------------------------------------------------------
@@ -152,7 +137,7 @@ class Proof:
         digest = _hex(d["vk_digest"], _DIGEST_HEX, "vk_digest")
         if digest != vk.digest:
             raise InputError(f"the proof is for verifying key 0x{digest.hex()}, this key is 0x{vk.digest.hex()}")
-        pub_names = protocol.public_names(c)
+        pub_names = list(schedule(c).public)
         public = _keyed(d["public"], pub_names, "public")
         for n in pub_names:
             vec = c.vectors[n]
@@ -164,10 +149,10 @@ class Proof:
                     raise InputError(f"public {n}[{i}] = {v!r} is not an integer")
                 if vec.bound and abs(v) > vec.bound:
                     raise InputError(f"public {n}[{i}] = {v} is outside the key's bound ±{vec.bound}")
-        names = protocol.commitment_names(c)
+        names = list(schedule(c).commitments)
         commitments = {n: _hex(v, _G1_HEX, f"commitment {n}") for n, v in _keyed(d["commitments"], names,
                                                                                  "commitments").items()}
-        sched = protocol.opening_schedule(c)
+        sched = schedule(c).opened
         evals_raw = _keyed(d["evaluations"], list(POINTS), "evaluations")
         evaluations = {}
         for p in POINTS:
@@ -209,7 +194,7 @@ def outputs_float(circuit: Circuit, public: dict[str, list[int]]) -> dict[str, l
     scales = circuit.meta.get("output_scales")
     if scales is None:
         return None
-    return {n: [float(v) * float(scales[n]) for v in public[n]] for n in protocol.public_names(circuit)
+    return {n: [float(v) * float(scales[n]) for v in public[n]] for n in schedule(circuit).public
             if n in scales}
 
 

@@ -1,0 +1,185 @@
+"""Witness plan: how each committed or public vector's entries are computed from an executed integer model.
+
+Lowering (``zkchain.compiler.lower``) writes one *recipe* per vector; the plan is data (stored in the proving
+key, ``pk.json``), so proving reads it back instead of re-running the lowering, and nothing in it is code.
+
+=============  ===========================================================================================
+recipe         entries
+=============  ===========================================================================================
+``tensor``     a tensor of the executor's witness, laid out on its grid (padding cells hold ``fill``);
+               with ``bits > 0`` the limb ``(v >> shift) & (2^bits − 1)`` of each entry (remainder limbs)
+``limb``       the limb ``((v − lo) >> shift) & (2^bits − 1)`` of another vector's entries (range checks
+               through limbs, ``lower.check_range``)
+``tap_diff``   ``y − x_tap`` of a max pooling window tap (``zkchain.blocks.pick``), 0 off the gathered cells
+``product``    the entrywise product of two expressions (a max pooling's Hadamard chain)
+=============  ===========================================================================================
+
+Entries are signed Python ints (the prover reduces them mod r). A recipe may read only vectors listed before
+it; :meth:`WitnessPlan.from_json` checks that, and every name it reads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from zkchain.blocks.common import expr_values
+from zkchain.blocks.pick import Pick
+from zkchain.compiler.circuit import Expr, Grid, decode_field, encode_field
+from zkchain.crypto.field import R
+from zkchain.errors import InputError
+
+
+class Recipe:
+    """Base of the recipes: a frozen dataclass with a JSON tag ``kind`` and :meth:`values`."""
+
+    kind: ClassVar[str] = ""
+
+    def reads(self) -> list[str]:
+        """Vectors (not tensors) this recipe reads."""
+        return []
+
+    def values(self, witness: dict, vectors: dict[str, list[int]]) -> list[int]:
+        raise NotImplementedError
+
+    def to_json(self) -> dict:
+        return {"recipe": self.kind, **{f.name: encode_field(getattr(self, f.name)) for f in dataclasses.fields(self)}}
+
+
+@dataclass(frozen=True)
+class FromTensor(Recipe):
+    """A witness tensor on its grid, or one limb of each entry (``bits > 0``)."""
+
+    kind = "tensor"
+    tensor: str
+    shift: int = 0
+    bits: int = 0
+    grid: Grid | None = None
+    fill: int = 0
+
+    def values(self, witness, vectors):
+        arr = np.asarray(witness[self.tensor])
+        g = self.grid
+        if g is not None:
+            full = np.full((g.C, g.Hp, g.Wp), self.fill, dtype=object)
+            full[:, g.top:g.top + g.H, g.left:g.left + g.W] = arr.reshape(g.C, g.H, g.W)
+            arr = full
+        vals = [int(a) for a in arr.reshape(-1).tolist()]
+        return vals if self.bits == 0 else [(a >> self.shift) & ((1 << self.bits) - 1) for a in vals]
+
+    def index(self, flat: int) -> int:
+        """Vector position of the tensor's row-major entry ``flat``."""
+        g = self.grid
+        if g is None:
+            return flat
+        c, rest = divmod(flat, g.H * g.W)
+        return g.index(c, *divmod(rest, g.W))
+
+
+@dataclass(frozen=True)
+class Limb(Recipe):
+    """Limb ``((v − lo) >> shift) & (2^bits − 1)`` of vector ``base``."""
+
+    kind = "limb"
+    base: str
+    shift: int
+    bits: int
+    lo: int
+
+    def reads(self):
+        return [self.base]
+
+    def values(self, witness, vectors):
+        return [((a - self.lo) >> self.shift) & ((1 << self.bits) - 1) for a in vectors[self.base]]
+
+
+@dataclass(frozen=True)
+class TapDiff(Recipe):
+    """``d = y − pick(x)`` on the cells the Pick ``(inp, outp, u, v, sh, sw)`` gathers, 0 elsewhere."""
+
+    kind = "tap_diff"
+    y: Expr
+    x: Expr
+    inp: Grid
+    outp: Grid
+    u: int
+    v: int
+    sh: int
+    sw: int
+
+    def reads(self):
+        return self.y.vectors() + self.x.vectors()
+
+    def values(self, witness, vectors):
+        yv, xv = expr_values(self.y, vectors.__getitem__), expr_values(self.x, vectors.__getitem__)
+        d = [0] * self.outp.size
+        for src, dst in Pick(self.x, self.inp, self.outp, self.u, self.v, self.sh, self.sw, self.y).pairs():
+            d[dst] = (yv[dst] - xv[src]) % R
+        return [a if a <= R // 2 else a - R for a in d]
+
+
+@dataclass(frozen=True)
+class Product(Recipe):
+    """Entrywise ``a ∘ b``."""
+
+    kind = "product"
+    a: Expr
+    b: Expr
+
+    def reads(self):
+        return self.a.vectors() + self.b.vectors()
+
+    def values(self, witness, vectors):
+        av, bv = expr_values(self.a, vectors.__getitem__), expr_values(self.b, vectors.__getitem__)
+        return [x * y for x, y in zip(av, bv)]
+
+
+RECIPES: dict[str, type[Recipe]] = {r.kind: r for r in (FromTensor, Limb, TapDiff, Product)}
+
+
+@dataclass
+class WitnessPlan:
+    """Vector name → recipe, in dependency order (a recipe reads only vectors before it)."""
+
+    recipes: dict[str, Recipe] = dataclasses.field(default_factory=dict)
+
+    def vector_values(self, witness: dict) -> dict[str, list[int]]:
+        """Every vector's entries (signed ints, on their grids) from an executor witness (tensor → array)."""
+        out: dict[str, list[int]] = {}
+        for name, r in self.recipes.items():
+            out[name] = r.values(witness, out)
+        return out
+
+    def tensor_of(self, vector: str) -> FromTensor | None:
+        """The tensor recipe of ``vector`` (None for a derived vector)."""
+        r = self.recipes.get(vector)
+        return r if isinstance(r, FromTensor) else None
+
+    def to_json(self) -> list:
+        return [{"vector": n, **r.to_json()} for n, r in self.recipes.items()]
+
+    @classmethod
+    def from_json(cls, items: list) -> "WitnessPlan":
+        """Raises :class:`InputError` for an unknown recipe, a missing field, or a recipe reading a vector that
+        is not defined before it."""
+        plan = cls()
+        try:
+            for d in items:
+                rc = RECIPES.get(d.get("recipe"))
+                if rc is None:
+                    raise InputError(f"witness plan: unknown recipe {d.get('recipe')!r}")
+                hints = typing.get_type_hints(rc)
+                kwargs = {f.name: decode_field(hints[f.name])(d[f.name])
+                          for f in dataclasses.fields(rc) if f.name in d}
+                r = rc(**kwargs)
+                missing = [v for v in r.reads() if v not in plan.recipes]
+                if missing:
+                    raise InputError(f"witness plan: {d['vector']!r} reads {missing} before they are defined")
+                plan.recipes[str(d["vector"])] = r
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InputError(f"witness plan is corrupt: {exc!r}") from None
+        return plan
