@@ -313,46 +313,18 @@ def deploy_verifier_cmd(build_dir: Path, rpc_url: str, private_key: str | None, 
 def submit_proof_cmd(build_dir: Path, proof_path: Path, rpc_url: str, address: str | None,
                      private_key: str | None, gas: int, use_call: bool) -> None:
     """Send PROOF.json to the deployed verifier. Exit 0 accepted, 1 rejected by the verifier, 2 error."""
-    from zkchain.errors import ChainError, InputError
+    from zkchain.app.submit import resolve_verifier
+    from zkchain.errors import ChainError
     from zkchain.evm import deploy
     from zkchain.evm.verifier_gen import calldata
     from zkchain.protocol.proof import Proof
 
     vk = deploy.load_vk(build_dir)
     proof = Proof.load(proof_path, vk)  # refuses a proof for another key, or an edited file
-    embedded = rpc_url == deploy.EMBEDDED
-    dep_path = build_dir / deploy.DEPLOYMENT_FILE
-    dep = None
-    if embedded:
-        if address:
-            raise InputError("--address cannot be used with the embedded chain (it starts empty; a fresh verifier "
-                             "is deployed there)")
-    elif address is None:
-        if not dep_path.is_file():
-            raise InputError(f"no --address and no {dep_path}: run `zkchain deploy-verifier {build_dir} "
-                             "--rpc-url URL` first")
-        dep = deploy.Deployment.load(dep_path)
-        if dep.vk_digest.lower() != "0x" + proof.vk_digest.hex():
-            raise InputError(f"{dep_path} is a verifier for key {dep.vk_digest}, the proof is for "
-                             f"0x{proof.vk_digest.hex()} (rerun deploy-verifier after setup)")
-    chain = deploy.connect(rpc_url, private_key)
-    note = deploy.key_note(chain)
-    if note and not use_call:
-        _chain_echo_err(f"note: {note}")
-    if embedded:
-        _source, compiled = deploy.build_verifier(vk)
-        dep = deploy.deploy_verifier(chain, vk, compiled)
-        _chain_echo_err(f"note: embedded chain: deployed a fresh {dep.contract} at {dep.address} "
-                        f"({dep.deploy_gas:,} gas) for this check only")
-        address, abi = dep.address, compiled.abi
-    elif address is None:
-        if dep.chain_id != chain.chain_id:
-            raise InputError(f"{dep_path} is for chain id {dep.chain_id} ({dep.rpc_url}), {rpc_url} serves "
-                             f"chain id {chain.chain_id}")
-        address, abi = dep.address, dep.abi
-    else:
-        abi = dep.abi if dep is not None else deploy.build_verifier(vk)[1].abi
-    deploy.check_verifier_at(chain, address, abi, proof.vk_digest)
+    target = resolve_verifier(build_dir, vk, proof, rpc_url, address, private_key, announce_key=not use_call)
+    for line in target.notes:
+        _chain_echo_err(line)
+    chain, address, abi = target.chain, target.address, target.abi
     if vk.srs_insecure:
         _chain_echo_err(_insecure_warning("this proof's key"))
     proof_bytes, public_inputs = calldata(proof, vk)
@@ -393,7 +365,7 @@ def submit_proof_cmd(build_dir: Path, proof_path: Path, rpc_url: str, address: s
 def demo_cmd(rpc_url: str, private_key: str | None, samples: int, workdir: Path | None, force: bool) -> None:
     """Whole pipeline on the bundled digits MLP: compile, setup, prove test digits, verify in Python,
     generate and deploy the verifier, verify every proof on chain, summary table. Exit 0 iff all accepted."""
-    from zkchain.evm.demo import run_demo
+    from zkchain.app.demo import run_demo
 
     ok = run_demo(rpc_url=rpc_url, private_key=private_key, samples=samples, workdir=workdir, force=force)
     if not ok:

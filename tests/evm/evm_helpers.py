@@ -46,33 +46,6 @@ def keccak256(data: bytes) -> bytes:
     return _keccak.new(digest_bits=256, data=data).digest()
 
 
-class RefTranscript:
-    def __init__(self, domain: bytes):
-        self.state = keccak256(domain)
-        self.buffer = b""
-
-    def absorb_fr(self, x: int) -> None:
-        if not 0 <= x < R:
-            raise ValueError("absorb_fr: value >= r")
-        self.buffer += x.to_bytes(32, "big")
-
-    def absorb_g1(self, encoded: bytes) -> None:
-        assert len(encoded) == 64
-        self.buffer += encoded
-
-    def absorb_bytes(self, data: bytes) -> None:
-        self.buffer += data
-
-    def challenge(self, label: bytes) -> int:
-        assert len(label) <= 32
-        h = keccak256(self.state + self.buffer + label.ljust(32, b"\0"))
-        self.state, self.buffer = h, b""
-        return int.from_bytes(h, "big") % R
-
-
-# ------------------------------------------------------------------------------------------------ KZG with known tau
-
-
 def poly_eval(coeffs: list[int], x: int) -> int:
     acc = 0
     for c in reversed(coeffs):

@@ -7,6 +7,8 @@ with rounds of their own (logUp); the Laurent inner-product argument and the deg
 backbone (``zkchain/protocol/schedule.py``).
 """
 
+import contextlib
+
 from zkchain.blocks.conv import Conv, PadZero
 from zkchain.blocks.hadamard import Hadamard
 from zkchain.blocks.linear import Zero
@@ -14,9 +16,34 @@ from zkchain.blocks.lookup import LogUp, Lookup
 from zkchain.blocks.matmul import MatMul
 from zkchain.blocks.pick import Pick
 
-BLOCKS = (MatMul, Lookup, Zero, Conv, PadZero, Hadamard, Pick)
+BLOCKS = [MatMul, Lookup, Zero, Conv, PadZero, Hadamard, Pick]
 KINDS = {b.kind: b for b in BLOCKS}
 ARGUMENTS = (LogUp,)
+
+
+def register(block: type) -> type:
+    """Add a block class to the registry (also usable as a class decorator). Raises ``ValueError`` for a kind
+    that is already taken by another class."""
+    other = KINDS.get(block.kind)
+    if other is not None and other is not block:
+        raise ValueError(f"block kind {block.kind!r} is already registered by {other.__name__}")
+    if other is None:
+        BLOCKS.append(block)
+        KINDS[block.kind] = block
+    return block
+
+
+@contextlib.contextmanager
+def registered(block: type):
+    """``with registered(MyBlock): ...`` — the block is registered inside the ``with`` only (tests)."""
+    new = block.kind not in KINDS
+    register(block)
+    try:
+        yield block
+    finally:
+        if new:
+            BLOCKS.remove(block)
+            del KINDS[block.kind]
 
 
 def load_circuit(d: dict):
@@ -26,5 +53,5 @@ def load_circuit(d: dict):
     return Circuit.from_json(d, KINDS)
 
 
-__all__ = ["BLOCKS", "KINDS", "ARGUMENTS", "load_circuit", "MatMul", "Lookup", "Zero", "Conv", "PadZero",
+__all__ = ["BLOCKS", "KINDS", "ARGUMENTS", "load_circuit", "register", "registered", "MatMul", "Lookup", "Zero", "Conv", "PadZero",
            "Hadamard", "Pick", "LogUp"]

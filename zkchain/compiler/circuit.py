@@ -292,7 +292,8 @@ class Circuit:
         """Parse :meth:`to_json` output; ``kinds`` maps block tags to classes (``zkchain.blocks.KINDS``).
         Raises :class:`InputError` for another format, an unknown block or a structurally invalid circuit."""
         if not isinstance(d, dict) or d.get("format") != CIRCUIT_FORMAT:
-            raise InputError(f"not a {CIRCUIT_FORMAT} circuit (format={d.get('format') if isinstance(d, dict) else None!r})")
+            raise InputError(f"not a {CIRCUIT_FORMAT} circuit (format={d.get('format') if isinstance(d, dict) else None!r}); "
+                             "keys made by another zkchain version: rerun `zkchain setup`")
         c = cls(meta=d.get("meta", {}))
         try:
             for name, length, kind, role, bound in d["vectors"]:

@@ -2,9 +2,10 @@
 
 ``BN254.sol``      ecAdd/ecMul/ecPairing wrappers (EIP-196/197), G1 and Fr validation, MSM, KZG claim folding and
                    the accumulator decision e(L,[1]_2) e(-R,[tau]_2) = 1 (docs/protocol.md section 3)
-``Transcript.sol`` the Keccak-256 Fiat-Shamir transcript (docs/protocol.md section 2)
 
-Both are libraries of ``internal`` functions: a contract that imports them gets them inlined, so nothing is linked
+The generated verifier is self-contained (its Yul comes from ``zkchain.evm.yul``) and imports none of them; they
+are for contracts that fold KZG claims themselves, and the tests cross-check them against py_ecc. They are
+libraries of ``internal`` functions: a contract that imports them gets them inlined, so nothing is linked
 or deployed separately. Sources are keyed by file name, so ``import {BN254} from "./BN254.sol";`` resolves for any
 source compiled next to them with :func:`zkchain.evm.solc.compile_solidity`.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from zkchain.errors import SetupError
 
-LIBRARY_FILES = ("BN254.sol", "Transcript.sol")
+LIBRARY_FILES = ("BN254.sol",)
 
 
 def contracts_dir() -> Path:
@@ -33,6 +34,6 @@ def contracts_dir() -> Path:
 
 
 def library_sources() -> dict[str, str]:
-    """``{"BN254.sol": text, "Transcript.sol": text}``, ready to merge into compile_solidity's sources."""
+    """``{"BN254.sol": text}``, ready to merge into compile_solidity's sources."""
     root = contracts_dir()
     return {name: (root / name).read_text(encoding="utf8") for name in LIBRARY_FILES}

@@ -21,17 +21,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from zkchain.blocks import ARGUMENTS, BLOCKS
+from zkchain.blocks import ARGUMENTS, KINDS
 from zkchain.blocks.common import POINTS, ZETA, ZETA_INV
 from zkchain.blocks.degree import W
 from zkchain.blocks.inner_product import A, B
-from zkchain.compiler.circuit import Circuit
+from zkchain.compiler.circuit import RESERVED_NAMES, Circuit
 from zkchain.errors import InputError, UnsupportedModelError
 
 PROOF_DOMAIN = b"zkchain.proof.v1"
 EVALUATION_CHALLENGE = "nu"
 ACCUMULATION_CHALLENGE = "u"
 PROTOCOL_POLYNOMIALS = ("m", "h", "g", A, B, W)  # canonical order after the circuit's vectors
+assert PROTOCOL_POLYNOMIALS == RESERVED_NAMES, "circuit.RESERVED_NAMES must list the protocol's polynomials"
 
 
 @dataclass(frozen=True)
@@ -114,13 +115,13 @@ class Schedule:
 def schedule(circuit: Circuit) -> Schedule:
     """The proof schedule of ``circuit``: rounds, opening schedule, lengths and calldata layout (cached on the
     circuit object; circuits are not modified after lowering)."""
+    unknown = sorted({type(k).__name__ for k in circuit.constraints if KINDS.get(getattr(k, "kind", None)) is not type(k)})
+    if unknown:  # never prove or verify a circuit with a constraint nobody checks
+        raise UnsupportedModelError(f"constraints of unregistered kinds {', '.join(unknown)} (zkchain.blocks.BLOCKS)")
     key = (len(circuit.vectors), len(circuit.constraints), len(circuit.tables))
     cached = getattr(circuit, "_schedule", None)
     if cached is not None and cached[0] == key:
         return cached[1]
-    unknown = sorted({type(k).__name__ for k in circuit.constraints if type(k) not in BLOCKS})
-    if unknown:  # never prove or verify a circuit with a constraint nobody checks
-        raise UnsupportedModelError(f"constraints of unregistered kinds {', '.join(unknown)} (zkchain.blocks.BLOCKS)")
     clash = sorted(set(PROTOCOL_POLYNOMIALS) & set(circuit.vectors))
     if clash:
         raise InputError(f"circuit vectors {clash} collide with the protocol's own polynomials {PROTOCOL_POLYNOMIALS}")

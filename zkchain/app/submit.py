@@ -1,0 +1,68 @@
+"""Which verifier a proof goes to (``zkchain submit-proof``): resolve the chain, the address and the ABI from
+the build directory's ``deployment.json``, an explicit ``--address``, or a fresh deployment on the embedded
+chain, and check that the contract there verifies this proof's key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zkchain.errors import InputError
+from zkchain.evm import deploy
+from zkchain.evm.chain import Chain
+from zkchain.protocol.proof import Proof
+from zkchain.protocol.vk import VerifyingKey
+
+
+@dataclass
+class Target:
+    """A connected chain and the verifier to send to; ``notes`` are lines for the user (stderr)."""
+
+    chain: Chain
+    address: str
+    abi: list
+    notes: list[str] = field(default_factory=list)
+
+
+def resolve_verifier(build_dir: Path, vk: VerifyingKey, proof: Proof, rpc_url: str, address: str | None,
+                     private_key: str | None, announce_key: bool = True) -> Target:
+    """Connect to ``rpc_url`` (or ``embedded``) and find the verifier for ``proof``.
+
+    Raises :class:`InputError` when ``deployment.json`` is missing (and no ``address``), is for another key or
+    chain, or ``address`` is given with the embedded chain; :class:`zkchain.errors.ChainError` when the node is
+    unreachable or the contract at the address does not verify this key."""
+    embedded = rpc_url == deploy.EMBEDDED
+    dep_path = Path(build_dir) / deploy.DEPLOYMENT_FILE
+    dep = None
+    if embedded:
+        if address:
+            raise InputError("--address cannot be used with the embedded chain (it starts empty; a fresh verifier "
+                             "is deployed there)")
+    elif address is None:
+        if not dep_path.is_file():
+            raise InputError(f"no --address and no {dep_path}: run `zkchain deploy-verifier {build_dir} "
+                             "--rpc-url URL` first")
+        dep = deploy.Deployment.load(dep_path)
+        if dep.vk_digest.lower() != "0x" + proof.vk_digest.hex():
+            raise InputError(f"{dep_path} is a verifier for key {dep.vk_digest}, the proof is for "
+                             f"0x{proof.vk_digest.hex()} (rerun deploy-verifier after setup)")
+    chain = deploy.connect(rpc_url, private_key)
+    notes = []
+    key_note = deploy.key_note(chain)
+    if key_note and announce_key:
+        notes.append(f"note: {key_note}")
+    if embedded:
+        _source, compiled = deploy.build_verifier(vk)
+        dep = deploy.deploy_verifier(chain, vk, compiled)
+        notes.append(f"note: embedded chain: deployed a fresh {dep.contract} at {dep.address} "
+                     f"({dep.deploy_gas:,} gas) for this check only")
+        address, abi = dep.address, compiled.abi
+    elif address is None:
+        if dep.chain_id != chain.chain_id:
+            raise InputError(f"{dep_path} is for chain id {dep.chain_id} ({dep.rpc_url}), {rpc_url} serves "
+                             f"chain id {chain.chain_id}")
+        address, abi = dep.address, dep.abi
+    else:
+        abi = dep.abi if dep is not None else deploy.build_verifier(vk)[1].abi
+    deploy.check_verifier_at(chain, address, abi, proof.vk_digest)
+    return Target(chain, address, abi, notes)
