@@ -245,7 +245,6 @@ def conv_instance(case, public_output: bool = False):
     """The protocol tests' convolution (``tests/protocol/test_conv.py``: channels, zero padding with a PadZero
     constraint, stride, an output grid padded for its consumer); ``public_output`` makes ``out`` public.
     Returns ``(circuit, fixed values, witness values)``."""
-    from zkchain.blocks import conv
     from zkchain.compiler.circuit import Circuit, Grid
     from zkchain.blocks import Conv, PadZero
 

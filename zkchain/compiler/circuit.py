@@ -111,6 +111,20 @@ class Grid:
         """Vector position of entry ``(c, i, j)``."""
         return c * self.Hp * self.Wp + (i + self.top) * self.Wp + (j + self.left)
 
+    def flat_index(self, flat: int) -> int:
+        """Vector position of the tensor's row-major entry ``flat`` (of ``C·H·W``)."""
+        c, rest = divmod(flat, self.H * self.W)
+        return self.index(c, *divmod(rest, self.W))
+
+    def embed(self, values, fill: int = 0):
+        """The ``C·H·W`` entries of ``values`` (any shape, row-major) placed on the grid, ``fill`` in the padding
+        cells: an object array of ``size`` Python ints."""
+        import numpy as np
+
+        full = np.full((self.C, self.Hp, self.Wp), fill, dtype=object)
+        full[:, self.top:self.top + self.H, self.left:self.left + self.W] = np.asarray(values).reshape(self.C, self.H, self.W)
+        return full.reshape(-1)
+
 
 @dataclass(frozen=True)
 class Table:

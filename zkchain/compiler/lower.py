@@ -404,9 +404,7 @@ def lower(model, public_input: bool = False) -> Compiled:
             full = np.broadcast_to(cst, model.tensors[xt].shape)
             g = grids.get(xt)
             if g is not None:
-                padded = np.zeros((g.C, g.Hp, g.Wp), dtype=object)
-                padded[:, g.top:g.top + g.H, g.left:g.left + g.W] = full.reshape(g.C, g.H, g.W)
-                full = padded
+                full = g.embed(full)
             cname = f"C.{len(fixed)}.{_vec_name(yt)}"
             ce = c.add_vector(cname, a.length, "fixed")
             fixed[cname] = [int(v) % R for v in full.reshape(-1).tolist()]

@@ -63,21 +63,14 @@ class FromTensor(Recipe):
 
     def values(self, witness, vectors):
         arr = np.asarray(witness[self.tensor])
-        g = self.grid
-        if g is not None:
-            full = np.full((g.C, g.Hp, g.Wp), self.fill, dtype=object)
-            full[:, g.top:g.top + g.H, g.left:g.left + g.W] = arr.reshape(g.C, g.H, g.W)
-            arr = full
+        if self.grid is not None:
+            arr = self.grid.embed(arr, self.fill)
         vals = [int(a) for a in arr.reshape(-1).tolist()]
         return vals if self.bits == 0 else [(a >> self.shift) & ((1 << self.bits) - 1) for a in vals]
 
     def index(self, flat: int) -> int:
         """Vector position of the tensor's row-major entry ``flat``."""
-        g = self.grid
-        if g is None:
-            return flat
-        c, rest = divmod(flat, g.H * g.W)
-        return g.index(c, *divmod(rest, g.W))
+        return flat if self.grid is None else self.grid.flat_index(flat)
 
 
 @dataclass(frozen=True)

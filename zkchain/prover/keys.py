@@ -7,7 +7,7 @@ load (``dev:<seed>`` or a ``.ptau`` path), never the SRS points themselves.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from zkchain.crypto.field import R
 from zkchain.crypto.srs import SRS
 from zkchain.protocol.schedule import schedule
 from zkchain.protocol.vk import VerifyingKey, read_json
-from zkchain.errors import InputError, SetupError
+from zkchain.errors import SetupError
 
 PK_FORMAT = "zkchain.pk.v2"
 
