@@ -30,6 +30,7 @@ from zkchain.errors import InputError
 
 _UNROLL = 4  # items per iteration of unrolled loops
 _LOOP_MIN = 16  # longer runs of identical per-item code become loops over contiguous calldata / memory
+_ONES_HORNER = 8  # ones_n for n up to this by Horner: n − 1 mulmods beat an inverse and a squaring chain
 _MEM_BASE = 0x80  # 0x00-0x3f scratch, 0x40 free-memory pointer, 0x60 zero slot: never written
 _NAMED_POINTS = {(1, 0): "rho", (0, -1): "zeta", (0, 1): "zi", (1, 1): "rzi"}
 
@@ -116,6 +117,7 @@ class EvmLoader:
         self._plan = plan
         self.pow_need: dict[str, set[int]] = defaultdict(set)
         self.inv_need: set[str] = set()
+        self.val_need: set[str] = set()  # points whose value is used directly (not only through pow/ones)
         self.pub_need: dict[str, set[str]] = defaultdict(set)
         self.addr: dict[tuple, int] = {}
         self.next = _MEM_BASE
@@ -139,7 +141,7 @@ class EvmLoader:
 
     def plan(self) -> dict:
         return {"pow": {k: set(v) for k, v in self.pow_need.items() if v}, "inv": set(self.inv_need),
-                "pub": {k: set(v) for k, v in self.pub_need.items()}}
+                "pub": {k: set(v) for k, v in self.pub_need.items()}, "val": set(self.val_need)}
 
     # -- memory and emission ------------------------------------------------------------------------------
     def alloc(self, key: tuple, words: int = 1) -> int:
@@ -224,7 +226,9 @@ class EvmLoader:
             return self.memo[key]
         addr = self.alloc(key)
         if len(parts) == 1:
-            self.emit(f"mstore({hex(addr)}, mod(sub(r, {parts[0][1]}), r))" + (f"  // {comment}" if comment else ""))
+            neg, t = parts[0]
+            self.emit(f"mstore({hex(addr)}, {f'mod(sub(r, {t}), r)' if neg else f'mod({t}, r)'})"
+                      + (f"  // {comment}" if comment else ""))
         else:
             self.emit("{" + (f"  // {comment}" if comment else ""))
             neg, t = parts[0]
@@ -304,6 +308,7 @@ class EvmLoader:
 
     def point(self, a: int, b: int) -> Y:
         sym = _psym(a, b)
+        self.val_need.add(sym)
         return Y(self, self._xval(sym).text, "mem", sym=sym)
 
     def _xval(self, sym: str) -> Y:
@@ -325,8 +330,22 @@ class EvmLoader:
         return self.mem(("invxm1", sym))
 
     def ones(self, n: int, p: Y) -> Y:
-        """``ones_n(x) = Σ_{i<n} x^i`` (``n`` at ``x = 1``), as ``zkchain.blocks.common.ones_eval``."""
+        """``ones_n(x) = Σ_{i<n} x^i`` (``n`` at ``x = 1``), as ``zkchain.blocks.common.ones_eval``: by Horner when
+        ``n ≤ _ONES_HORNER`` (exact at ``x = 1`` too, and the point needs no inverse), else ``(x^n − 1)/(x − 1)``."""
         key = ("ones", p.sym, n)
+        if n <= 1:
+            return self.const(n)
+        if key not in self.memo and n <= _ONES_HORNER:
+            if p.sym not in ("rho", "zeta"):
+                self.val_need.add(p.sym)
+            x = self._xval(p.sym).text
+            self.emit(f"{{  // ones_{n}({p.sym}) by Horner")
+            self.emit(f"    let t := addmod({x}, 1, r)")
+            for _ in range(n - 2):
+                self.emit(f"    t := addmod(mulmod(t, {x}, r), 1, r)")
+            self.emit(f"    mstore({hex(self.alloc(key))}, t)")
+            self.emit("}")
+            self.memo[key] = self.mem(key)
         if key not in self.memo:
             xn, iv, flag = self.pow(p, n), self._inv_xm1(p.sym), self.mem(("isone", p.sym))
             self.memo[key] = self.store(key, Y(self, f"zkOnes({xn.text}, {iv.text}, {flag.text}, {lit(n % R)})"),
@@ -690,11 +709,17 @@ class EvmLoader:
         self.emit(f"    mstore({hex(self.alloc(('x', 'zi')))}, v)  // 1/zeta")
         self.emit("}")
         self._emit_powers(["zi"])
-        known = set(syms) | set(self._plan["pow"] if self._plan else self.pow_need) | {"rzi"}
-        others = sorted(x for x in known if x not in ("rho", "zeta", "zi"))
+        known = (set(syms) | set(self._plan["pow"] if self._plan else self.pow_need) | {"rzi"}
+                 | (self._plan["val"] if self._plan else self.val_need))
+        others = sorted(x for x in known if x not in ("rho", "zeta", "zi", "rzi"))
+        self.emit(f"mstore({hex(self.alloc(('x', 'rzi')))}, {self.mul(self.point(1, 0), self.point(0, 1)).text})"
+                  "  // rho/zeta")
+        self._emit_powers(["rzi"])
         for sym in others:
             a, b = _pab(sym)
-            v = self.mul(self.pow(self.point(1, 0), a), self.pow(self.point(0, 1), b))
+            m = min(a, b) if a > 0 and b > 0 else 0  # ρ^a·ζ^−b = (ρ/ζ)^m · (ρ^(a−m) or ζ^−(b−m))
+            v = self.mul(self.pow(self.point(1, 1), m), self.mul(self.pow(self.point(1, 0), a - m),
+                                                                self.pow(self.point(0, 1), b - m)))
             self.emit(f"mstore({hex(self.alloc(('x', sym)))}, {v.text})  // rho^{a} * zeta^-{b}")
         self._emit_powers(others)
         for sym in syms:
@@ -714,7 +739,7 @@ class EvmLoader:
 def _power_recipes(exps: list[int]) -> dict[int, list[int]]:
     """For each exponent that is not a power of two, the exponents whose powers multiply to it: two earlier
     results (or an earlier result and a power of two, or ``1``) when the ascending list allows it — one mulmod —
-    else its binary digits. Every factor is ``1``, a power of two (a squaring slot) or an earlier exponent."""
+    else the earlier result whose difference has the fewest binary digits, times those digits. Every factor is ``1``, a power of two (a squaring slot) or an earlier exponent."""
     done: set[int] = set()
     out: dict[int, list[int]] = {}
     for e in sorted(exps):
@@ -726,6 +751,10 @@ def _power_recipes(exps: list[int]) -> dict[int, list[int]]:
             if d == 1 or d & (d - 1) == 0 or d in done:
                 pick = [a, d]
                 break
-        out[e] = pick or [1 << i for i in range(e.bit_length()) if e >> i & 1]
+        if pick is None:  # an earlier result plus the fewest binary digits
+            a = min(sorted(done, reverse=True) + [0], key=lambda a: bin(e - a).count("1"))
+            d = e - a
+            pick = ([a] if a else []) + [1 << i for i in range(d.bit_length()) if d >> i & 1]
+        out[e] = pick
         done.add(e)
     return out
