@@ -12,7 +12,7 @@ import pytest
 from harness import execute_tampered, input_half, judge
 
 from zkchain.blocks import degree, lookup
-from zkchain.blocks.matmul import weight_vector
+from zkchain.blocks.matmul import GAP, row_stride, weight_vector
 from zkchain.compiler.circuit import Circuit, Expr
 from zkchain.blocks import MatMul
 from zkchain.crypto import poly as fpoly
@@ -72,28 +72,43 @@ def _matmul_circuit():
     bias = [2, -3, 5]
     c = Circuit()
     c.add_vector("x", k, "witness")
-    c.add_vector("W", (k + 1) * n, "fixed")
+    c.add_vector("W", row_stride(k) * n, "fixed")
     c.add_vector("z", n, "public", "output", bound=2**40)
     c.constraints.append(MatMul(Expr.of("x", k), "W", k, n, Expr.of("z", n), "fc"))
     c.check()
-    pk = setup(c, {"W": weight_vector(W, bias)}, SRS.dev(required_degree(c) + 8, seed="overlong"), "dev:overlong")
+    pk = setup(c, {"W": weight_vector(W, bias)}, SRS.dev(required_degree(c) + 2 * GAP, seed="overlong"), "dev:overlong")
     x = [1, -2, 3, 2]
     z = [sum(x[l] * W[l][j] for l in range(k)) + bias[j] for j in range(n)]
     return pk, x, z, bias
 
 
+class _NoCoins:
+    """A cheating prover's "randomness": every zero-knowledge coin 0, so it controls each coefficient."""
+
+    @staticmethod
+    def randrange(n):
+        return 0
+
+
+def _overlong(x, z, bias, c):
+    """x past its reserved span: its coefficient k + G lands on row j+1's bias, z_j moves by c·b_(j+1)."""
+    forged_x = x + [0] * GAP + [c]
+    return {"x": forged_x, "z": [zj + c * (bias[j + 1] if j + 1 < len(bias) else 0) for j, zj in enumerate(z)]}
+
+
 def test_over_long_commitment_is_caught_by_the_degree_check(monkeypatch):
-    """x with a fifth coefficient c lands in the matmul's bias slot: z_j = honest + c·b_j, every Laurent term
-    consistent. Only the degree check stands in the way; without it the forgery is accepted (power check)."""
+    """x with a coefficient past its tail span lands in the next row's bias slot: z_j = honest + c·b_(j+1), every
+    Laurent term consistent. Only the degree check stands in the way; without it the forgery is accepted
+    (power check)."""
     pk, x, z, bias = _matmul_circuit()
-    c = 7
-    forged = {"x": x + [c], "z": [zj + c * bj for zj, bj in zip(z, bias)]}
-    proof = prove(pk, forged, check_witness=False)
+    forged = _overlong(x, z, bias, 7)
+    proof = prove(pk, forged, check_witness=False, rng=_NoCoins())
     v = verify(pk.vk, proof)
     assert not v and "degree" in v.reason
     monkeypatch.setattr(degree, "verifier_check", lambda *a, **k: True)
     monkeypatch.setattr(verify_mod.degree, "verifier_check", lambda *a, **k: True)
-    assert verify(pk.vk, prove(pk, forged, check_witness=False)), "without the degree check this must pass"
+    assert verify(pk.vk, prove(pk, forged, check_witness=False, rng=_NoCoins())), \
+        "without the degree check this must pass"
 
 
 def test_over_long_commitment_is_rejected_on_chain(adv_chain):
@@ -102,8 +117,7 @@ def test_over_long_commitment_is_rejected_on_chain(adv_chain):
     pk, x, z, bias = _matmul_circuit()
     sol = SolidityJudge(adv_chain, pk.vk, "AdvOverLong")
     assert sol.accepts(prove(pk, {"x": x, "z": z}))
-    assert not sol.accepts(prove(pk, {"x": x + [7], "z": [zj + 7 * bj for zj, bj in zip(z, bias)]},
-                                 check_witness=False))
+    assert not sol.accepts(prove(pk, _overlong(x, z, bias, 7), check_witness=False, rng=_NoCoins()))
 
 
 @pytest.mark.parametrize("how", ["false claim, honest quotients", "A shifted", "B shifted"])

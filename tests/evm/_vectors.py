@@ -176,7 +176,7 @@ def no_lookup_instance():
     """A circuit without lookups (round 2 empty) with a public input and a public output:
     ``xin`` (public input) is copied into the witness ``x2`` (a Zero constraint, coefficient −1), and
     ``z = x2·W + b`` is the public output of one matmul. Returns ``(circuit, fixed values, witness values)``."""
-    from zkchain.blocks.matmul import weight_vector
+    from zkchain.blocks.matmul import row_stride, weight_vector
     from zkchain.compiler.circuit import Circuit, Expr, Term
     from zkchain.blocks import MatMul, Zero
 
@@ -188,7 +188,7 @@ def no_lookup_instance():
     c = Circuit()
     c.add_vector("xin", k, "public", "input", bound=100)
     c.add_vector("x2", k, "witness")
-    c.add_vector("W", (k + 1) * n, "fixed")
+    c.add_vector("W", row_stride(k) * n, "fixed")
     c.add_vector("z", n, "public", "output", bound=2**20)
     c.constraints += [MatMul(Expr.of("x2", k), "W", k, n, Expr.of("z", n), "fc"),
                       Zero(Expr(k, (Term("x2"), Term("xin", -1))), "copy")]
@@ -197,12 +197,13 @@ def no_lookup_instance():
 
 
 def shifted_instance():
-    """Expressions with shifts and constants at every point: ``vc = va ‖ vb`` (a Zero constraint with a shifted
-    term), a matmul on ``x = (va ‖ vb) + 2`` (shifted terms and a constant, evaluated at 1/ζ), a range lookup on
-    ``va ‖ vb`` and a map lookup ``vb ↦ vb + 3`` with a constant in the output expression (both at ρ/ζ), and a
-    public output ``z``. Returns ``(circuit, fixed values, witness values)``."""
+    """Expressions with shifts and constants: ``vc = va ‖ vb`` (a Zero constraint with a shifted term: the only
+    place v2 allows a shift, since ``⟨v, q_N⟩`` reads each vector's own data), a matmul on ``x = vc + 2`` (a
+    constant, evaluated at 1/ζ), a range lookup on ``vc`` and a map lookup ``vb ↦ vb + 3`` with a constant in the
+    output expression (both at ρ/ζ), and a public output ``z``. Returns ``(circuit, fixed values, witness
+    values)``."""
     from zkchain.blocks.lookup import TABLE_OUT, table_layout, table_length
-    from zkchain.blocks.matmul import weight_vector
+    from zkchain.blocks.matmul import row_stride, weight_vector
     from zkchain.compiler.circuit import Circuit, Expr, Term
     from zkchain.blocks import Lookup, MatMul, Zero
 
@@ -218,15 +219,14 @@ def shifted_instance():
     c.add_vector("vb", n, "witness")
     c.add_vector("vc", 2 * n, "witness")
     c.add_vector("bq", n, "witness")  # = b; the map lookup's output expression is bq + 3
-    c.add_vector("W", (2 * n + 1) * m, "fixed")
+    c.add_vector("W", row_stride(2 * n) * m, "fixed")
     c.add_vector("z", m, "public", "output", bound=10**6)
     rng = c.add_table("r16", "range", -8, 16)
     plus = c.add_table("plus3", "map", -8, 16)
-    ab = Expr(2 * n, (Term("va"), Term("vb", 1, n)))
     c.constraints += [
         Zero(Expr(2 * n, (Term("vc"), Term("va", -1), Term("vb", -1, n))), "concat"),
-        MatMul(Expr(2 * n, (Term("va"), Term("vb", 1, n)), 2), "W", 2 * n, m, Expr.of("z", m), "fc"),
-        Lookup(rng.name, ab, None, "range a|b"),
+        MatMul(Expr(2 * n, (Term("vc"),), 2), "W", 2 * n, m, Expr.of("z", m), "fc"),
+        Lookup(rng.name, Expr.of("vc", 2 * n), None, "range a|b"),
         Lookup(plus.name, Expr.of("vb", n), Expr(n, (Term("bq"),), 3), "b -> b + 3"),
     ]
     c.add_vector(TABLE_OUT, table_length(c), "fixed")
@@ -266,8 +266,8 @@ def conv_instance(case, public_output: bool = False):
         oe = circ.add_vector("out", outp.size, "public", "output", bound=10**6)
     else:
         oe = circ.add_vector("out", outp.size, "witness")
-    circ.add_vector("K", OC * 2 * (C + 1) * inp.Hp * inp.Wp, "fixed")
     cv = Conv(xe, "K", inp, outp, OC, k, k, stride, stride, oe, "conv")
+    circ.add_vector("K", cv.kernel_length, "fixed")
     circ.constraints += [cv] + ([PadZero(xe, inp, "pad")] if pad else [])
     circ.check()
     values = {"x": [v for ch in xp for row in ch for v in row], "out": ref.lay_out(out, outp)}
@@ -275,24 +275,27 @@ def conv_instance(case, public_output: bool = False):
 
 
 def hadamard_instance():
-    """The circuit of ``tests/protocol/test_hadamard.py``: ``sq = x ∘ x`` and ``out = (x + 1) ∘ k`` with ``k`` a
-    fixed vector (opened at ρ/ζ against its VK commitment) and an expression with a constant on the left (at ζ);
+    """The circuit of ``tests/protocol/test_hadamard.py``: ``sq = x ∘ x2`` (``x2`` a proven copy of ``x``) and
+    ``out = (x + 1) ∘ k`` with ``k`` a fixed vector (opened at ρ/ζ against its VK commitment) and an expression with a constant on the left (at ζ);
     ``out`` public. Returns ``(circuit, fixed values, witness values)``."""
     from zkchain.compiler.circuit import Circuit, Expr, Term
-    from zkchain.blocks import Hadamard
+    from zkchain.blocks import Hadamard, Zero
 
     n = 11
     c = Circuit()
     x = c.add_vector("x", n, "witness")
+    x2 = c.add_vector("x2", n, "witness")
     sq = c.add_vector("sq", n, "witness")
     k = c.add_vector("k", n, "fixed")
     out = c.add_vector("out", n, "public", "output", bound=2**40)
-    c.constraints += [Hadamard(x, x, sq, "square"), Hadamard(Expr(n, (Term("x"),), 1), k, out, "scale")]
+    c.constraints += [Zero(Expr(n, (Term("x2"), Term("x", -1))), "copy"), Hadamard(x, x2, sq, "square"),
+                      Hadamard(Expr(n, (Term("x"),), 1), k, out, "scale")]
     c.check()
     rnd = random.Random(3)
     kv = [rnd.randrange(-50, 50) for _ in range(n)]
     a = [random.Random(9).randrange(-100, 100) for _ in range(n)]
-    return c, {"k": kv}, {"x": a, "sq": [v * v for v in a], "out": [(v + 1) * w for v, w in zip(a, kv)]}
+    return c, {"k": kv}, {"x": a, "x2": list(a), "sq": [v * v for v in a],
+                          "out": [(v + 1) * w for v, w in zip(a, kv)]}
 
 
 def maxpool_instance(tmp: Path):

@@ -36,7 +36,7 @@ def test_demo_one_sample_on_the_embedded_chain(tmp_path):
     (s,) = summary["samples"]
     assert s["onchain_accepted"] and s["python_ok"] and s["event"] == "ProofVerified"
     assert s["predicted"] == s["label"]  # test digit 0 is classified correctly by the float and integer model
-    assert 300_000 < s["verify_gas"] < 400_000 and s["proof_bytes"] == 2080
+    assert 300_000 < s["verify_gas"] < 400_000 and s["proof_bytes"] == 1920
     assert summary["accuracy"]["quantized"] > 0.95 and summary["accuracy"]["float"] > 0.95
     assert (work / "build" / "Verifier.sol").is_file() and (work / "proofs" / "sample_0.json").is_file()
 

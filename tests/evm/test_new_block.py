@@ -16,8 +16,7 @@ import pytest
 from _vectors import mutations, python_verdict
 
 from zkchain.blocks import load_circuit, registered
-from zkchain.blocks.common import RHO, ZETA
-from zkchain.blocks.inner_product import LaurentClaim
+from zkchain.blocks.common import ZETA
 from zkchain.compiler.circuit import Block, Circuit, Expr
 from zkchain.crypto.field import R
 from zkchain.crypto.srs import SRS
@@ -51,11 +50,11 @@ class RowSum(Block):
             raise ValueError(f"{where}: lengths do not match rows × n")
 
     def openings(self, circuit):
-        return [(v, ZETA) for v in self.x.vectors()] + [(v, RHO) for v in self.out.vectors()]
+        return [(v, ZETA) for v in self.x.vectors()] + [(v, ZETA) for v in self.out.vectors()]
 
     def prover_claims(self, pc):
         q = [pow(pc.rho, j, R) for j in range(self.rows) for _ in range(self.n)]
-        return [LaurentClaim([(pc.entries(self.x), q)], pc.at_rho(self.out), self.name or "rowsum")]
+        return [pc.claim([(pc.poly(self.x), q)], self.out, self.name or "rowsum")]
 
     def verifier_claims(self, vc):
         L = vc.L

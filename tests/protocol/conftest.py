@@ -7,7 +7,7 @@ import random
 import pytest
 
 from zkchain.blocks.lookup import TABLE_OUT, table_layout, table_length
-from zkchain.blocks.matmul import weight_vector
+from zkchain.blocks.matmul import row_stride, weight_vector
 from zkchain.compiler.circuit import Circuit, Expr, Term
 from zkchain.blocks import Lookup, MatMul, Zero
 from zkchain.crypto.field import R, inv
@@ -54,8 +54,8 @@ class Instance:
         y = c.add_vector("y", n, "witness")
         z = c.add_vector("z", n2, "public", "output", bound=2**40)
         rem2 = c.add_vector("rem2", n2, "witness")
-        c.add_vector("W1", (k + 1) * n, "fixed")
-        c.add_vector("W2", (n + 1) * n2, "fixed")
+        c.add_vector("W1", row_stride(k) * n, "fixed")
+        c.add_vector("W2", row_stride(n) * n2, "fixed")
         rng = c.add_table("range16", "range", 0, 1 << s)
         inrange = c.add_table("in", "range", -8, 16)
         relu = c.add_table("relu", "map", -64, 128)

@@ -61,8 +61,8 @@ def _vc(rho, zeta, opened=None):
     return VerifierContext(NativeLoader.standalone(rho, zeta, opened), Circuit(), {})
 
 
-def test_matmul_right_vector_gives_output_at_rho():
-    from zkchain.blocks.common import RHO, ZETA, ZETA_INV
+def test_matmul_right_vector_gives_output_at_rho_whatever_the_tail():
+    from zkchain.blocks.common import RHO_ZETA_INV, ZETA, ZETA_INV, ones_eval
 
     k, n = 5, 3
     x = [rnd.randrange(-9, 9) for _ in range(k)]
@@ -72,14 +72,24 @@ def test_matmul_right_vector_gives_output_at_rho():
     rho = rnd.randrange(R)
     c = MatMul(Expr.of("x", k), "W", k, n, Expr.of("o", n))
     wv = matmul.weight_vector(W, b)
-    u = c.right_side([v % R for v in x], rho)
+    xt = [v % R for v in x] + [rnd.randrange(R) for _ in range(matmul.GAP)]  # data, then a maximal random tail
+    u = c.right_side(xt, rho)
     assert sum(a * bb for a, bb in zip(wv, u)) % R == ev([v % R for v in out], rho)
+    z = c.gap_pin(rho)
+    assert sum(a * bb for a, bb in zip(wv, z)) % R == 0
+    bad = list(wv)
+    bad[1 + k] = 7  # a model owner's planted gap entry: the tail would move output 0, the pin sees it
+    assert sum(a * bb for a, bb in zip(bad, u)) % R != ev([v % R for v in out], rho)
+    assert sum(a * bb for a, bb in zip(bad, z)) % R != 0
     zeta = rnd.randrange(2, R)
     zi = inv(zeta)
-    vc = _vc(rho, zeta, {ZETA: {"W": ev(wv, zeta)}, ZETA_INV: {"x": ev([v % R for v in x], zi)},
-                         RHO: {"o": ev([v % R for v in out], rho)}})
-    ((lhs, value),) = c.verifier_claims(vc)
-    assert int(lhs) == ev(wv, zeta) * ev(u, zi) % R and int(value) == ev([v % R for v in out], rho)
+    o = [v % R for v in out] + [rnd.randrange(R) for _ in range(3)]
+    vc = _vc(rho, zeta, {ZETA: {"W": ev(wv, zeta), "o": ev(o, zeta)}, ZETA_INV: {"x": ev(xt, zi)}})
+    (lhs, value), (lz, vz) = c.verifier_claims(vc)
+    assert int(lhs) == ev(wv, zeta) * ev(u, zi) % R
+    assert int(value) == ev(o, zeta) * ones_eval(n, rho * zi) % R
+    assert int(lz) == ev(wv, zeta) * ev(z, zi) % R and int(vz) == 0
+    assert RHO_ZETA_INV in vc.points
 
 
 def test_degree_reversal_accepts_short_and_rejects_long():
@@ -103,3 +113,31 @@ def test_degree_reversal_accepts_short_and_rejects_long():
     # a vector one entry longer than declared cannot be matched by any W of the declared size
     long_ = [([rnd.randrange(R) for _ in range(5)], 4), vs[1]]
     assert not check(long_, degree.reversed_sum([(long_[0][0][:4], 4), vs[1]], eps))
+
+
+def test_schedule_refuses_a_tail_inside_a_structured_operand():
+    """A shifted term in a matmul row would put ``vb``'s tail inside the data: v2 fails closed (the compiler never
+    emits one; a Zero relation may shift, because ``⟨v, q_N⟩`` reads each vector's own data)."""
+    import pytest
+
+    from zkchain.blocks import Zero
+    from zkchain.compiler.circuit import Circuit, Term
+    from zkchain.errors import UnsupportedModelError
+    from zkchain.protocol.schedule import schedule
+
+    c = Circuit()
+    for nm in ("va", "vb"):
+        c.add_vector(nm, 3, "witness")
+    c.add_vector("W", matmul.row_stride(6) * 2, "fixed")
+    c.add_vector("z", 2, "witness")
+    c.constraints.append(MatMul(Expr(6, (Term("va"), Term("vb", 1, 3))), "W", 6, 2, Expr.of("z", 2), "fc"))
+    c.check()
+    with pytest.raises(UnsupportedModelError, match="zero-knowledge tail"):
+        schedule(c)
+    c2 = Circuit()
+    for nm in ("va", "vb"):
+        c2.add_vector(nm, 3, "witness")
+    c2.add_vector("vc", 6, "witness")
+    c2.constraints.append(Zero(Expr(6, (Term("vc"), Term("va", -1), Term("vb", -1, 3))), "concat"))
+    c2.check()
+    assert schedule(c2).tails["vb"] == (3, 2)

@@ -59,8 +59,8 @@ def case(request):
     circ = Circuit()
     xe = circ.add_vector("x", inp.size, "witness")
     oe = circ.add_vector("out", outp.size, "witness")
-    circ.add_vector("K", OC * 2 * (C + 1) * inp.Hp * inp.Wp, "fixed")
     cv = Conv(xe, "K", inp, outp, OC, k, k, stride, stride, oe, "conv")
+    circ.add_vector("K", cv.kernel_length, "fixed")
     circ.constraints += [cv] + ([PadZero(xe, inp, "pad")] if pad else [])
     circ.check()
     fixed = {"K": cv.kernel_vector(w, b)}
@@ -116,3 +116,81 @@ def test_selection_closed_form_matches_coefficients(case):
     mask = pz.mask(rho)
     assert int(pz.mask_eval(vc, 1)) == sum(a * pow(y, i, R) for i, a in enumerate(mask) if a) % R
     assert int(pz.mask_eval(vc, 0)) == sum(mask) % R
+
+
+# -- the v2 layout: x's zero-knowledge tail never reaches a valid product position --------------------------
+
+def _layout_holds(cv: Conv, rnd: random.Random, block_length: int | None = None) -> bool:
+    """One random instance: data on the grid, a maximal random tail (RESERVED_SPAN coefficients), random
+    kernel and bias; does ``⟨x'·K, sel_ρ⟩`` equal ``Σ ρ^(out index)·out``? ``block_length`` overrides L."""
+    from zkchain.blocks.common import RESERVED_SPAN
+
+    gi, go = cv.inp, cv.outp
+    C, g = gi.C, gi.Hp * gi.Wp
+    L = block_length or cv.block_length
+    x = [[[0] * gi.Wp for _ in range(gi.Hp)] for _ in range(C)]
+    for c in range(C):
+        for i in range(gi.H):
+            for j in range(gi.W):
+                x[c][i + gi.top][j + gi.left] = rnd.randrange(-9, 10)
+    w = [[[[rnd.randrange(1, 6) for _ in range(cv.kw)] for _ in range(cv.kh)] for _ in range(C)] for _ in range(cv.OC)]
+    b = [rnd.randrange(1, 31) for _ in range(cv.OC)]
+    out = conv_of_padded(x, w, b, cv.sh)
+    flat = [x[c][i][j] % R for c in range(C) for i in range(gi.Hp) for j in range(gi.Wp)]
+    xp = [1] * g + flat + [rnd.randrange(R) for _ in range(RESERVED_SPAN)]
+    K = [0] * (cv.OC * L)
+    for o in range(cv.OC):
+        for c in range(C):
+            for u in range(cv.kh):
+                for v in range(cv.kw):
+                    K[o * L + (C - c) * g + (cv.kh - 1 - u) * gi.Wp + (cv.kw - 1 - v)] = w[o][c][u][v]
+        K[o * L + cv.window_base] = b[o]
+    prod = [0] * (len(xp) + len(K))
+    for i, a in enumerate(xp):
+        if a:
+            for j, k in enumerate(K):
+                if k:
+                    prod[i + j] = (prod[i + j] + a * k) % R
+    rho = rnd.randrange(2, R)
+    lhs = 0
+    for o in range(cv.OC):
+        for i in range(go.H):
+            for j in range(go.W):
+                pos = o * L + cv.window_base + i * cv.sh * gi.Wp + j * cv.sw
+                lhs += prod[pos] * pow(rho, go.index(o, i, j), R)
+    want = sum(out[o][i][j] % R * pow(rho, go.index(o, i, j), R)
+               for o in range(cv.OC) for i in range(go.H) for j in range(go.W))
+    return (lhs - want) % R == 0
+
+
+def _shapes(rnd, n):
+    for _ in range(n):
+        C, H, W, k = rnd.randint(1, 3), rnd.randint(1, 5), rnd.randint(1, 5), rnd.randint(1, 3)
+        pad, s = rnd.randint(0, 1), rnd.randint(1, 3)
+        Hp, Wp = H + 2 * pad, W + 2 * pad
+        if k > min(Hp, Wp):
+            continue
+        OH, OW = (Hp - k) // s + 1, (Wp - k) // s + 1
+        inp = Grid(C, H, W, Hp, Wp, pad, pad)
+        yield Conv(None, "K", inp, Grid(rnd.randint(1, 2), OH, OW, OH, OW), 0, k, k, s, s, None)
+
+
+def test_conv_layout_keeps_maximal_tails_off_valid_positions():
+    rnd = random.Random(11)
+    n = 0
+    for cv in _shapes(rnd, 300):
+        cv = Conv(cv.x, cv.weight, cv.inp, cv.outp, cv.outp.C, cv.kh, cv.kw, cv.sh, cv.sw, cv.out)
+        assert _layout_holds(cv, rnd), cv
+        n += 1
+    assert n > 150
+
+
+def test_conv_layout_one_shorter_block_fails_somewhere():
+    """Negative control (ZK-DESIGN §10.2): with ``L − 1`` a tail or a neighbouring block reaches a valid position
+    for some shape, so the layout test above can fail."""
+    rnd = random.Random(12)
+    failures = 0
+    for cv in _shapes(rnd, 300):
+        cv = Conv(cv.x, cv.weight, cv.inp, cv.outp, cv.outp.C, cv.kh, cv.kw, cv.sh, cv.sw, cv.out)
+        failures += not _layout_holds(cv, rnd, cv.block_length - 1)
+    assert failures > 0

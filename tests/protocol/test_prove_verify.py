@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import random
 
 import pytest
 
@@ -31,9 +32,20 @@ def test_proof_roundtrips_through_json_and_calldata(keys, honest_proof):
     assert verify(keys.vk, parsed)
 
 
-def test_parallel_prover_is_bit_identical(keys, instance, honest_proof):
-    p2 = prove(keys, instance.honest(), workers=2)
-    assert p2.proof_bytes(keys.circuit) == honest_proof.proof_bytes(keys.circuit)
+def test_seeded_prover_is_bit_identical_for_any_worker_count(keys, instance):
+    p1 = prove(keys, instance.honest(), workers=1, rng=random.Random(5))
+    p2 = prove(keys, instance.honest(), workers=2, rng=random.Random(5))
+    assert p2.proof_bytes(keys.circuit) == p1.proof_bytes(keys.circuit)
+
+
+def test_two_proofs_of_one_witness_share_no_commitment_or_evaluation(keys, instance, honest_proof):
+    """The zero-knowledge coins are fresh per proof (OS CSPRNG): a deterministic tail would make every
+    commitment a dictionary oracle for the witness and proofs of one input linkable."""
+    again = prove(keys, instance.honest())
+    assert verify(keys.vk, again)
+    assert not set(again.commitments.values()) & set(honest_proof.commitments.values())
+    for p, vals in again.evaluations.items():
+        assert not set(vals) & set(honest_proof.evaluations[p]), p
 
 
 # -- cheating provers: each breaks exactly one relation and proves anyway --------------------------------
@@ -135,5 +147,5 @@ def test_malformed_fields_are_rejected_not_raised(keys, honest_proof):
     bad.vk_digest = b"\x00" * 32
     assert not verify(keys.vk, bad)
     bad = copy.deepcopy(honest_proof)
-    del bad.evaluations["rho"][-1]
+    del bad.evaluations["zeta_inv"][-1]
     assert not verify(keys.vk, bad)

@@ -1,12 +1,15 @@
 """Shared vocabulary of the basic blocks: opening points, the prover's and the verifier's view of one proof.
 
-Every block's verifier equation is written over evaluations of committed polynomials at four global points
-(``docs/protocol.md`` §4): ``ρ`` (linear relations, block outputs), ``ζ`` (inner-product left sides, degree
-checks), ``1/ζ`` (inner-product right sides) and ``ρ/ζ`` (Hadamard and lookup right sides). A whole model opens
-at these four points only, so the proof carries four KZG opening proofs whatever its size.
+Every block's verifier equation is written over evaluations of committed polynomials at three global points
+(``docs/protocol.md`` §4): ``ζ`` (inner-product left sides, degree checks, and every former ρ-read),
+``1/ζ`` (inner-product right sides) and ``ρ/ζ`` (Hadamard and lookup right sides). A whole model opens at these
+three points only, so the proof carries three KZG opening proofs whatever its size. ``ρ`` itself is never an
+opening point (protocol v2, ``docs/protocol.md`` §7): a block output's value ``out(ρ)`` is the Laurent claim
+``⟨out, q_N⟩`` with ``q_N(Y) = ones_N(ρY)``, which reads exactly the first ``N`` coefficients, so the random
+tail every committed vector carries past its data (:data:`RESERVED_SPAN`) is never read by any relation.
 
 Every point a verifier equation evaluates anything at is a monomial ``ρ^a·ζ^(−b)`` (:data:`POINT_MONOMIALS`
-for the four opening points; the closed forms of the blocks add more, e.g. a matmul's ``ρ·ζ^−(k+1)``), which is
+for the opening points and ``ρ``; the closed forms of the blocks add more, e.g. a matmul's ``ρ·ζ^−s``), which is
 what lets the Solidity loader compute every ``1/(x − 1)`` with one batched inversion.
 
 :class:`ProverContext` and :class:`VerifierContext` are what a block's ``prover_claims`` and
@@ -25,9 +28,17 @@ from zkchain.crypto import poly as fpoly
 from zkchain.crypto.field import R, inv
 
 RHO, ZETA, ZETA_INV, RHO_ZETA_INV = "rho", "zeta", "zeta_inv", "rho_zeta_inv"
-POINTS = (RHO, ZETA, ZETA_INV, RHO_ZETA_INV)
-#: opening point -> (a, b) with the point = ρ^a·ζ^(−b)
+POINTS = (ZETA, ZETA_INV, RHO_ZETA_INV)  # the opening points (ρ is a challenge, not an opening point)
+#: point -> (a, b) with the point = ρ^a·ζ^(−b)
 POINT_MONOMIALS = {RHO: (1, 0), ZETA: (0, -1), ZETA_INV: (0, 1), RHO_ZETA_INV: (1, 1)}
+
+#: Zero-knowledge tails (protocol v2, ``docs/protocol.md`` §7, rule R1). Every committed witness polynomial is
+#: ``P = p + X^σ·r``: ``p`` its ``N`` data coefficients, ``r`` uniform with ``t = (number of opening points) + 1``
+#: coefficients, ``σ = N + STAGGER·slot`` (``slot > 0`` only for Hadamard operands whose partners' tails must
+#: not meet theirs). Every structured layout (matmul row gaps, lookup segment gaps, the conv tail slot) reserves
+#: ``RESERVED_SPAN`` coefficients after a vector's data; the schedule refuses a circuit whose tails would not fit.
+STAGGER = 5          # ≥ the largest t (3 points + 1, +1 for the degree reversal's extra coefficient)
+RESERVED_SPAN = 2 * STAGGER
 
 
 def point_values(rho: int, zeta: int) -> dict[str, int]:
@@ -79,24 +90,55 @@ def weighted(entries: list[int], x: int) -> list[int]:
 
 @dataclass
 class ProverContext:
-    """One proof in progress: every vector's entries (field ints; fixed vectors included), the challenges drawn
-    so far by label, and per-argument scratch state."""
+    """One proof in progress: every vector's data entries (``values``; field ints, fixed vectors included),
+    every committed polynomial's coefficients (``coeffs``: data, then the zero-knowledge tail; fixed vectors as
+    their values), the challenges drawn so far by label, and per-argument scratch state.
+
+    Witness computations (lookup queries, multiplicities) read :meth:`entries`; claims read :meth:`poly`, the
+    polynomial the verifier's evaluations see."""
 
     circuit: Circuit
     values: dict[str, list[int]]
+    coeffs: dict[str, list[int]] = field(default_factory=dict)
     challenges: dict[str, int] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
 
     def entries(self, e: Expr) -> list[int]:
+        """The ``e.length`` data entries of ``e``."""
         return expr_values(e, self.values.__getitem__)
+
+    def poly(self, e: Expr) -> list[int]:
+        """The coefficients of ``e`` as a committed polynomial (tails included)."""
+        return expr_values(e, lambda n: self.coeffs.get(n) or self.values[n])
 
     @property
     def rho(self) -> int:
         return self.challenges["rho"]
 
-    def at_rho(self, e: Expr) -> int:
-        """``e(ρ)`` — a block output's value in its claim (``docs/protocol.md`` §4)."""
-        return fpoly.evaluate(fpoly.poly(self.entries(e)), self.rho)
+    def rho_read(self, name: str, length: int, coef: int = 1) -> tuple[list[int], list[int]]:
+        """The Laurent term ``coef·⟨v, q_N⟩`` with ``q_N(Y) = ones_N(ρY)``: ``coef·Σ_{i<N} ρ^i v_i``, which reads
+        the first ``N = length`` coefficients of committed ``v`` only (``docs/protocol.md`` §7.2)."""
+        return (self.coeffs.get(name) or self.values[name], weighted([coef % R] * length, self.rho))
+
+    def claim(self, terms: list, out: Expr | None, name: str, value: int = 0):
+        """The claim ``Σ terms = out(ρ) + value``, with ``out(ρ)`` read as ``⟨out, q_N⟩`` terms (committed
+        vectors: negated on the left side) and scalars (constants, public vectors, on the value side)."""
+        from zkchain.blocks.inner_product import LaurentClaim
+
+        terms = list(terms)
+        value %= R
+        if out is not None:
+            rho = self.rho
+            if out.const % R:
+                value += out.const * ones_eval(out.length, rho)
+            public = {v.name for v in self.circuit.of_kind("public")}
+            for t in out.terms:
+                c = t.coef * pow(rho, t.shift, R) % R
+                if t.vector in public:
+                    value += c * fpoly.evaluate(fpoly.poly(self.values[t.vector]), rho)
+                else:
+                    terms.append(self.rho_read(t.vector, self.circuit.vectors[t.vector].length, -c))
+        return LaurentClaim(terms, value % R, name)
 
 
 # -- the verifier's view -----------------------------------------------------------------------------------
@@ -110,7 +152,7 @@ class VerifierContext:
         self.L = loader
         self.circuit = circuit
         self.ch = challenges
-        self.points = {p: loader.point(*POINT_MONOMIALS[p]) for p in POINTS}
+        self.points = {p: loader.point(*m) for p, m in POINT_MONOMIALS.items()}
         self.public = {v.name for v in circuit.of_kind("public")}
 
     @property
@@ -148,9 +190,28 @@ class VerifierContext:
                 terms.append((t.coef % R, v if t.shift == 0 else L.pow(x, t.shift) * v))
         return L.lincomb(terms)
 
+    def rho_read(self, name: str, length: int):
+        """The verifier's side of ``⟨v, q_N⟩`` (:meth:`ProverContext.rho_read`): ``V(ζ)·ones_N(ρ/ζ)``."""
+        return self.L.opened(ZETA, name) * self.L.ones(length, self.rho_zeta_inv)
+
     def at_rho(self, e: Expr):
-        """``e(ρ)`` — a block output's value in its claim."""
-        return self.at(e, RHO)
+        """``e(ρ)`` over the data of ``e`` only, as a claim's value: ``Σ_t coef_t·ρ^shift_t·⟨V_t, q_N⟩`` for
+        committed vectors (each ``V_t(ζ)·ones_N(ρ/ζ)``), public vectors evaluated at ρ by the verifier, and
+        ``const·ones_N(ρ)``. The prover writes the same terms with :meth:`ProverContext.claim`."""
+        L = self.L
+        terms = []
+        if e.const % R:
+            terms.append((e.const % R, L.ones(e.length, self.rho)))
+        for t in e.terms:
+            if not t.coef % R:
+                continue
+            if t.vector in self.public:
+                v = L.public_eval(t.vector, self.rho)
+            else:
+                vec = self.circuit.vectors.get(t.vector)
+                v = self.rho_read(t.vector, vec.length if vec is not None else e.length)
+            terms.append((t.coef % R, v if t.shift == 0 else L.pow(self.rho, t.shift) * v))
+        return L.lincomb(terms)
 
     def selection(self, base: tuple[int, int], steps: list[tuple[int, int, int]], extra: list | None = None):
         """``(Π extra) · ρ^(r_0)·ζ^(−e_0) · Π_k ones_{n_k}(ρ^(r_k)·ζ^(−e_k))``: the closed form of a strided selection

@@ -5,40 +5,46 @@ kernel ``w[o,c,u,v]`` (OC × C × kh × kw) and bias ``b_o``, strides ``(sh, sw)
 ``out[o,i,j] = b_o + Σ_{c,u,v} w[o,c,u,v] · x[c, i·sh + u, j·sw + v]``, written on the output grid ``outp``
 (cell ``(o, i+top, j+left)``; every other cell of ``out`` is zero).
 
-Layout (zkCNN's insight: a convolution is a polynomial product; Liu, Xie, Zhang, CCS 2021). Append a channel
-of ones, ``x'(X) = x(X) + X^(C·Hp·Wp)·ones_{Hp·Wp}(X)``, and lay the kernel out with reversed taps and
-reversed channels, one block of ``L = 2(C+1)·Hp·Wp`` coefficients per output channel::
+Layout (zkCNN's insight: a convolution is a polynomial product; Liu, Xie, Zhang, CCS 2021), v2
+(``docs/protocol.md`` §7.3). With ``g = Hp·Wp``, put a channel of ones *first*, ``x'(X) = ones_g(X) + X^g·x(X)``:
+data channel ``c`` sits in slot ``c + 1`` and ``x``'s zero-knowledge tail in slot ``C + 1`` (an extra channel
+whose kernel is zero). The kernel has reversed taps and reversed channels, one block of
+``L = (C+1)·g + max(G, g)`` coefficients per output channel (``G`` = :data:`RESERVED_SPAN`)::
 
-    K(X) = Σ_o X^(o·L) [ Σ_{c<C,u,v} w[o,c,u,v] X^((C−c)·Hp·Wp + (kh−1−u)·Wp + (kw−1−v))  +  b_o X^((kh−1)·Wp + kw−1) ]
+    K(X) = Σ_o X^(o·L) [ Σ_{c<C,u,v} w[o,c,u,v] X^((C−c)·g + (kh−1−u)·Wp + (kw−1−v))  +  b_o X^((C+1)·g + (kh−1)·Wp + kw−1) ]
 
-Then coefficient ``o·L + C·Hp·Wp + (i·sh + kh − 1)·Wp + (j·sw + kw − 1)`` of ``x'·K`` is ``out[o,i,j]``: every
-product of a different channel pair lands below or above the valid window (the ``(C − c)`` channel offsets
-differ by whole grids), and blocks of different ``o`` do not overlap (each product spans < L).
+(slot 0 of every block is empty). Coefficient ``o·L + (C+1)·g + (i·sh + kh − 1)·Wp + (j·sw + kw − 1)`` of
+``x'·K`` is ``out[o,i,j]``: products of other channel pairs (the tail's included) never land on a valid position,
+and blocks of different ``o`` do not overlap (checked over random shapes in ``tests/protocol/test_conv.py``).
 
 Protocol. After ``x`` and ``out`` are committed, ``ρ``; the selection vector ``sel_ρ`` has ``ρ^(out index)``
-at each valid product position. One claim of the Laurent argument (§5.3):
+at each valid product position. Two claims of the Laurent argument (§5.3):
 
-    constant term of  x'(X)·K(X) · sel_ρ(1/X)  =  out(ρ)
+    constant term of  x'(X)·K(X) · sel_ρ(1/X)  =  ⟨out, q_N⟩
+    ⟨K, Z_ρ⟩ = 0,  Z_ρ(y) = ones_{OC·L}(ρy) − taps(ρy) − bias(ρy)       (K is zero off its tap/bias pattern)
 
-Verifier equation: ``(x(ζ) + ζ^(C·Hp·Wp)·ones_{HpWp}(ζ)) · K(ζ) · sel_ρ(1/ζ)`` against ``out(ρ)``, with
-``sel_ρ(y) = ρ^(top·oWp + left) · y^(C·HpWp + (kh−1)Wp + kw−1) · ones_OC(ρ^(oHp·oWp) y^L) ·
-ones_OH(ρ^(oWp) y^(sh·Wp)) · ones_OW(ρ y^sw)`` in closed form. Openings: ``K`` and ``x``'s vectors at ``ζ``,
-``out``'s vectors at ``ρ``.
+with ``taps(y) = ones_OC(y^L)·y^g·ones_C(y^g)·ones_kh(y^Wp)·ones_kw(y)`` and
+``bias(y) = y^((C+1)g + (kh−1)Wp + kw−1)·ones_OC(y^L)``. The second claim pins the empty slot the tail meets
+(the model owner runs setup; ZK-DESIGN §10.1) and every other off-pattern entry (which could otherwise hide a
+larger receptive field). Verifier terms: ``(ones_g(ζ) + ζ^g·x(ζ)) · K(ζ) · sel_ρ(1/ζ)`` against the output's value,
+with ``sel_ρ(y) = ρ^(top·oWp + left) · y^((C+1)g + (kh−1)Wp + kw−1) · ones_OC(ρ^(oHp·oWp) y^L) ·
+ones_OH(ρ^(oWp) y^(sh·Wp)) · ones_OW(ρ y^sw)``, and ``K(ζ)·Z_ρ(1/ζ)`` against 0. Openings: ``K``, ``x``'s and
+``out``'s vectors at ``ζ``.
 
 PadZero (a padded model input): ``Σ_{pad cells} ρ^pos x_pos = value·Σ_{pad cells} ρ^pos``, one claim with right
 side ``mask_ρ(y) = ones_{C·Hp·Wp}(ρy) − (ρy)^(top·Wp+left)·ones_C((ρy)^(HpWp))·ones_H((ρy)^Wp)·ones_W(ρy)``.
 
-Soundness error. ``out(ρ)`` is compared coefficient by coefficient as polynomials in ρ: a wrong valid cell, or
-a non-zero padding cell of ``out``, survives with probability ≤ |out|/r; plus §5.3. The degree check bounds
-``x`` to its grid, which the no-overlap argument needs.
+Soundness error. ``out``'s data are compared coefficient by coefficient as polynomials in ρ: a wrong valid
+cell, or a non-zero padding cell of ``out``, survives with probability ≤ |out|/r; an off-pattern kernel entry
+survives the pin with probability ≤ OC·L/r; plus §5.3. The degree check bounds ``x`` (data and tail) to
+``size + G``, which the no-overlap argument needs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zkchain.blocks.common import RHO, ZETA
-from zkchain.blocks.inner_product import LaurentClaim
+from zkchain.blocks.common import RESERVED_SPAN, ZETA
 from zkchain.compiler.circuit import Block, Expr, Grid
 from zkchain.crypto import poly as fpoly
 from zkchain.crypto.field import R
@@ -67,7 +73,8 @@ class Conv(Block):
 
     @property
     def block_length(self) -> int:
-        return 2 * (self.inp.C + 1) * self.inp.Hp * self.inp.Wp
+        g = self.inp.Hp * self.inp.Wp
+        return (self.inp.C + 1) * g + max(RESERVED_SPAN, g)
 
     @property
     def kernel_length(self) -> int:
@@ -83,10 +90,15 @@ class Conv(Block):
 
     def extra_degree(self) -> int:
         """The left side ``x'·K`` is the longest polynomial of the claim (its Laurent quotient as long)."""
-        return self.inp.size + self.inp.Hp * self.inp.Wp + self.kernel_length - 1
+        return self.inp.size + RESERVED_SPAN + self.inp.Hp * self.inp.Wp + self.kernel_length - 1
 
     def openings(self, circuit) -> list[tuple[str, str]]:
-        return [(self.weight, ZETA)] + [(v, ZETA) for v in self.x.vectors()] + [(v, RHO) for v in self.out.vectors()]
+        return [(self.weight, ZETA)] + [(v, ZETA) for v in self.x.vectors()] + [(v, ZETA) for v in self.out.vectors()]
+
+    @property
+    def window_base(self) -> int:
+        """Offset of output ``(o, 0, 0)``'s product within block ``o``: ``(C+1)·g + (kh−1)·Wp + kw − 1``."""
+        return (self.inp.C + 1) * self.inp.Hp * self.inp.Wp + (self.kh - 1) * self.inp.Wp + self.kw - 1
 
     def kernel_vector(self, w, bias) -> list[int]:
         """The fixed vector ``K`` from ``w`` (OC×C×kh×kw nested ints) and ``bias`` (OC ints)."""
@@ -98,8 +110,23 @@ class Conv(Block):
                 for u in range(self.kh):
                     for v in range(self.kw):
                         out[o * L + (C - cc) * g + (self.kh - 1 - u) * Wp + (self.kw - 1 - v)] = int(w[o][cc][u][v]) % R
-            out[o * L + (self.kh - 1) * Wp + (self.kw - 1)] = int(bias[o]) % R
+            out[o * L + self.window_base] = int(bias[o]) % R
         return out
+
+    def pattern(self) -> set[int]:
+        """Positions of ``K`` a kernel may fill: every tap of every channel, and the bias."""
+        C, Wp, g, L = self.inp.C, self.inp.Wp, self.inp.Hp * self.inp.Wp, self.block_length
+        taps = {(C - cc) * g + u * Wp + v for cc in range(C) for u in range(self.kh) for v in range(self.kw)}
+        return {o * L + p for o in range(self.OC) for p in taps | {self.window_base}}
+
+    def pin(self, rho: int) -> list[int]:
+        """Coefficients of ``Z_ρ``: ``ρ^p`` at every position of ``K`` off the tap/bias pattern."""
+        keep = self.pattern()
+        z, p = [], 1
+        for i in range(self.kernel_length):
+            z.append(0 if i in keep else p)
+            p = p * rho % R
+        return z
 
     def selection(self, rho: int) -> list[int]:
         """Coefficients of ``sel_ρ`` (``kernel_length`` entries): ``ρ^(out index)`` at each valid product position."""
@@ -109,27 +136,44 @@ class Conv(Block):
         for o in range(self.OC):
             for i in range(oo.H):
                 for j in range(oo.W):
-                    prod = o * L + C * g + (i * self.sh + self.kh - 1) * Wp + (j * self.sw + self.kw - 1)
+                    prod = o * L + (C + 1) * g + (i * self.sh + self.kh - 1) * Wp + (j * self.sw + self.kw - 1)
                     sel[prod] = pow(rho, oo.index(o, i, j), R)
         return sel
 
     def steps(self) -> tuple[tuple[int, int], list[tuple[int, int, int]]]:
         """``sel_ρ(1/ζ)`` as a strided selection (``VerifierContext.selection``)."""
-        C, Hp, Wp, oo = self.inp.C, self.inp.Hp, self.inp.Wp, self.outp
-        return ((oo.top * oo.Wp + oo.left, C * Hp * Wp + (self.kh - 1) * Wp + self.kw - 1),
+        Wp, oo = self.inp.Wp, self.outp
+        return ((oo.top * oo.Wp + oo.left, self.window_base),
                 [(self.OC, oo.Hp * oo.Wp, self.block_length), (oo.H, oo.Wp, self.sh * Wp), (oo.W, 1, self.sw)])
 
-    def prover_claims(self, pc) -> list[LaurentClaim]:
-        xp = pc.entries(self.x) + [1] * (self.inp.Hp * self.inp.Wp)  # x' = x + X^(C·HpWp)·ones
-        xk = fpoly.poly(xp) * fpoly.poly(pc.values[self.weight])
-        return [LaurentClaim([(fpoly.coeffs(xk), self.selection(pc.rho))], pc.at_rho(self.out), self.name or "conv")]
+    def prover_claims(self, pc) -> list:
+        xp = [1] * (self.inp.Hp * self.inp.Wp) + pc.poly(self.x)  # x' = ones_g + X^g·x
+        k = pc.values[self.weight]
+        xk = fpoly.poly(xp) * fpoly.poly(k)
+        return [pc.claim([(fpoly.coeffs(xk), self.selection(pc.rho))], self.out, self.name or "conv"),
+                pc.claim([(k, self.pin(pc.rho))], None, f"{self.name or 'conv'} kernel pattern")]
+
+    def pin_eval(self, vc):
+        """``Z_ρ(1/ζ)`` in closed form (the module doc), with ``y = ρ/ζ``."""
+        L = vc.L
+        C, Wp, g, Lb = self.inp.C, self.inp.Wp, self.inp.Hp * self.inp.Wp, self.block_length
+
+        def y(e: int):
+            return L.point(e, e)
+
+        blocks = L.ones(self.OC, y(Lb))
+        taps = L.prod([blocks, y(g), L.ones(C, y(g)), L.ones(self.kh, y(Wp)), L.ones(self.kw, y(1))])
+        bias = L.prod([blocks, y(self.window_base)])
+        return L.ones(self.kernel_length, y(1)) - taps - bias
 
     def verifier_claims(self, vc) -> list:
         L, g = vc.L, self.inp.Hp * self.inp.Wp
-        xp = vc.at(self.x, ZETA) + L.pow(vc.zeta, self.inp.C * g) * L.ones(g, vc.zeta)
+        xp = L.ones(g, vc.zeta) + L.pow(vc.zeta, g) * vc.at(self.x, ZETA)
         base, steps = self.steps()
-        lhs = L.named(vc.selection(base, steps, [xp, vc.vec(self.weight, ZETA)]), f"conv {self.name}")
-        return [(lhs, vc.at_rho(self.out))]
+        k = vc.vec(self.weight, ZETA)
+        lhs = L.named(vc.selection(base, steps, [xp, k]), f"conv {self.name}")
+        return [(lhs, vc.at_rho(self.out)),
+                (L.named(k * self.pin_eval(vc), f"conv pattern {self.name}"), L.const(0))]
 
 
 @dataclass(frozen=True)
@@ -168,9 +212,9 @@ class PadZero(Block):
                         L.ones(gr.H, t(gr.Wp)), L.ones(gr.W, t(1))])
         return L.ones(gr.size, t(1)) - inner
 
-    def prover_claims(self, pc) -> list[LaurentClaim]:
-        value = self.value * sum(self.mask(pc.rho)) % R
-        return [LaurentClaim([(pc.entries(self.x), self.mask(pc.rho))], value, self.name or "padding")]
+    def prover_claims(self, pc) -> list:
+        mask = self.mask(pc.rho)
+        return [pc.claim([(pc.poly(self.x), mask)], None, self.name or "padding", self.value * sum(mask))]
 
     def verifier_claims(self, vc) -> list:
         L = vc.L

@@ -21,6 +21,12 @@ If the identity does not hold, the check passes with probability ≤ 2·D_max/r 
 ``X^(deg W)`` times the difference; ``D_max`` the largest power of τ anyone knows, ≤ 2^29 for public ceremonies).
 Why it matters: without it a prover could hide entries beyond a vector's length, where the matmul row pattern
 and the lookup query layout would read them.
+
+Zero knowledge (``docs/protocol.md`` §7.4). The declared length ``N_c`` is the degree bound ``σ_c + t_c`` of the
+vector with its random tail: the check keeps every tail inside the span its layouts reserve. ``[W]`` reads every
+vector at ``1/τ``, one linear functional more than the tails' ``t`` coins cover; the first degree-checked
+polynomial carries one extra coefficient for it (``zkchain.protocol.schedule._tails``), and ``W(1/ζ)`` is fixed by
+the equation.
 """
 
 from __future__ import annotations

@@ -9,22 +9,25 @@ Relation. ``a, b, out ∈ Fr^N`` (expressions over committed, public or fixed ve
 Protocol (``docs/protocol.md`` §5.7). After ``a``, ``b``, ``out`` are committed, challenge ``ρ``; one claim of
 the Laurent inner-product argument (§5.3) weights the products by ``ρ^i``:
 
-    Σ_i a_i · (ρ^i b_i) = out(ρ)       left ``a``, right ``Q̂(Y) = b(ρY)``, value ``out(ρ)``
+    Σ_i a_i · (ρ^i b_i) = ⟨out, q_N⟩       left ``a``, right ``Q̂(Y) = b(ρY)``
 
-Verifier equation (its part of the aggregated check): ``a(ζ) · b(ρ/ζ)`` against ``out(ρ)``.
-Openings: ``a``'s vectors at ``ζ``, ``b``'s at ``ρ/ζ``, ``out``'s at ``ρ``.
+The left side sums over *all* coefficients, so the two sides' zero-knowledge tails must never meet: the
+schedule staggers them (``docs/protocol.md`` §7.3, ``σ = N + STAGGER·slot`` with the a/b conflict graph
+coloured), so ``a_i·b_i = 0`` for every ``i ≥ N`` in an honest proof.
 
-Soundness error. ``Σ ρ^i (a_i b_i − out_i)`` is a polynomial of degree < N in ρ fixed before ρ: a wrong entry
-survives with probability ≤ N/r; plus §5.3. Degree bounds on ``a``, ``b`` (degree block) keep the sum to the
-first N entries.
+Verifier equation (its part of the aggregated check): ``a(ζ) · b(ρ/ζ)`` against ``out``'s ``⟨out, q_N⟩`` value.
+Openings: ``a``'s vectors at ``ζ``, ``b``'s at ``ρ/ζ``, ``out``'s at ``ζ``.
+
+Soundness error. ``Σ ρ^i (a_i b_i − out_i)`` is a polynomial in ρ fixed before ρ (every operand is committed
+first): a wrong entry, or a non-zero product past the data, survives with probability ≤ N̄/r (N̄ the operands'
+degree bound); plus §5.3.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zkchain.blocks.common import RHO, RHO_ZETA_INV, ZETA, weighted
-from zkchain.blocks.inner_product import LaurentClaim
+from zkchain.blocks.common import RHO_ZETA_INV, ZETA, weighted
 from zkchain.compiler.circuit import Block, Expr
 
 
@@ -45,11 +48,11 @@ class Hadamard(Block):
 
     def openings(self, circuit) -> list[tuple[str, str]]:
         return ([(v, ZETA) for v in self.a.vectors()] + [(v, RHO_ZETA_INV) for v in self.b.vectors()]
-                + [(v, RHO) for v in self.out.vectors()])
+                + [(v, ZETA) for v in self.out.vectors()])
 
-    def prover_claims(self, pc) -> list[LaurentClaim]:
-        right = weighted(pc.entries(self.b), pc.rho)  # b(ρY)
-        return [LaurentClaim([(pc.entries(self.a), right)], pc.at_rho(self.out), self.name or "hadamard")]
+    def prover_claims(self, pc) -> list:
+        right = weighted(pc.poly(self.b), pc.rho)  # b(ρY)
+        return [pc.claim([(pc.poly(self.a), right)], self.out, self.name or "hadamard")]
 
     def verifier_claims(self, vc) -> list:
         lhs = vc.L.named(vc.at(self.a, ZETA) * vc.at(self.b, RHO_ZETA_INV), f"hadamard {self.name}")

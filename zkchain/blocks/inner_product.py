@@ -16,6 +16,14 @@ Laurent form so no reversed commitment is needed). After challenge ``α`` the pr
 
 Openings: each ``P_t`` at ``ζ``, ``A`` at ``ζ``, ``B`` at ``1/ζ``, and what ``Q̂_t(1/ζ)`` needs.
 
+Zero knowledge (``docs/protocol.md`` §7.5; the masking polynomial of Aurora §5 / Marlin §5 in coefficient
+form). ``A`` and ``B`` are functions of the whole witness. The prover commits, with the witness, a mask
+``S = Σ_{i<6} S_i X^i`` with ``S_3 = 0`` and the other five coefficients uniform, and adds the claim
+``⟨S, Y³⟩ = 0`` (verifier term ``S(ζ)·ζ^{−3}``). ``X^{−3}S(X) = X·A_S(X) + X^{−1}·B_S(1/X)`` is a uniform Laurent
+polynomial with zero constant term, so ``[A], [B], A(ζ)`` are uniform given everything else and ``B(1/ζ)`` is
+fixed by the check (the map of the five coins to ``S(τ), S(ζ), A_S(τ), B_S(τ), A_S(ζ)`` has rank 5). Soundness:
+``S`` is committed before ``α``, so ``S_3 ≠ 0`` is one more false claim.
+
 Soundness error. If a claim is false, the aggregated constant term is non-zero except with probability
 ≤ C/r over ``α``; then ``X^D·(left − right)`` is a non-zero polynomial of degree ≤ 2D and vanishes at ``ζ``
 with probability ≤ 2D/r (Schwartz–Zippel), D the SRS degree (committed polynomials have degree ≤ D).
@@ -29,6 +37,25 @@ from zkchain.crypto import poly as fpoly
 from zkchain.crypto.field import R
 
 A, B = "a", "b"  # the Laurent quotients (committed in the quotients round)
+S = "s"          # the mask of A and B (committed in the witness round)
+MASK_LENGTH, MASK_ZERO = 6, 3
+
+
+def mask_coefficients(rng) -> list[int]:
+    """A fresh mask ``S`` (:data:`MASK_LENGTH` coefficients, uniform but ``S_3 = 0``) from ``rng.randrange``."""
+    return [0 if i == MASK_ZERO else rng.randrange(R) for i in range(MASK_LENGTH)]
+
+
+def mask_claim(s_coeffs: list[int]) -> "LaurentClaim":
+    """The prover's claim ``⟨S, Y³⟩ = 0``: its Laurent product is ``X^{−3}·S(X)``, the mask of ``A`` and ``B``."""
+    return LaurentClaim([(s_coeffs, [0] * MASK_ZERO + [1])], 0, "mask")
+
+
+def mask_verifier_claim(vc) -> tuple:
+    """The verifier's term of the mask claim: ``(S(ζ)·ζ^{−3}, 0)``."""
+    from zkchain.blocks.common import ZETA
+
+    return (vc.L.named(vc.L.opened(ZETA, S) * vc.L.pow(vc.zeta_inv, MASK_ZERO), "mask S"), vc.L.const(0))
 
 
 @dataclass

@@ -7,19 +7,23 @@ so most rescales cost no Zero constraint at all.
 
 Relation. ``E = Σ_t coef_t · X^shift_t · V_t + const · ones_N`` is the zero vector of ``Fr^N``.
 
-Protocol (``docs/protocol.md`` §5.5). No prover message. After every ``V_t`` is committed, challenge ``ρ``.
-Verifier equation: ``E(ρ) = Σ_t coef_t ρ^shift_t V_t(ρ) + const·ones_N(ρ) = 0``, each committed ``V_t``
-opened at ``ρ`` (public vectors evaluated by the verifier).
+Protocol (``docs/protocol.md`` §5.5, v2 §7.2). No prover message. After every ``V_t`` is committed, challenge
+``ρ``; one claim of the Laurent argument reads each committed vector's data only (never its zero-knowledge tail):
 
-Soundness error. A non-zero ``E`` (degree < N, guaranteed by the degree block) vanishes at ``ρ`` with
-probability ≤ (N − 1)/r.
+    Σ_t coef_t ρ^shift_t ⟨V_t, q_{N_t}⟩ = −const·ones_N(ρ) − Σ_(public t) coef_t ρ^shift_t V_t(ρ)
+
+with ``q_N(Y) = ones_N(ρY)``. Verifier term: ``Σ_t coef_t ρ^shift_t V_t(ζ)·ones_{N_t}(ρ/ζ)``; ``V_t`` opened at ζ
+(public vectors evaluated by the verifier).
+
+Soundness error. ``E``'s data define a polynomial of degree < N in ρ fixed before ρ: a non-zero ``E`` vanishes
+at ``ρ`` with probability ≤ (N − 1)/r; plus the Laurent check (§5.3).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zkchain.blocks.common import RHO
+from zkchain.blocks.common import ZETA
 from zkchain.compiler.circuit import Block, Expr
 
 
@@ -32,7 +36,13 @@ class Zero(Block):
     name: str = ""
 
     def openings(self, circuit) -> list[tuple[str, str]]:
-        return [(v, RHO) for v in self.expr.vectors()]
+        return [(v, ZETA) for v in self.expr.vectors()]
 
-    def verifier_zero_checks(self, vc) -> list:
-        return [(vc.at_rho(self.expr), f"linear relation {self.name!r} does not hold")]
+    def structured_expressions(self) -> list:
+        return []
+
+    def prover_claims(self, pc) -> list:
+        return [pc.claim([], self.expr, self.name or "linear relation")]
+
+    def verifier_claims(self, vc) -> list:
+        return [(vc.L.const(0), vc.at_rho(self.expr))]

@@ -14,16 +14,23 @@ rounds (:class:`LogUp`); each :class:`Lookup` constraint only adds a segment of 
 3. Prover commits ``h_i = 1/(β − f_i)`` and ``g_j = m_j/(β − t_j)``.
 4. Three claims of the Laurent inner-product argument (challenge ``ρ`` weights the Hadamard products):
 
-   (a) ``Σ_i ρ^i h_i (β − f_i) = Σ_i ρ^i``   left ``H``, right ``Q̂_a(Y) = β·ones(ρY) − F(ρY)``, value ``ones_NF(ρ)``
-   (b) ``Σ_j ρ^j g_j (β − t_j) = m(ρ)``     left ``G``, right ``Q̂_b(Y) = β·ones(ρY) − T(ρY)``, value ``m(ρ)``
-   (c) ``Σ_i h_i − Σ_j g_j = 0``            left ``H, G``, right ``ones_NF(Y), −ones_NT(Y)``, value 0
+   (a) ``Σ_i ρ^i h_i (β·ind_i − F_i) = ind(ρ)``  left ``H``, right ``Q̂_a(Y) = β·ind(ρY) − F(ρY)``
+   (b) ``Σ_j ρ^j g_j (β − t_j) = ⟨m, q_NT⟩``    left ``G``, right ``Q̂_b(Y) = β·ones(ρY) − T(ρY)``; ``m``'s data
+   (c) ``⟨h, ind⟩ − Σ_j g_j = 0``               left ``H, G``, right ``ind(Y), −ones_NT(Y)``, value 0
 
-Verifier equations (parts of the aggregated Laurent check): (a) ``H(ζ)·(β·ones_NF(ρ/ζ) − F(ρ/ζ))``,
-(b) ``G(ζ)·(β·ones_NT(ρ/ζ) − T(ρ/ζ))``, (c) ``H(ζ)·ones_NF(1/ζ) − G(ζ)·ones_NT(1/ζ)``; ``F(ρ/ζ)`` from the
-query vectors opened at ``ρ/ζ``; ``T(ρ/ζ)`` in closed form for the tag and input columns plus the committed
-output column ``table_out`` opened at ``ρ/ζ``.
+Query layout with gaps (v2, ``docs/protocol.md`` §7.3): segment ℓ starts at ``off_ℓ`` and is followed by a gap of
+``G`` = :data:`~zkchain.blocks.common.RESERVED_SPAN` positions when it has committed operands, where their
+zero-knowledge tails land; ``ind(y) = Σ_ℓ y^(off_ℓ)·ones_(n_ℓ)(y)`` marks the data positions. The honest ``h`` is
+zero on the gaps. Claim (c) sums over ``ind`` only: in a gap, (a) only forces ``h_i·F_i = 0``, so a prover that
+zeroes its operand tails there could otherwise choose ``h_i`` freely to balance the sums.
 
-Soundness error. (a), (b) fail to catch a wrong ``h``/``g`` with probability ≤ N/r over ρ; the logUp identity
+Verifier equations (parts of the aggregated Laurent check): (a) ``H(ζ)·(β·ind(ρ/ζ) − F(ρ/ζ))`` against
+``ind(ρ)``, (b) ``G(ζ)·(β·ones_NT(ρ/ζ) − T(ρ/ζ))`` against ``M(ζ)·ones_NT(ρ/ζ)``,
+(c) ``H(ζ)·ind(1/ζ) − G(ζ)·ones_NT(1/ζ)``; ``F(ρ/ζ)`` from the query vectors opened at ``ρ/ζ``; ``T(ρ/ζ)`` in
+closed form for the tag and input columns plus the committed output column ``table_out`` opened at ``ρ/ζ``.
+``m``, ``h``, ``g`` are opened at ζ only.
+
+Soundness error. (a), (b) fail to catch a wrong ``h``/``g`` with probability ≤ N̄/r over ρ; the logUp identity
 ``Σ 1/(β − f_i) = Σ m_j/(β − t_j)`` with some ``f_i`` outside the table holds with probability
 ≤ (N_F + N_T)/r over β (Haböck Lemma 5, p > N_F); row compression collides with probability ≤ 2/r per pair over γ.
 """
@@ -32,10 +39,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zkchain.blocks.common import RHO, RHO_ZETA_INV, ZETA, expr_values, ones_eval
+from zkchain.blocks.common import POINT_MONOMIALS, RESERVED_SPAN, RHO, RHO_ZETA_INV, ZETA, ZETA_INV, expr_values, weighted
 from zkchain.blocks.inner_product import LaurentClaim
 from zkchain.compiler.circuit import Block, Circuit, Expr
-from zkchain.crypto import poly as fpoly
 from zkchain.crypto.field import R, batch_inverse
 from zkchain.errors import InputError
 
@@ -81,17 +87,33 @@ def table_length(circuit: Circuit) -> int:
     return sum(t.size for t in circuit.tables.values())
 
 
+def _gap(circuit: Circuit, c: Lookup) -> int:
+    """The gap after lookup ``c``'s segment: room for its committed operands' tails (0 when it has none)."""
+    committed = {v.name for v in circuit.vectors.values() if v.kind != "public"}
+    ops = [v for e in (c.inp, c.out) if e is not None for v in e.vectors()]
+    return RESERVED_SPAN if any(v in committed for v in ops) else 0
+
+
 def lookup_layout(circuit: Circuit) -> list[tuple[Lookup, int]]:
-    """Lookups in order with the offset of each in the concatenated query vector."""
+    """Lookups in order with the offset of each in the concatenated query vector (segments and gaps)."""
     out, off = [], 0
     for c in circuit.of_block(Lookup):
         out.append((c, off))
-        off += c.inp.length
+        off += c.inp.length + _gap(circuit, c)
     return out
 
 
 def query_length(circuit: Circuit) -> int:
-    return sum(c.inp.length for c in circuit.of_block(Lookup))
+    """``N_F``: every segment and its gap."""
+    return sum(c.inp.length + _gap(circuit, c) for c in circuit.of_block(Lookup))
+
+
+def indicator(circuit: Circuit) -> list[int]:
+    """``ind``: 1 at the data positions of the query layout, 0 in the gaps."""
+    ind = [0] * query_length(circuit)
+    for c, off in lookup_layout(circuit):
+        ind[off: off + c.inp.length] = [1] * c.inp.length
+    return ind
 
 
 # -- prover ---------------------------------------------------------------------------------------------
@@ -107,14 +129,34 @@ def table_rows(circuit: Circuit, table_out: list[int] | None) -> list[tuple[int,
 
 
 def query_rows(circuit: Circuit, values) -> list[tuple[int, int, int]]:
-    """All query rows ``(tag, inp_i, out_i)`` in layout order; ``values(name)`` gives a vector's entries."""
+    """All query rows ``(tag, inp_i, out_i)`` in segment order, gaps left out; ``values(name)`` gives a vector's
+    entries."""
     rows = []
     for c, _ in lookup_layout(circuit):
         tag = circuit.tables[c.table].tag
-        inp = expr_values(c.inp, values)
-        out = expr_values(c.out, values) if c.out is not None else [0] * len(inp)
+        inp = expr_values(c.inp, values)[: c.inp.length]
+        out = expr_values(c.out, values)[: c.inp.length] if c.out is not None else [0] * len(inp)
         rows += [(tag, a, b) for a, b in zip(inp, out)]
     return rows
+
+
+def query_column(circuit: Circuit, coeffs, gamma: int) -> list[int]:
+    """``F``: the compressed query polynomial over the whole layout, from the committed operand polynomials
+    (``coeffs(name)``), so the operands' tails sit in the gaps exactly as the verifier's ``F(ρ/ζ)`` sees them."""
+    g2 = gamma * gamma % R
+    f = [0] * query_length(circuit)
+    for c, off in lookup_layout(circuit):
+        tag = circuit.tables[c.table].tag % R
+        for i in range(c.inp.length):
+            f[off + i] = tag
+        for e, w in ((c.inp, gamma), (c.out, g2)):
+            if e is None:
+                continue
+            for i, a in enumerate(expr_values(e, coeffs)):
+                if off + i >= len(f):
+                    f.extend([0] * (off + i + 1 - len(f)))  # only a cheating prover's over-long operand
+                f[off + i] = (f[off + i] + w * a) % R
+    return f
 
 
 def multiplicities(circuit: Circuit, queries: list[tuple[int, int, int]], table: list[tuple[int, int, int]],
@@ -132,7 +174,12 @@ def multiplicities(circuit: Circuit, queries: list[tuple[int, int, int]], table:
         if j is None:
             if not strict:
                 continue
-            c, off = next((c, off) for c, off in reversed(lookup_layout(circuit)) if off <= pos)
+            seg, start = None, 0
+            for seg in circuit.of_block(Lookup):
+                if pos < start + seg.inp.length:
+                    break
+                start += seg.inp.length
+            c, off = seg, start
             t = circuit.tables[c.table]
             a = row[1] if row[1] <= R // 2 else row[1] - R
             raise InputError(
@@ -186,7 +233,7 @@ class LogUp:
 
     @staticmethod
     def openings(circuit: Circuit) -> list[tuple[str, str]]:
-        out = [(M, RHO), (H, ZETA), (G, ZETA)]
+        out = [(M, ZETA), (H, ZETA), (G, ZETA)]
         if TABLE_OUT in circuit.vectors:
             out.append((TABLE_OUT, RHO_ZETA_INV))
         return out
@@ -201,11 +248,17 @@ class LogUp:
             return {M: multiplicities(c, st["queries"], st["table"], strict=strict)}
         if round_name == "helpers":
             gamma, beta = pc.challenges["gamma"], pc.challenges["beta"]
-            st["f"], st["t"] = compress(st["queries"], gamma), compress(st["table"], gamma)
+            st["t"] = compress(st["table"], gamma)
+            st["F"] = query_column(c, lambda n: pc.coeffs.get(n) or pc.values[n], gamma)
             try:
-                h, g = helper_vectors(st["f"], st["t"], pc.values[M], beta)
+                hq, g = helper_vectors(compress(st["queries"], gamma), st["t"], pc.values[M], beta)
             except ZeroDivisionError:  # β hit a row: probability ≤ (N_F + N_T)/r
                 raise ValueError("challenge β equals a lookup row; retry with another transcript") from None
+            h = [0] * query_length(c)  # zero on the gaps
+            k = 0
+            for lk, off in lookup_layout(c):
+                h[off: off + lk.inp.length] = hq[k: k + lk.inp.length]
+                k += lk.inp.length
             return {H: h, G: g}
         return {}
 
@@ -213,20 +266,22 @@ class LogUp:
     def prover_claims(pc) -> list[LaurentClaim]:
         c, st = pc.circuit, pc.state["logup"]
         beta, rho = pc.challenges["beta"], pc.rho
-        nf, nt = query_length(c), table_length(c)
+        nt = table_length(c)
+        ind = indicator(c)
+        F = st["F"] + [0] * max(0, len(ind) - len(st["F"]))
+        right_a = weighted([(beta * i - f) % R for i, f in zip(ind + [0] * (len(F) - len(ind)), F)], rho)
+        poly = pc.coeffs.get
         return [
-            LaurentClaim([(pc.values[H], hadamard_right(st["f"], beta, rho))],
-                         ones_eval(nf, rho), "logUp queries"),
-            LaurentClaim([(pc.values[G], hadamard_right(st["t"], beta, rho))],
-                         fpoly.evaluate(fpoly.poly(pc.values[M]), rho), "logUp table"),
-            LaurentClaim([(pc.values[H], [1] * nf), (pc.values[G], [R - 1] * nt)], 0, "logUp sums"),
+            LaurentClaim([(poly(H), right_a)], sum(weighted(ind, rho)) % R, "logUp queries"),
+            LaurentClaim([(poly(G), hadamard_right(st["t"], beta, rho)), pc.rho_read(M, nt, -1)], 0, "logUp table"),
+            LaurentClaim([(poly(H), ind), (poly(G), [R - 1] * nt)], 0, "logUp sums"),
         ]
 
     @staticmethod
     def verifier_claims(vc) -> list:
         L, c = vc.L, vc.circuit
         gamma, beta = vc.ch["gamma"], vc.ch["beta"]
-        nf, nt = query_length(c), table_length(c)
+        nt = table_length(c)
         x = vc.rho_zeta_inv
         g2 = L.named(gamma * gamma)
         # F(ρ/ζ): the concatenated query vector, segment by segment
@@ -249,7 +304,32 @@ class LogUp:
             tparts.append((1, g2 * vc.vec(TABLE_OUT, RHO_ZETA_INV)))
         t_x = L.lincomb(tparts, "T(rho/zeta)")
         h_z, g_z = L.opened(ZETA, H), L.opened(ZETA, G)
-        la = L.named(h_z * (beta * L.ones(nf, x) - f_x), "logUp (a)")
+        la = L.named(h_z * (beta * indicator_eval(vc, RHO_ZETA_INV) - f_x), "logUp (a)")
         lb = L.named(g_z * (beta * L.ones(nt, x) - t_x), "logUp (b)")
-        lc = L.named(h_z * L.ones(nf, vc.zeta_inv) - g_z * L.ones(nt, vc.zeta_inv), "logUp (c)")
-        return [(la, L.ones(nf, vc.rho)), (lb, L.opened(RHO, M)), (lc, L.const(0))]
+        lc = L.named(h_z * indicator_eval(vc, ZETA_INV) - g_z * L.ones(nt, vc.zeta_inv), "logUp (c)")
+        return [(la, indicator_eval(vc, RHO)), (lb, vc.rho_read(M, nt)), (lc, L.const(0))]
+
+
+def indicator_eval(vc, point: str):
+    """``ind(y) = Σ_ℓ y^(off_ℓ)·ones_(n_ℓ)(y)`` at ``y`` = the named point, through the loader (runs of
+    equal-length segments at a constant stride collapse to ``y^o·ones_n(y)·ones_k(y^stride)``)."""
+    L, c = vc.L, vc.circuit
+    a, b = POINT_MONOMIALS[point]
+    y = vc.points[point]
+    runs: list[list[int]] = []  # [n, first offset, stride, count]
+    for lk, off in lookup_layout(c):
+        n = lk.inp.length
+        if runs and runs[-1][0] == n and (runs[-1][3] == 1 or off - runs[-1][1] == runs[-1][2] * runs[-1][3]):
+            r = runs[-1]
+            if r[3] == 1:
+                r[2] = off - r[1]
+            r[3] += 1
+        else:
+            runs.append([n, off, 0, 1])
+    parts = []
+    for n, o, stride, k in runs:
+        f = [L.pow(y, o), L.ones(n, y)] if o else [L.ones(n, y)]
+        if k > 1:
+            f.append(L.ones(k, L.point(a * stride, b * stride)))
+        parts.append((1, L.prod(f)))
+    return L.lincomb(parts, "ind")

@@ -8,11 +8,12 @@ Relation. ``x`` on the grid ``inp``, ``out`` on the grid ``outp`` (its padding c
 Protocol (``docs/protocol.md`` §5.8). After ``x``, ``out`` are committed, ``ρ``; one claim of the Laurent
 argument (§5.3) with a structured right side, like the convolution's selection but with no kernel:
 
-    Σ_{c,i,j} ρ^(out index) · x[c, i·sh+u, j·sw+v] = out(ρ)     left ``x``, right ``G(Y)``, value ``out(ρ)``
+    Σ_{c,i,j} ρ^(out index) · x[c, i·sh+u, j·sw+v] = ⟨out, q_N⟩     left ``x``, right ``G(Y)``
 
 ``G(Y) = ρ^(top·oWp+left) Y^(u·Wp+v) · ones_C(ρ^(oHp·oWp) Y^(Hp·Wp)) · ones_OH(ρ^(oWp) Y^(sh·Wp)) · ones_OW(ρ Y^sw)``
 (grid indices of ``inp`` are absolute: its own padding is part of the layout).
-Verifier equation: ``x(ζ)·G(1/ζ)`` against ``out(ρ)``. Openings: ``x``'s vectors at ζ, ``out``'s at ρ.
+``G`` is supported on ``[0, inp.size)``, so ``x``'s zero-knowledge tail meets zeros.
+Verifier equation: ``x(ζ)·G(1/ζ)`` against ``⟨out, q_N⟩``. Openings: ``x``'s and ``out``'s vectors at ζ.
 
 Soundness error ``|out|/r`` (ρ) + §5.3; a non-zero padding cell of ``out`` is caught the same way.
 """
@@ -21,8 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zkchain.blocks.common import RHO, ZETA
-from zkchain.blocks.inner_product import LaurentClaim
+from zkchain.blocks.common import ZETA
 from zkchain.compiler.circuit import Block, Expr, Grid
 from zkchain.crypto.field import R
 
@@ -50,7 +50,7 @@ class Pick(Block):
             raise ValueError(f"{where}: tap outside the input grid")
 
     def openings(self, circuit) -> list[tuple[str, str]]:
-        return [(v, ZETA) for v in self.x.vectors()] + [(v, RHO) for v in self.out.vectors()]
+        return [(v, ZETA) for v in self.x.vectors()] + [(v, ZETA) for v in self.out.vectors()]
 
     def pairs(self):
         """``(input position, output position)`` of every gathered entry."""
@@ -73,9 +73,8 @@ class Pick(Block):
         return ((go.top * go.Wp + go.left, self.u * gi.Wp + self.v),
                 [(go.C, go.Hp * go.Wp, gi.Hp * gi.Wp), (go.H, go.Wp, self.sh * gi.Wp), (go.W, 1, self.sw)])
 
-    def prover_claims(self, pc) -> list[LaurentClaim]:
-        return [LaurentClaim([(pc.entries(self.x), self.right_side(pc.rho))], pc.at_rho(self.out),
-                             self.name or "pick")]
+    def prover_claims(self, pc) -> list:
+        return [pc.claim([(pc.poly(self.x), self.right_side(pc.rho))], self.out, self.name or "pick")]
 
     def verifier_claims(self, vc) -> list:
         base, steps = self.steps()

@@ -31,9 +31,9 @@ from typing import Any, ClassVar
 from zkchain.crypto.field import R
 from zkchain.errors import InputError
 
-CIRCUIT_FORMAT = "zkchain.circuit.v2"
+CIRCUIT_FORMAT = "zkchain.circuit.v3"  # v3: zero-knowledge layouts (matmul row gaps, conv tail slot)
 VECTOR_KINDS = ("witness", "public", "fixed")
-RESERVED_NAMES = ("m", "h", "g", "a", "b", "w")  # the prover's own polynomials (zkchain/protocol/schedule.py)
+RESERVED_NAMES = ("m", "h", "g", "s", "a", "b", "w")  # the prover's own polynomials (zkchain/protocol/schedule.py)
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,8 @@ class Block:
     - :meth:`openings` — the ``(vector, point)`` evaluations its verifier equation reads;
     - :meth:`prover_claims` / :meth:`verifier_claims` — its claims of the Laurent inner-product argument,
       computed from witness coefficients (prover) or from evaluations through a loader (verifier);
-    - :meth:`verifier_zero_checks` — values its verifier requires to be zero (linear relations);
+    - :meth:`structured_expressions` — the operands its right sides lay out (everything but ``out``), whose
+      zero-knowledge tails the layout must leave unread (``docs/protocol.md`` §7);
     - :meth:`extra_degree` — the longest polynomial it makes the prover commit (conv products), if longer than
       its vectors.
 
@@ -199,6 +200,12 @@ class Block:
     def expressions(self) -> list[Expr]:
         return [v for f in dataclasses.fields(self) if isinstance(v := getattr(self, f.name), Expr)]
 
+    def structured_expressions(self) -> list[tuple[str, Expr]]:
+        """``(field, expression)`` of the operands a structured right side reads (the output is read as
+        ``⟨out, q_N⟩``, which any tail passes)."""
+        return [(f.name, v) for f in dataclasses.fields(self)
+                if f.name != "out" and isinstance(v := getattr(self, f.name), Expr)]
+
     def openings(self, circuit: "Circuit") -> list[tuple[str, str]]:
         return []
 
@@ -212,8 +219,6 @@ class Block:
     def verifier_claims(self, vc) -> list:
         return []
 
-    def verifier_zero_checks(self, vc) -> list:
-        return []
 
     # -- JSON ---------------------------------------------------------------------------------------------
     def to_json(self) -> dict:

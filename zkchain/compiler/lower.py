@@ -44,7 +44,7 @@ import numpy as np
 
 from zkchain.blocks import Conv, Hadamard, Lookup, MatMul, PadZero, Pick, Zero
 from zkchain.blocks.lookup import TABLE_OUT, table_layout
-from zkchain.blocks.matmul import weight_vector
+from zkchain.blocks.matmul import row_stride, weight_vector
 from zkchain.compiler.circuit import RESERVED_NAMES, Circuit, Expr, Grid, Term
 from zkchain.compiler.witness import FromTensor, Limb, Product, Recipe, TapDiff, WitnessPlan
 from zkchain.crypto.field import R, inv
@@ -257,7 +257,7 @@ def lower(model, public_input: bool = False) -> Compiled:
             b = np.asarray(op.params["bias"]).reshape(-1)
             kk, n = W.shape
             wname = f"W.{len(fixed)}.{_vec_name(op.outputs[0])}"
-            c.add_vector(wname, (kk + 1) * n, "fixed")
+            c.add_vector(wname, row_stride(kk) * n, "fixed")
             fixed[wname] = weight_vector(W.astype(object).tolist(), [int(v) for v in b])
             pending[op.outputs[0]] = _Pending(
                 lambda out, x=x, wname=wname, kk=kk, n=n, nm=op.source or op.outputs[0]: MatMul(x, wname, kk, n, out, nm),
@@ -422,6 +422,16 @@ def lower(model, public_input: bool = False) -> Compiled:
             if a.length != b.length:
                 raise UnsupportedModelError(f"mul {op.source}: broadcasting is not provable yet")
             fill[op.outputs[0]] = fill.get(at, 0) * fill.get(bt, 0)
+            if set(a.vectors()) & set(b.vectors()):
+                # x∘x: the two sides' zero-knowledge tails must sit in different windows (docs/protocol.md §7.3),
+                # so one side becomes a committed copy bound by a Zero relation (reads data only)
+                cname = f"{_vec_name(bt)}.copy{len(c.vectors)}"
+                ce = c.add_vector(cname, b.length, "witness")
+                sources[cname] = source(bt)
+                c.constraints.append(Zero(Expr(b.length, ce.terms + tuple(Term(t.vector, -t.coef % R, t.shift)
+                                                                           for t in b.terms), -b.const % R),
+                                          f"copy {bt}"))
+                b = ce
             pending[op.outputs[0]] = _Pending(
                 lambda out, a=a, b=b, nm=op.source or op.outputs[0]: Hadamard(a, b, out, nm), a.length)
         elif k == "reshape":

@@ -89,7 +89,7 @@ def _header(vk: VerifyingKey, contract_name: str) -> str:
         f"contract:        {contract_name}",
         f"model:           {model}",
         f"vk digest:       0x{vk.digest.hex()}",
-        "zero_knowledge:  false (version 1 proofs reveal evaluations of committed vectors; docs/protocol.md s.7)",
+        "zero_knowledge:  false (protocol v2 hides the private input and activations, not yet the weights; docs/protocol.md s.7)",
         f"srs:             degree {vk.srs_degree}, {vk.srs_description}",
     ]
     if vk.srs_insecure:

@@ -5,9 +5,9 @@ laid out by :class:`zkchain.protocol.schedule.Schedule` (commitments, evaluation
 proofs; public values as Fr with negatives as ``r − |v|``). Lengths are fixed by the verifying key, so a wrong
 length is rejected before any arithmetic.
 
-``proof.json`` (format ``zkchain.proof.v2``, ``docs/proof-format.md``) holds the structured proof, which the
+``proof.json`` (format ``zkchain.proof.v3``, ``docs/proof-format.md``) holds the structured proof, which the
 verifier reads, and fields derived from it for consumers — ``proof_bytes``/``public_inputs`` (the calldata),
-``outputs_float`` (the dequantized public outputs), ``srs_insecure``/``warning`` and ``zero_knowledge``.
+``outputs_float`` (the dequantized public outputs), ``srs_insecure``/``warning``, ``zero_knowledge`` and ``hides``.
 :meth:`Proof.from_json` parses strictly (canonical hex, integers that are integers, exactly the keys the
 verifying key implies) and refuses a file whose derived fields disagree with the structured proof, so a file
 that verifies cannot tell a consumer anything else.
@@ -30,8 +30,12 @@ from zkchain.errors import InputError
 if TYPE_CHECKING:  # pragma: no cover
     from zkchain.protocol.vk import VerifyingKey
 
-PROOF_FORMAT = "zkchain.proof.v2"
-ZERO_KNOWLEDGE = False  # protocol v1 proofs reveal evaluations of committed vectors (docs/protocol.md §7)
+PROOF_FORMAT = "zkchain.proof.v3"  # v3: protocol v2 (three opening points, zero-knowledge tails, mask S)
+#: Protocol v2 hides the private input, every activation, remainder and limb, m/h/g and the Laurent quotients;
+#: the weights (fixed vectors of the VK) are still opened at ζ in every proof (docs/protocol.md §7.7), so a
+#: proof is not zero-knowledge as a whole yet.
+ZERO_KNOWLEDGE = False
+HIDES = ("private input", "activations")
 INSECURE_WARNING = "INSECURE: made with a dev SRS from a public seed; anyone can forge proofs for this key"
 _FR_HEX, _G1_HEX, _DIGEST_HEX = 64, 128, 64  # hex digits of a canonical Fr, G1 point, digest
 
@@ -84,12 +88,13 @@ class Proof:
 
     # -- JSON ---------------------------------------------------------------------------------------
     def to_json(self, vk: "VerifyingKey") -> dict:
-        """The ``zkchain.proof.v2`` document (``docs/proof-format.md``); every derived field from ``vk``."""
+        """The ``zkchain.proof.v3`` document (``docs/proof-format.md``); every derived field from ``vk``."""
         c = vk.circuit
         d = {
             "format": PROOF_FORMAT,
             "vk_digest": "0x" + self.vk_digest.hex(),
             "zero_knowledge": ZERO_KNOWLEDGE,
+            "hides": list(HIDES),
             "srs_insecure": vk.srs_insecure,
             "public": {k: [int(v) for v in vals] for k, vals in self.public.items()},
             "commitments": {k: "0x" + v.hex() for k, v in self.commitments.items()},
@@ -107,7 +112,7 @@ class Proof:
 
     @classmethod
     def from_json(cls, d: dict, vk: "VerifyingKey") -> "Proof":
-        """Parse and cross-check a ``zkchain.proof.v2`` document against ``vk``.
+        """Parse and cross-check a ``zkchain.proof.v3`` document against ``vk``.
 
         Raises :class:`InputError` (exit code 2 in the CLI) for another format or version, unknown or missing
         keys, non-canonical hex, a public value that is not an integer or is outside the key's bound, or a derived
@@ -120,7 +125,7 @@ class Proof:
             raise InputError(f"not a {PROOF_FORMAT} proof (format={d.get('format')!r}); "
                              "prove again with this zkchain version")
         floats_expected = c.meta.get("output_scales") is not None
-        required = {"format", "vk_digest", "zero_knowledge", "srs_insecure", "public", "commitments", "evaluations",
+        required = {"format", "vk_digest", "zero_knowledge", "hides", "srs_insecure", "public", "commitments", "evaluations",
                     "openings", "proof_bytes", "public_inputs"}
         allowed = required | ({"outputs_float"} if floats_expected else set()) | (
             {"warning"} if vk.srs_insecure else set())
@@ -131,8 +136,10 @@ class Proof:
             raise InputError("proof file lacks outputs_float")
         if vk.srs_insecure and d.get("warning") != INSECURE_WARNING:
             raise InputError("proof file lacks (or altered) its INSECURE warning: its key uses a dev SRS")
-        if d["zero_knowledge"] is not ZERO_KNOWLEDGE or d["srs_insecure"] is not vk.srs_insecure:
-            raise InputError("proof file's zero_knowledge / srs_insecure flags do not match its verifying key")
+        if (d["zero_knowledge"] is not ZERO_KNOWLEDGE or d["hides"] != list(HIDES)
+                or d["srs_insecure"] is not vk.srs_insecure):
+            raise InputError("proof file's zero_knowledge / hides / srs_insecure fields do not match this protocol "
+                             "version and its verifying key")
 
         digest = _hex(d["vk_digest"], _DIGEST_HEX, "vk_digest")
         if digest != vk.digest:

@@ -5,12 +5,16 @@ The prover, the Python verifier, the Solidity generator (through the same verifi
 derive everything from :func:`schedule`, so the proof carries no layout information and the contract can
 hard-code it. Round structure (``docs/protocol.md`` §4)::
 
-    transcript ← domain "zkchain.proof.v1", VK digest, public inputs and outputs (Fr, in circuit order)
-    round "witness":   witness vectors (circuit order), then the arguments' first polynomials (m)  → γ, β
+    transcript ← domain "zkchain.proof.v2", VK digest, public inputs and outputs (Fr, in circuit order)
+    round "witness":   witness vectors (circuit order), the arguments' first polynomials (m), mask S  → γ, β
     round "helpers":   the arguments' helper polynomials (h, g)                                     → ρ, α, ε
     round "quotients": Laurent quotients A, B; degree reversal W                                     → ζ
-    evaluations at ρ, ζ, 1/ζ, ρ/ζ (schedule order)                                                   → ν
+    evaluations at ζ, 1/ζ, ρ/ζ (schedule order)                                                      → ν
     one batched KZG opening proof per point                                                          → u
+
+Zero-knowledge tails (``docs/protocol.md`` §7): every committed witness polynomial (and ``m, h, g``) carries
+``t`` random coefficients from position ``σ``; :attr:`Schedule.tails` holds ``(σ, t)`` and
+:attr:`Schedule.bounds` the degree bound ``σ + t`` the degree check enforces.
 
 Calldata (``verifyProof(bytes proof, uint256[] publicInputs)``): ``proof`` = commitments (64 B each, round by
 round) ‖ evaluations (32 B each, point by point) ‖ opening proofs (64 B each, point order); ``publicInputs`` =
@@ -22,16 +26,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from zkchain.blocks import ARGUMENTS, KINDS
-from zkchain.blocks.common import POINTS, ZETA, ZETA_INV
+from zkchain.blocks.common import POINTS, RESERVED_SPAN, STAGGER, ZETA, ZETA_INV
 from zkchain.blocks.degree import W
-from zkchain.blocks.inner_product import A, B
+from zkchain.blocks.hadamard import Hadamard
+from zkchain.blocks.inner_product import A, B, S
+from zkchain.blocks.linear import Zero
 from zkchain.compiler.circuit import RESERVED_NAMES, Circuit
 from zkchain.errors import InputError, UnsupportedModelError
 
-PROOF_DOMAIN = b"zkchain.proof.v1"
+PROOF_DOMAIN = b"zkchain.proof.v2"
 EVALUATION_CHALLENGE = "nu"
 ACCUMULATION_CHALLENGE = "u"
-PROTOCOL_POLYNOMIALS = ("m", "h", "g", A, B, W)  # canonical order after the circuit's vectors
+PROTOCOL_POLYNOMIALS = ("m", "h", "g", S, A, B, W)  # canonical order after the circuit's vectors
 assert PROTOCOL_POLYNOMIALS == RESERVED_NAMES, "circuit.RESERVED_NAMES must list the protocol's polynomials"
 
 
@@ -52,8 +58,9 @@ class Schedule:
     public_lengths: tuple[int, ...]
     rounds: tuple[Round, ...]
     opened: dict[str, tuple[str, ...]]      # point -> polynomials opened there, evaluation order
-    lengths: dict[str, int]                 # declared length of every committed polynomial that has one
+    lengths: dict[str, int]                 # data length of every committed polynomial that has one
     degree_checked: tuple[str, ...]         # in ε-power order
+    tails: dict = field(default_factory=dict)   # name -> (σ, t): t random coefficients from position σ
     points: tuple[str, ...] = POINTS
     offsets: dict = field(default_factory=dict, compare=False)
 
@@ -67,6 +74,11 @@ class Schedule:
     def challenges(self) -> tuple[str, ...]:
         """Every challenge label in the order the transcript draws them."""
         return tuple(c for r in self.rounds for c in r.challenges) + (EVALUATION_CHALLENGE, ACCUMULATION_CHALLENGE)
+
+    @property
+    def bounds(self) -> dict[str, int]:
+        """The degree bound ``σ + t`` of every degree-checked polynomial (its data, gap and tail)."""
+        return {n: self.tails[n][0] + self.tails[n][1] for n in self.degree_checked}
 
     def round(self, name: str) -> Round:
         return next(r for r in self.rounds if r.name == name)
@@ -129,7 +141,7 @@ def schedule(circuit: Circuit) -> Schedule:
     witness = [v.name for v in circuit.of_kind("witness")]
     polys = [(n, ln, rnd) for a in args for n, ln, rnd in a.polynomials(circuit)]
     rounds = (
-        Round("witness", tuple(witness + [n for n, _, rnd in polys if rnd == "witness"]), ("gamma", "beta")),
+        Round("witness", tuple(witness + [n for n, _, rnd in polys if rnd == "witness"] + [S]), ("gamma", "beta")),
         Round("helpers", tuple(n for n, _, rnd in polys if rnd == "helpers"), ("rho", "alpha", "epsilon")),
         Round("quotients", (A, B, W), ("zeta",)),
     )
@@ -145,13 +157,65 @@ def schedule(circuit: Circuit) -> Schedule:
         for name, pt in a.openings(circuit):
             need[pt].add(name)
     need[ZETA].update(degree_checked)
-    need[ZETA].add(A)
+    need[ZETA].update([A, S])
     need[ZETA_INV].update([B, W])
     order = {name: i for i, name in enumerate(list(circuit.vectors) + list(PROTOCOL_POLYNOMIALS))}
     public = [v.name for v in circuit.public("input")] + [v.name for v in circuit.public("output")]
     skip = set(public)
     opened = {p: tuple(sorted((n for n in need[p] if n not in skip), key=order.__getitem__)) for p in POINTS}
+    tails = _tails(circuit, degree_checked, lengths, opened)
     s = Schedule(tuple(public), tuple(circuit.vectors[n].length for n in public), rounds, opened, lengths,
-                 degree_checked)
+                 degree_checked, tails=tails)
     circuit._schedule = (key, s)
     return s
+
+
+def _tails(circuit: Circuit, degree_checked, lengths: dict[str, int], opened: dict) -> dict[str, tuple[int, int]]:
+    """``(σ, t)`` of every degree-checked polynomial (``docs/protocol.md`` §7.1).
+
+    ``t = |points it is opened at| + 1`` (the commitment is one more evaluation, at τ); the first polynomial of
+    the degree reversal (``m`` when there are lookups) gets one more, because ``[W]`` reads every vector at 1/τ.
+    ``σ = N + STAGGER·slot``: Hadamard operands are 2-coloured (a greedy colouring of the a/b conflict graph) so
+    that in every product the two sides' tails sit in disjoint windows and ``a_i·b_i = 0`` past the data.
+    Raises :class:`UnsupportedModelError` when a layout cannot hold a tail: a vector on both sides of one
+    product, a shifted or short term in a structured place, or a span larger than :data:`RESERVED_SPAN`."""
+    points = {n: sum(n in opened[p] for p in POINTS) for n in degree_checked}
+    t = {n: points[n] + 1 for n in degree_checked}
+    if degree_checked:
+        v0 = "m" if "m" in t else degree_checked[0]
+        t[v0] += 1
+    committed = set(degree_checked)
+    # stagger slots: conflict graph over the witness vectors of Hadamard operands
+    conflicts: dict[str, set[str]] = {}
+    for c in circuit.of_block(Hadamard):
+        av = {v for v in c.a.vectors() if v in committed}
+        bv = {v for v in c.b.vectors() if v in committed}
+        both = av & bv
+        if both:
+            raise UnsupportedModelError(f"hadamard {c.name!r}: {sorted(both)} on both sides of one product "
+                                        "(the compiler materialises a copy)")
+        for a in av:
+            for b in bv:
+                conflicts.setdefault(a, set()).add(b)
+                conflicts.setdefault(b, set()).add(a)
+    slot: dict[str, int] = {}
+    for v in degree_checked:  # greedy colouring in circuit order: a-sides first come first
+        if v in conflicts:
+            taken = {slot[u] for u in conflicts[v] if u in slot}
+            slot[v] = next(k for k in range(len(taken) + 1) if k not in taken)
+    tails = {n: (lengths[n] + STAGGER * slot.get(n, 0), t[n]) for n in degree_checked}
+    # structured places: every committed term aligned (shift 0, full length) and its span within the gap
+    for c in circuit.constraints:
+        if isinstance(c, Zero):
+            continue  # ⟨v, q_N⟩ reads each vector's own data whatever the expression
+        for fname, e in c.structured_expressions():
+            for term in e.terms:
+                if term.vector not in committed:
+                    continue
+                span = tails[term.vector][0] + tails[term.vector][1] - lengths[term.vector]
+                if term.shift or lengths[term.vector] != e.length or span > RESERVED_SPAN:
+                    raise UnsupportedModelError(
+                        f"{c.kind} {c.name!r}: operand {fname} term {term.vector!r} cannot carry its zero-knowledge "
+                        f"tail (shift {term.shift}, length {lengths[term.vector]} of {e.length}, span {span} > "
+                        f"{RESERVED_SPAN})")
+    return tails

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zkchain.blocks.inner_product import MASK_LENGTH
 from zkchain.compiler.circuit import Circuit
 from zkchain.compiler.witness import WitnessPlan
 from zkchain.crypto import kzg
@@ -95,7 +96,8 @@ def required_degree(circuit: Circuit) -> int:
     two sides of their product, and a convolution's left side is the product ``x'·K``. Not rounded up: a dev SRS
     costs ~45 µs per power to build."""
     sch = schedule(circuit)
-    lengths = [v.length for v in circuit.vectors.values()] + list(sch.lengths.values()) + [2]
+    lengths = [v.length for v in circuit.vectors.values()] + list(sch.lengths.values()) + list(sch.bounds.values())
+    lengths += [MASK_LENGTH, 2]
     lengths += [c.extra_degree() for c in circuit.constraints]
     return max(lengths) - 1
 

@@ -1,18 +1,23 @@
 """The prover: witness → commitments → block claims → one batched KZG opening per point.
 
 Follows the round structure of ``zkchain.protocol.schedule`` (``docs/protocol.md`` §4). Every block turns its
-relation into evaluations at the four global points and, where it needs an inner product or a Hadamard
-product, into claims of the Laurent inner-product argument; all those claims share two commitments (A, B),
-and all evaluations at one point share one opening proof. The verifier folds the four resulting KZG claims
+relation into claims of the Laurent inner-product argument; all those claims share two commitments (A, B),
+and all evaluations at one point share one opening proof. The verifier folds the three resulting KZG claims
 into one pairing check (the accumulator, ``zkchain/crypto/kzg.py``).
 
-Independent work (MSMs of a round, the Laurent products of the blocks, the four opening proofs) is spread
-over a process pool (``workers``); results are combined in a fixed order, so the proof is bit-identical
-for any number of workers.
+Zero knowledge (protocol v2, ``docs/protocol.md`` §7): every committed witness polynomial gets a tail of fresh
+uniform coefficients past its data (``Schedule.tails``), and a mask ``S`` hides the Laurent quotients. The coins
+come from ``rng`` — the OS CSPRNG (``secrets.SystemRandom``) unless a test passes a seeded ``random.Random`` —
+and are all drawn here, in the main process, in schedule order.
+
+Independent work (MSMs of a round, the Laurent products of the blocks, the opening proofs) is spread over a
+process pool (``workers``); results are combined in a fixed order, so with a seeded ``rng`` the proof is
+bit-identical for any number of workers.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from contextlib import contextmanager
 from typing import Callable
@@ -41,23 +46,25 @@ class Timings(dict):
 
 def prove(pk: ProvingKey, values: dict[str, list[int]], workers: int = 1,
           progress: Callable[[str], None] | None = None, timings: Timings | None = None,
-          check_witness: bool = True) -> Proof:
+          check_witness: bool = True, rng=None) -> Proof:
     """Prove that the witness ``values`` satisfies ``pk``'s circuit.
 
     ``values`` maps every witness and public vector name to its entries (signed Python ints, length as
     declared). Raises :class:`InputError` when a vector is missing or has the wrong length, or a lookup value
     is outside its table (out of the calibrated range); raises ``ValueError`` if the witness does not satisfy
     a block (a compiler or executor bug, never a user error). ``check_witness=False`` skips those checks and
-    proves whatever it is given: only soundness tests (cheating provers) use it."""
+    proves whatever it is given: only soundness tests (cheating provers) use it. ``rng`` (anything with
+    ``randrange``) supplies the zero-knowledge coins; the default, the OS CSPRNG, is the only safe choice
+    outside tests."""
     timings = timings if timings is not None else Timings()
     with timings.stage("SRS load"):
         srs = pk.srs()  # a dev SRS is re-derived per process: the largest single cost for small models
     with ProverPool(srs, pk.srs_spec, pk.vk.srs_degree, workers) as pool:
-        return _prove(pk, values, pool, progress, timings, check_witness)
+        return _prove(pk, values, pool, progress, timings, check_witness, rng or secrets.SystemRandom())
 
 
 def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
-           progress: Callable[[str], None] | None, tm: Timings, check_witness: bool) -> Proof:
+           progress: Callable[[str], None] | None, tm: Timings, check_witness: bool, rng) -> Proof:
     circuit = pk.circuit
     sch = schedule(circuit)
     step = progress or (lambda s: None)
@@ -80,6 +87,14 @@ def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
                              f"{bad} is {entries[bad]}, the verifying key allows |v| ≤ {bound}")
 
     pc = ProverContext(circuit, vals)
+    coeffs = pc.coeffs  # committed polynomials: data, then the zero-knowledge tail
+
+    def with_tail(name: str, entries: list[int]) -> list[int]:
+        sigma, t = sch.tails[name]
+        return list(entries) + [0] * max(0, sigma - len(entries)) + [rng.randrange(R) for _ in range(t)]
+
+    for v in circuit.of_kind("witness"):
+        coeffs[v.name] = with_tail(v.name, vals[v.name])
     args = [a for a in ARGUMENTS if a.active(circuit)]
     tr = Transcript(PROOF_DOMAIN)
     tr.absorb_bytes(pk.vk.digest)
@@ -93,19 +108,25 @@ def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
             with tm.stage("claims: build"):
                 claims = [cl for con in circuit.constraints for cl in con.prover_claims(pc)]
                 claims += [cl for a in args for cl in a.prover_claims(pc)]
+                claims.append(inner_product.mask_claim(coeffs[inner_product.S]))
             with tm.stage("claims: Laurent products"):
                 step("inner-product argument")
                 A, B = pool.aggregate(claims, pc.challenges["alpha"], check=check_witness)
-            vals[inner_product.A], vals[inner_product.B] = fpoly.coeffs(A), fpoly.coeffs(B)
-            vals[degree.W] = degree.reversed_sum([(vals[n], sch.lengths[n]) for n in sch.degree_checked],
-                                                 pc.challenges["epsilon"])
+            coeffs[inner_product.A], coeffs[inner_product.B] = fpoly.coeffs(A), fpoly.coeffs(B)
+            bounds = sch.bounds
+            coeffs[degree.W] = degree.reversed_sum([(coeffs[n], bounds[n]) for n in sch.degree_checked],
+                                                   pc.challenges["epsilon"])
         else:
             with tm.stage(f"witness: {rnd.name}"):
                 for a in args:
-                    vals.update(a.prover_round(rnd.name, pc, strict=check_witness))
+                    for n, entries in a.prover_round(rnd.name, pc, strict=check_witness).items():
+                        vals[n] = entries
+                        coeffs[n] = with_tail(n, entries)
+                if rnd.name == "witness":
+                    coeffs[inner_product.S] = inner_product.mask_coefficients(rng)
         with tm.stage(f"commit {rnd.name}"):
             step(f"committing {rnd.name}")
-            points = pool.commit_many([vals[n] for n in rnd.commitments])
+            points = pool.commit_many([coeffs[n] for n in rnd.commitments])
         for n, pt in zip(rnd.commitments, points):
             commitments[n] = pt
             tr.absorb_g1_bytes(pt)
@@ -118,7 +139,7 @@ def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
     # Evaluations and one batched opening proof per point.
     pts = point_values(pc.rho, zeta)
     with tm.stage("openings: evaluate"):
-        polys = {n: fpoly.poly(vals[n]) for p in sch.points for n in sch.opened[p]}
+        polys = {n: fpoly.poly(coeffs.get(n) or vals[n]) for p in sch.points for n in sch.opened[p]}
         evaluations = {p: [fpoly.evaluate(polys[n], pts[p]) for n in sch.opened[p]] for p in sch.points}
     for p in sch.points:
         for y in evaluations[p]:

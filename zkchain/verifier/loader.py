@@ -238,7 +238,7 @@ class NativeLoader(Loader):
         req(proof.vk_digest == vk.digest, "proof is for another verifying key (digest mismatch)")
         req(sorted(proof.commitments) == sorted(sch.commitments), "commitment set does not match the verifying key")
         req(sorted(proof.evaluations) == sorted(POINTS) and sorted(proof.openings) == sorted(POINTS),
-            "proof must open at exactly the points rho, zeta, zeta_inv, rho_zeta_inv")
+            "proof must open at exactly the points " + ", ".join(POINTS))
         for p in POINTS:
             req(len(proof.evaluations[p]) == len(sch.opened[p]), f"wrong number of evaluations at {p}")
             req(all(isinstance(v, int) and 0 <= v < R for v in proof.evaluations[p]), f"evaluation at {p} is not < r")

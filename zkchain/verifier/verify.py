@@ -8,8 +8,8 @@ Yul. Given a verifying key and a proof (with its public inputs/outputs) it
    curve, every public value within its bound;
 2. replays the Fiat–Shamir transcript in schedule order (``docs/protocol.md`` §2, §4);
 3. checks every block's verifier equation (``docs/protocol.md`` §5), each written once in its block module:
-   linear relations at ρ, the degree reversal at ζ/1/ζ, and one aggregated Laurent inner-product equation over
-   every block's and argument's claims;
+   the degree reversal at ζ/1/ζ, and one aggregated Laurent inner-product equation over every block's and
+   argument's claims and the mask ``S`` (linear relations included: no polynomial is opened at ρ, §7);
 4. folds the batched KZG opening claims (one per point) into the accumulator ``(L, R)`` — one scalar per
    commitment — and decides ``e(L, [1]₂)·e(−R, [τ]₂) = 1`` with one two-pair pairing (``docs/protocol.md`` §3).
 
@@ -77,16 +77,14 @@ def run(L, vk: VerifyingKey) -> dict:
     L.set_points(ch["rho"], ch["zeta"])
     vc = VerifierContext(L, c, ch)
 
-    # 3. Block equations: linear relations at ρ, the degree check, the aggregated inner-product check.
-    L.section("4a. linear relations at rho (docs/protocol.md section 5.5)")
-    for con in c.constraints:
-        for value, reason in con.verifier_zero_checks(vc):
-            L.require_zero(value, reason)
-    L.section("4b. degree reversal (docs/protocol.md section 5.4)")
-    degree.verifier_check(vc, [(n, sch.lengths[n]) for n in sch.degree_checked])
-    L.section("4c. every block's and argument's claims: one Laurent inner-product check (section 5)")
+    # 3. Block equations: the degree check, the aggregated inner-product check.
+    L.section("4a. degree reversal (docs/protocol.md section 5.4)")
+    bounds = sch.bounds
+    degree.verifier_check(vc, [(n, bounds[n]) for n in sch.degree_checked])
+    L.section("4b. every block's and argument's claims: one Laurent inner-product check (section 5)")
     terms = [t for con in c.constraints for t in con.verifier_claims(vc)]
     terms += [t for arg in ARGUMENTS if arg.active(c) for t in arg.verifier_claims(vc)]
+    terms.append(inner_product.mask_verifier_claim(vc))
     inner_product.verifier_check(vc, terms)
 
     # 4. KZG: one batched claim per point (powers of ν), folded with weights u^k into (L, R).
