@@ -40,6 +40,15 @@ class Built:
     honest: Proof
 
 
+class ZeroCoins:
+    """Every zero-knowledge coin 0 (an ``rng`` for ``setup`` and ``prove``): the keys and proofs a v1 prover made,
+    and a cheating prover's "randomness" when it needs to control every coefficient."""
+
+    @staticmethod
+    def randrange(n):
+        return 0
+
+
 #: unit models use narrow widths: 2^7-row tables keep each proof near 0.1 s (ranges, not values, matter here)
 SMALL = {"act_bits": 6, "weight_bits": 6, "table_bits": 7}
 

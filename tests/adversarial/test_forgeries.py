@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from harness import execute_tampered, input_half, judge
+from harness import ZeroCoins, execute_tampered, input_half, judge
 
 from zkchain.blocks import degree, lookup
 from zkchain.blocks.matmul import GAP, row_stride, weight_vector
@@ -22,6 +22,7 @@ from zkchain.errors import InputError
 from zkchain.prover import parallel
 from zkchain.prover.keys import required_degree, setup
 from zkchain.prover.prove import prove
+from zkchain.protocol.schedule import schedule
 from zkchain.verifier import verify as verify_mod
 from zkchain.verifier.verify import verify
 
@@ -73,7 +74,7 @@ def _matmul_circuit():
     c = Circuit()
     c.add_vector("x", k, "witness")
     c.add_vector("W", row_stride(k) * n, "fixed")
-    c.add_vector("z", n, "public", "output", bound=2**40)
+    c.add_vector("z", n, "public", "output")  # unbounded: the forged last row carries c·r⁰ (a field element)
     c.constraints.append(MatMul(Expr.of("x", k), "W", k, n, Expr.of("z", n), "fc"))
     c.check()
     pk = setup(c, {"W": weight_vector(W, bias)}, SRS.dev(required_degree(c) + 2 * GAP, seed="overlong"), "dev:overlong")
@@ -82,32 +83,29 @@ def _matmul_circuit():
     return pk, x, z, bias
 
 
-class _NoCoins:
-    """A cheating prover's "randomness": every zero-knowledge coin 0, so it controls each coefficient."""
-
-    @staticmethod
-    def randrange(n):
-        return 0
-
-
-def _overlong(x, z, bias, c):
-    """x past its reserved span: its coefficient k + G lands on row j+1's bias, z_j moves by c·b_(j+1)."""
+def _overlong(pk, x, z, c):
+    """x past its reserved span: its coefficient k + G lands on row j+1's bias slot of the weight polynomial the
+    proof reads (``W̃ = W + r⁰·X^M``: past the last row sits the VK mask), z_j moves by c·W̃[(j+1)·s]."""
+    s = row_stride(len(x))
+    m, _ = schedule(pk.circuit).masks["W"]
+    w = pk.fixed_values["W"] + [0] * (m - len(pk.fixed_values["W"])) + [pk.fixed_masks["W"]]
     forged_x = x + [0] * GAP + [c]
-    return {"x": forged_x, "z": [zj + c * (bias[j + 1] if j + 1 < len(bias) else 0) for j, zj in enumerate(z)]}
+    return {"x": forged_x, "z": [(zj + c * (w[(j + 1) * s] if (j + 1) * s < len(w) else 0)) % R
+                                 for j, zj in enumerate(z)]}
 
 
 def test_over_long_commitment_is_caught_by_the_degree_check(monkeypatch):
-    """x with a coefficient past its tail span lands in the next row's bias slot: z_j = honest + c·b_(j+1), every
+    """x with a coefficient past its tail span lands in the next row's bias slot: z_j = honest + c·W̃[(j+1)s], every
     Laurent term consistent. Only the degree check stands in the way; without it the forgery is accepted
     (power check)."""
     pk, x, z, bias = _matmul_circuit()
-    forged = _overlong(x, z, bias, 7)
-    proof = prove(pk, forged, check_witness=False, rng=_NoCoins())
+    forged = _overlong(pk, x, z, 7)
+    proof = prove(pk, forged, check_witness=False, rng=ZeroCoins())
     v = verify(pk.vk, proof)
     assert not v and "degree" in v.reason
     monkeypatch.setattr(degree, "verifier_check", lambda *a, **k: True)
     monkeypatch.setattr(verify_mod.degree, "verifier_check", lambda *a, **k: True)
-    assert verify(pk.vk, prove(pk, forged, check_witness=False, rng=_NoCoins())), \
+    assert verify(pk.vk, prove(pk, forged, check_witness=False, rng=ZeroCoins())), \
         "without the degree check this must pass"
 
 
@@ -117,7 +115,7 @@ def test_over_long_commitment_is_rejected_on_chain(adv_chain):
     pk, x, z, bias = _matmul_circuit()
     sol = SolidityJudge(adv_chain, pk.vk, "AdvOverLong")
     assert sol.accepts(prove(pk, {"x": x, "z": z}))
-    assert not sol.accepts(prove(pk, _overlong(x, z, bias, 7), check_witness=False, rng=_NoCoins()))
+    assert not sol.accepts(prove(pk, _overlong(pk, x, z, 7), check_witness=False, rng=ZeroCoins()))
 
 
 @pytest.mark.parametrize("how", ["false claim, honest quotients", "A shifted", "B shifted"])

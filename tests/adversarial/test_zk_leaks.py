@@ -19,7 +19,7 @@ import random
 import flint
 import pytest
 
-from harness import build
+from harness import ZeroCoins, build
 
 from zkchain.crypto.backend import get_backend
 from zkchain.crypto.field import R
@@ -32,14 +32,6 @@ from zkchain.verifier.loader import NativeLoader
 from zkchain.verifier.verify import run
 
 INPUT = "input"
-
-
-class ZeroCoins:
-    """Every zero-knowledge coin 0: the proof a v1 prover would make (tails and mask zero)."""
-
-    @staticmethod
-    def randrange(n):
-        return 0
 
 
 class Recorder(random.Random):

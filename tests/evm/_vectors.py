@@ -13,7 +13,8 @@ import random
 from pathlib import Path
 
 from zkchain.blocks.common import POINTS, point_values
-from zkchain.protocol.schedule import ACCUMULATION_CHALLENGE, EVALUATION_CHALLENGE, PROOF_DOMAIN, schedule
+from zkchain.protocol.schedule import (ACCUMULATION_CHALLENGE, EVALUATION_CHALLENGE, LINK_CHALLENGE, LINK_POINT,
+                                       PROOF_DOMAIN, R_LAMBDA, delta_name, schedule)
 from zkchain.crypto import kzg
 from zkchain.crypto.backend import get_backend
 from zkchain.crypto.field import P, R
@@ -70,7 +71,17 @@ def python_state(vk: VerifyingKey, proof: Proof) -> tuple[list[int], list[int]]:
     be = get_backend()
     pts = point_values(labels["rho"], labels["zeta"])
     comms = {n: be.g1_from_bytes(b) for n, b in {**proof.commitments, **vk.fixed_commitments}.items()}
-    claims = [kzg.combine_claims_at_point(be, [comms[n] for n in sch.opened[p]], proof.evaluations[p], pts[p],
+    for f in sch.hidden:  # F̃_f = F^vk_f + Δ_f
+        comms[f] = be.g1_add(comms[f], comms[delta_name(f)])
+    extra = {p: ([], []) for p in sch.points}
+    if sch.hidden:  # the link D = Σ_i λ^i ζ^(M_i) Δ_i − R_λ, value 0 at LINK_POINT
+        d = be.g1_neg(comms[R_LAMBDA])
+        for i, f in enumerate(sch.hidden):
+            s = pow(labels[LINK_CHALLENGE], i, R) * pow(labels["zeta"], sch.masks[f][0], R) % R
+            d = be.g1_add(d, be.g1_mul(comms[delta_name(f)], s))
+        extra[LINK_POINT] = ([d], [0])
+    claims = [kzg.combine_claims_at_point(be, [comms[n] for n in sch.opened[p]] + extra[p][0],
+                                          list(proof.evaluations[p]) + extra[p][1], pts[p],
                                           labels["nu"], be.g1_from_bytes(proof.openings[p])) for p in sch.points]
     acc = kzg.accumulate(claims, labels["u"], backend=be)
     lr = acc.to_bytes()

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from zkchain.errors import InputError
+from zkchain.protocol.proof import ZERO_KNOWLEDGE
 
 MODEL = "digits_mlp"
 
@@ -135,8 +136,7 @@ def run_demo(*, rpc_url: str = "embedded", private_key: str | None = None, sampl
     vk, setup_s = steps.run("setup: proving and verifying keys (dev SRS)", do_setup)
     con.print(Panel("INSECURE dev SRS: τ is derived from a public seed, so anyone can forge proofs for these keys "
                     "and for the verifier deployed below.\nFine for a demo; for real use run `zkchain setup --srs "
-                    "FILE.ptau` with a powers-of-tau ceremony file.\nAlso: zkchain v1 proofs are not yet "
-                    "zero-knowledge (docs/protocol.md §7).", title="WARNING", style="bold yellow"))
+                    "FILE.ptau` with a powers-of-tau ceremony file.", title="WARNING", style="bold yellow"))
 
     # 4. prove + 5. verify in Python ---------------------------------------------------------------------------
     workers = default_workers(vk.srs_degree)
@@ -215,7 +215,8 @@ def run_demo(*, rpc_url: str = "embedded", private_key: str | None = None, sampl
     _summary(con, acc, rows, dep, vk, compiled, total_s, all_ok, work)
     summary = {
         "ok": all_ok, "model": MODEL, "work_dir": str(work), "total_s": round(total_s, 2),
-        "accuracy": acc, "setup_s": round(setup_s, 2), "srs_insecure": vk.srs_insecure, "zero_knowledge": False,
+        "accuracy": acc, "setup_s": round(setup_s, 2), "srs_insecure": vk.srs_insecure,
+        "zero_knowledge": ZERO_KNOWLEDGE,
         "vk_digest": "0x" + vk.digest.hex(),
         "verifier": {"contract": dep.contract, "address": dep.address, "chain_id": dep.chain_id,
                      "rpc_url": dep.rpc_url, "deploy_gas": dep.deploy_gas,

@@ -91,8 +91,8 @@ def weighted(entries: list[int], x: int) -> list[int]:
 @dataclass
 class ProverContext:
     """One proof in progress: every vector's data entries (``values``; field ints, fixed vectors included),
-    every committed polynomial's coefficients (``coeffs``: data, then the zero-knowledge tail; fixed vectors as
-    their values), the challenges drawn so far by label, and per-argument scratch state.
+    every committed polynomial's coefficients (``coeffs``: data, then the zero-knowledge tail; a fixed vector's
+    ``F̃ = F^vk + Δ``, its data then its masks at ``M_f``), the challenges drawn so far by label, and per-argument scratch state.
 
     Witness computations (lookup queries, multiplicities) read :meth:`entries`; claims read :meth:`poly`, the
     polynomial the verifier's evaluations see."""
@@ -109,7 +109,12 @@ class ProverContext:
 
     def poly(self, e: Expr) -> list[int]:
         """The coefficients of ``e`` as a committed polynomial (tails included)."""
-        return expr_values(e, lambda n: self.coeffs.get(n) or self.values[n])
+        return expr_values(e, self.committed)
+
+    def committed(self, name: str) -> list[int]:
+        """The coefficients of vector ``name`` as the verifier's evaluations see them (tails and masks included;
+        a public vector's entries)."""
+        return self.coeffs.get(name) or self.values[name]
 
     @property
     def rho(self) -> int:
@@ -118,7 +123,7 @@ class ProverContext:
     def rho_read(self, name: str, length: int, coef: int = 1) -> tuple[list[int], list[int]]:
         """The Laurent term ``coef·⟨v, q_N⟩`` with ``q_N(Y) = ones_N(ρY)``: ``coef·Σ_{i<N} ρ^i v_i``, which reads
         the first ``N = length`` coefficients of committed ``v`` only (``docs/protocol.md`` §7.2)."""
-        return (self.coeffs.get(name) or self.values[name], weighted([coef % R] * length, self.rho))
+        return (self.committed(name), weighted([coef % R] * length, self.rho))
 
     def claim(self, terms: list, out: Expr | None, name: str, value: int = 0):
         """The claim ``Σ terms = out(ρ) + value``, with ``out(ρ)`` read as ``⟨out, q_N⟩`` terms (committed

@@ -148,7 +148,7 @@ class Conv(Block):
 
     def prover_claims(self, pc) -> list:
         xp = [1] * (self.inp.Hp * self.inp.Wp) + pc.poly(self.x)  # x' = ones_g + X^g·x
-        k = pc.values[self.weight]
+        k = pc.committed(self.weight)
         xk = fpoly.poly(xp) * fpoly.poly(k)
         return [pc.claim([(fpoly.coeffs(xk), self.selection(pc.rho))], self.out, self.name or "conv"),
                 pc.claim([(k, self.pin(pc.rho))], None, f"{self.name or 'conv'} kernel pattern")]

@@ -249,7 +249,7 @@ class LogUp:
         if round_name == "helpers":
             gamma, beta = pc.challenges["gamma"], pc.challenges["beta"]
             st["t"] = compress(st["table"], gamma)
-            st["F"] = query_column(c, lambda n: pc.coeffs.get(n) or pc.values[n], gamma)
+            st["F"] = query_column(c, pc.committed, gamma)
             try:
                 hq, g = helper_vectors(compress(st["queries"], gamma), st["t"], pc.values[M], beta)
             except ZeroDivisionError:  # β hit a row: probability ≤ (N_F + N_T)/r
@@ -271,9 +271,16 @@ class LogUp:
         F = st["F"] + [0] * max(0, len(ind) - len(st["F"]))
         right_a = weighted([(beta * i - f) % R for i, f in zip(ind + [0] * (len(F) - len(ind)), F)], rho)
         poly = pc.coeffs.get
+        right_b = hadamard_right(st["t"], beta, rho)
+        if TABLE_OUT in c.vectors:  # T̃ reads table_out's mask (past every coefficient of g, docs/protocol.md §7.6)
+            g2, out = pc.challenges["gamma"] ** 2 % R, pc.committed(TABLE_OUT)
+            for i in range(nt, len(out)):
+                if out[i]:
+                    right_b += [0] * (i + 1 - len(right_b))
+                    right_b[i] = -g2 * out[i] * pow(rho, i, R) % R
         return [
             LaurentClaim([(poly(H), right_a)], sum(weighted(ind, rho)) % R, "logUp queries"),
-            LaurentClaim([(poly(G), hadamard_right(st["t"], beta, rho)), pc.rho_read(M, nt, -1)], 0, "logUp table"),
+            LaurentClaim([(poly(G), right_b), pc.rho_read(M, nt, -1)], 0, "logUp table"),
             LaurentClaim([(poly(H), ind), (poly(G), [R - 1] * nt)], 0, "logUp sums"),
         ]
 

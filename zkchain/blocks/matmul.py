@@ -111,7 +111,7 @@ class MatMul(Block):
         return z
 
     def prover_claims(self, pc) -> list:
-        w = pc.values[self.weight]
+        w = pc.committed(self.weight)
         u = self.right_side(pc.poly(self.x), pc.rho)
         return [pc.claim([(w, u)], self.out, self.name or "matmul"),
                 pc.claim([(w, self.gap_pin(pc.rho))], None, f"{self.name or 'matmul'} weight gaps")]

@@ -40,7 +40,9 @@ RESERVED_NAMES = ("m", "h", "g", "s", "a", "b", "w")  # the prover's own polynom
 class Vector:
     """A named vector of ``length`` field elements. ``kind`` is one of :data:`VECTOR_KINDS`.
 
-    ``role`` says where a public vector's values come from: ``"input"`` or ``"output"``; ``bound`` is the
+    ``role`` says where a public vector's values come from: ``"input"`` or ``"output"``; for a fixed vector,
+    :data:`PARAMETER_FREE` marks one whose values follow from the circuit alone (a sum-pool kernel, a ReLU table),
+    committed without a mask (``docs/protocol.md`` §7.6); every other fixed vector is hidden. ``bound`` is the
     largest absolute signed value a public vector may carry (the verifiers reject larger ones)."""
 
     name: str
@@ -48,6 +50,9 @@ class Vector:
     kind: str
     role: str = ""
     bound: int = 0
+
+
+PARAMETER_FREE = "parameter-free"  # role of a fixed vector that is not hidden (never weights)
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ import numpy as np
 from zkchain.blocks import Conv, Hadamard, Lookup, MatMul, PadZero, Pick, Zero
 from zkchain.blocks.lookup import TABLE_OUT, table_layout
 from zkchain.blocks.matmul import row_stride, weight_vector
-from zkchain.compiler.circuit import RESERVED_NAMES, Circuit, Expr, Grid, Term
+from zkchain.compiler.circuit import PARAMETER_FREE, RESERVED_NAMES, Circuit, Expr, Grid, Term
 from zkchain.compiler.witness import FromTensor, Limb, Product, Recipe, TapDiff, WitnessPlan
 from zkchain.crypto.field import R, inv
 from zkchain.errors import UnsupportedModelError
@@ -290,7 +290,8 @@ def lower(model, public_input: bool = False) -> Compiled:
             sh, sw = (int(v) for v in op.params.get("strides", [1, 1]))
             kname = f"K.{len(fixed)}.{_vec_name(yt)}"
             proto = Conv(x, kname, gin, gout, int(OC), int(kh), int(kw), sh, sw, Expr.of(kname, 1), op.source or yt)
-            c.add_vector(kname, proto.kernel_length, "fixed")
+            # a sum-pool kernel (ones on the diagonal) follows from the shapes: not hidden (docs/protocol.md §7.6)
+            c.add_vector(kname, proto.kernel_length, "fixed", role="" if k == "conv2d" else PARAMETER_FREE)
             fixed[kname] = proto.kernel_vector(w.tolist(), bias)
             fill[yt] = 0  # the Conv claim forces the output's padding cells to 0
             pending[yt] = _Pending(
@@ -468,7 +469,16 @@ def lower(model, public_input: bool = False) -> Compiled:
         col = []
         for t, _ in table_layout(c):
             col += [int(v) for v in table_values[t.name]] if t.kind == "map" else [0] * t.size
-        c.add_vector(TABLE_OUT, len(col), "fixed")
+        # ReLU tables are max(v, 0) over their rows: with nothing else in the column it is not hidden
+        relu_only = all(t.kind != "map" or _is_relu(t, table_values[t.name]) for t in c.tables.values())
+        c.add_vector(TABLE_OUT, len(col), "fixed", role=PARAMETER_FREE if relu_only else "")
         fixed[TABLE_OUT] = [v % R for v in col]
     c.check()
     return Compiled(c, fixed, WitnessPlan(sources))
+
+
+def _is_relu(t, values) -> bool:
+    """Whether map table ``t``'s outputs are ``max(v, 0)`` for its rows ``v = lo … lo+size−1``: a function of the
+    circuit alone, so the column may be a parameter-free (unmasked) fixed vector."""
+    rows = np.arange(t.lo, t.lo + t.size)
+    return len(values) == t.size and bool(np.array_equal(np.asarray(values, dtype=object), np.maximum(rows, 0)))

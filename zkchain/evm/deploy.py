@@ -35,6 +35,7 @@ from typing import Any
 from zkchain.errors import ChainError, InputError, SetupError
 from zkchain.evm.chain import ANVIL_CHAIN_ID, ANVIL_DEV_ADDRESS, Chain, TxResult
 from zkchain.evm.solc import CompiledContract
+from zkchain.protocol.proof import ZERO_KNOWLEDGE
 from zkchain.protocol.vk import VerifyingKey
 
 EMBEDDED = "embedded"
@@ -160,7 +161,7 @@ class Deployment:
     abi: list[dict[str, Any]]
     deployed_at: str = ""
     format: str = DEPLOYMENT_FORMAT
-    zero_knowledge: bool = False
+    zero_knowledge: bool = ZERO_KNOWLEDGE
     model: str = ""
     notes: list[str] = field(default_factory=list)
 

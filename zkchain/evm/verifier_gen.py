@@ -33,7 +33,7 @@ from zkchain.crypto.field import P, R
 from zkchain.errors import InputError
 from zkchain.blocks.lookup import query_length, table_length
 from zkchain.evm.yul import EvmLoader
-from zkchain.protocol.proof import Proof
+from zkchain.protocol.proof import HIDES, ZERO_KNOWLEDGE, Proof
 from zkchain.protocol.schedule import schedule
 from zkchain.protocol.vk import VerifyingKey
 from zkchain.verifier.verify import run
@@ -89,7 +89,7 @@ def _header(vk: VerifyingKey, contract_name: str) -> str:
         f"contract:        {contract_name}",
         f"model:           {model}",
         f"vk digest:       0x{vk.digest.hex()}",
-        "zero_knowledge:  false (protocol v2 hides the private input and activations, not yet the weights; docs/protocol.md s.7)",
+        f"zero_knowledge:  {str(ZERO_KNOWLEDGE).lower()} (protocol v2 hides the {', '.join(HIDES)}; docs/protocol.md s.7)",
         f"srs:             degree {vk.srs_degree}, {vk.srs_description}",
     ]
     if vk.srs_insecure:
@@ -152,11 +152,11 @@ def generate_verifier(vk: VerifyingKey, contract_name: str = "ZkchainVerifier", 
                            for i, a in enumerate(srcs))
         debug_src = f"""
     /// @notice TEST ONLY (generated with debug=True): the verdict, the transcript challenges
-    ///         (gamma, beta, rho, alpha, epsilon, zeta, nu, u) and the accumulator (L.x, L.y, R.x, R.y).
+    ///         ({", ".join(g.sch.challenges)}) and the accumulator (L.x, L.y, R.x, R.y).
     function debugState(bytes calldata proof, uint256[] calldata publicInputs)
         external
         view
-        returns (bool, uint256[8] memory, uint256[4] memory)
+        returns (bool, uint256[{len(ch)}] memory, uint256[4] memory)
     {{
         bool ok = _verify(proof, publicInputs);
         assembly {{

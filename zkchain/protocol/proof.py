@@ -5,7 +5,7 @@ laid out by :class:`zkchain.protocol.schedule.Schedule` (commitments, evaluation
 proofs; public values as Fr with negatives as ``r − |v|``). Lengths are fixed by the verifying key, so a wrong
 length is rejected before any arithmetic.
 
-``proof.json`` (format ``zkchain.proof.v3``, ``docs/proof-format.md``) holds the structured proof, which the
+``proof.json`` (format ``zkchain.proof.v4``, ``docs/proof-format.md``) holds the structured proof, which the
 verifier reads, and fields derived from it for consumers — ``proof_bytes``/``public_inputs`` (the calldata),
 ``outputs_float`` (the dequantized public outputs), ``srs_insecure``/``warning``, ``zero_knowledge`` and ``hides``.
 :meth:`Proof.from_json` parses strictly (canonical hex, integers that are integers, exactly the keys the
@@ -30,12 +30,11 @@ from zkchain.errors import InputError
 if TYPE_CHECKING:  # pragma: no cover
     from zkchain.protocol.vk import VerifyingKey
 
-PROOF_FORMAT = "zkchain.proof.v3"  # v3: protocol v2 (three opening points, zero-knowledge tails, mask S)
-#: Protocol v2 hides the private input, every activation, remainder and limb, m/h/g and the Laurent quotients;
-#: the weights (fixed vectors of the VK) are still opened at ζ in every proof (docs/protocol.md §7.7), so a
-#: proof is not zero-knowledge as a whole yet.
-ZERO_KNOWLEDGE = False
-HIDES = ("private input", "activations")
+PROOF_FORMAT = "zkchain.proof.v4"  # v4: protocol v2 (tails, mask S, hidden fixed vectors: Δ_f, R_λ, the link)
+#: Protocol v2 hides the private input, every activation, remainder and limb, m/h/g, the Laurent quotients and
+#: every fixed vector of the VK (weights, kernels, table outputs, constants; docs/protocol.md §7).
+ZERO_KNOWLEDGE = True
+HIDES = ("private input", "activations", "weights")
 INSECURE_WARNING = "INSECURE: made with a dev SRS from a public seed; anyone can forge proofs for this key"
 _FR_HEX, _G1_HEX, _DIGEST_HEX = 64, 128, 64  # hex digits of a canonical Fr, G1 point, digest
 
@@ -88,7 +87,7 @@ class Proof:
 
     # -- JSON ---------------------------------------------------------------------------------------
     def to_json(self, vk: "VerifyingKey") -> dict:
-        """The ``zkchain.proof.v3`` document (``docs/proof-format.md``); every derived field from ``vk``."""
+        """The ``zkchain.proof.v4`` document (``docs/proof-format.md``); every derived field from ``vk``."""
         c = vk.circuit
         d = {
             "format": PROOF_FORMAT,
@@ -112,7 +111,7 @@ class Proof:
 
     @classmethod
     def from_json(cls, d: dict, vk: "VerifyingKey") -> "Proof":
-        """Parse and cross-check a ``zkchain.proof.v3`` document against ``vk``.
+        """Parse and cross-check a ``zkchain.proof.v4`` document against ``vk``.
 
         Raises :class:`InputError` (exit code 2 in the CLI) for another format or version, unknown or missing
         keys, non-canonical hex, a public value that is not an integer or is outside the key's bound, or a derived

@@ -6,15 +6,19 @@ derive everything from :func:`schedule`, so the proof carries no layout informat
 hard-code it. Round structure (``docs/protocol.md`` §4)::
 
     transcript ← domain "zkchain.proof.v2", VK digest, public inputs and outputs (Fr, in circuit order)
-    round "witness":   witness vectors (circuit order), the arguments' first polynomials (m), mask S  → γ, β
-    round "helpers":   the arguments' helper polynomials (h, g)                                     → ρ, α, ε
+    round "witness":   witness vectors (circuit order), the arguments' first polynomials (m), mask S,
+                       the fixed vectors' per-proof masks Δ_f (circuit order)                     → γ, β, λ
+    round "helpers":   the arguments' helper polynomials (h, g), R_λ                                → ρ, α, ε
     round "quotients": Laurent quotients A, B; degree reversal W                                     → ζ
     evaluations at ζ, 1/ζ, ρ/ζ (schedule order)                                                      → ν
     one batched KZG opening proof per point                                                          → u
 
 Zero-knowledge tails (``docs/protocol.md`` §7): every committed witness polynomial (and ``m, h, g``) carries
 ``t`` random coefficients from position ``σ``; :attr:`Schedule.tails` holds ``(σ, t)`` and
-:attr:`Schedule.bounds` the degree bound ``σ + t`` the degree check enforces.
+:attr:`Schedule.bounds` the degree bound ``σ + t`` the degree check enforces. Every fixed vector ``f`` but a
+parameter-free one is hidden (§7.6): its VK commitment is to ``F + r⁰_f·X^(M_f)``, each proof adds ``Δ_f = X^(M_f)·R_f`` (``t_f`` coefficients)
+and every block reads ``F̃_f = F^vk_f + Δ_f``; :attr:`Schedule.masks` holds ``(M_f, t_f)``. The link
+``D = Σ_f λ^f·ζ^(M_f)·Δ_f − R_λ`` joins the batch at :data:`LINK_POINT` with value 0 (no evaluation sent).
 
 Calldata (``verifyProof(bytes proof, uint256[] publicInputs)``): ``proof`` = commitments (64 B each, round by
 round) ‖ evaluations (32 B each, point by point) ‖ opening proofs (64 B each, point order); ``publicInputs`` =
@@ -31,11 +35,13 @@ from zkchain.blocks.degree import W
 from zkchain.blocks.hadamard import Hadamard
 from zkchain.blocks.inner_product import A, B, S
 from zkchain.blocks.linear import Zero
-from zkchain.compiler.circuit import RESERVED_NAMES, Circuit
+from zkchain.compiler.circuit import PARAMETER_FREE, RESERVED_NAMES, Circuit
+from zkchain.blocks.hiding import LINK_CHALLENGE, R_LAMBDA, delta_name
 from zkchain.errors import InputError, UnsupportedModelError
 
 PROOF_DOMAIN = b"zkchain.proof.v2"
 EVALUATION_CHALLENGE = "nu"
+LINK_POINT = ZETA_INV  # D(1/ζ) = 0 joins this point's batch
 ACCUMULATION_CHALLENGE = "u"
 PROTOCOL_POLYNOMIALS = ("m", "h", "g", S, A, B, W)  # canonical order after the circuit's vectors
 assert PROTOCOL_POLYNOMIALS == RESERVED_NAMES, "circuit.RESERVED_NAMES must list the protocol's polynomials"
@@ -61,6 +67,7 @@ class Schedule:
     lengths: dict[str, int]                 # data length of every committed polynomial that has one
     degree_checked: tuple[str, ...]         # in ε-power order
     tails: dict = field(default_factory=dict)   # name -> (σ, t): t random coefficients from position σ
+    masks: dict = field(default_factory=dict)   # fixed name -> (M_f, t_f): its per-proof mask's offset and size
     points: tuple[str, ...] = POINTS
     offsets: dict = field(default_factory=dict, compare=False)
 
@@ -79,6 +86,11 @@ class Schedule:
     def bounds(self) -> dict[str, int]:
         """The degree bound ``σ + t`` of every degree-checked polynomial (its data, gap and tail)."""
         return {n: self.tails[n][0] + self.tails[n][1] for n in self.degree_checked}
+
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        """The hidden fixed vectors in λ-power order (circuit order)."""
+        return tuple(self.masks)
 
     def round(self, name: str) -> Round:
         return next(r for r in self.rounds if r.name == name)
@@ -139,10 +151,13 @@ def schedule(circuit: Circuit) -> Schedule:
         raise InputError(f"circuit vectors {clash} collide with the protocol's own polynomials {PROTOCOL_POLYNOMIALS}")
     args = [a for a in ARGUMENTS if a.active(circuit)]
     witness = [v.name for v in circuit.of_kind("witness")]
+    fixed = [v.name for v in circuit.of_kind("fixed") if v.role != PARAMETER_FREE]  # hidden ones (§7.6)
     polys = [(n, ln, rnd) for a in args for n, ln, rnd in a.polynomials(circuit)]
     rounds = (
-        Round("witness", tuple(witness + [n for n, _, rnd in polys if rnd == "witness"] + [S]), ("gamma", "beta")),
-        Round("helpers", tuple(n for n, _, rnd in polys if rnd == "helpers"), ("rho", "alpha", "epsilon")),
+        Round("witness", tuple(witness + [n for n, _, rnd in polys if rnd == "witness"] + [S]
+                               + [delta_name(f) for f in fixed]), ("gamma", "beta", LINK_CHALLENGE)),
+        Round("helpers", tuple([n for n, _, rnd in polys if rnd == "helpers"] + ([R_LAMBDA] if fixed else [])),
+              ("rho", "alpha", "epsilon")),
         Round("quotients", (A, B, W), ("zeta",)),
     )
     lengths = {v.name: v.length for v in circuit.vectors.values()}
@@ -164,10 +179,40 @@ def schedule(circuit: Circuit) -> Schedule:
     skip = set(public)
     opened = {p: tuple(sorted((n for n in need[p] if n not in skip), key=order.__getitem__)) for p in POINTS}
     tails = _tails(circuit, degree_checked, lengths, opened)
+    masks = _masks(circuit, fixed, lengths, tails, opened)
     s = Schedule(tuple(public), tuple(circuit.vectors[n].length for n in public), rounds, opened, lengths,
-                 degree_checked, tails=tails)
+                 degree_checked, tails=tails, masks=masks)
     circuit._schedule = (key, s)
     return s
+
+
+
+def _masks(circuit: Circuit, fixed: list[str], lengths: dict[str, int], tails: dict,
+           opened: dict) -> dict[str, tuple[int, int]]:
+    """``(M_f, t_f)`` of every hidden fixed vector (``docs/protocol.md`` §7.6). ``M_f`` is one past the largest
+    coefficient any relation can pair with ``f``'s: every operand of every constraint that reads ``f`` (with its
+    tail), the constraint's own longest product (a convolution's ``x'·K``), and for a vector the logUp argument
+    reads (``table_out``, a constant in a lookup operand) ``m``, ``h``, ``g`` with their tails. So the masks meet
+    nothing a claim reads. ``t_f = |points f is opened at| + 1`` (the commitment ``[Δ_f]`` is one more value)."""
+    from zkchain.blocks.lookup import TABLE_OUT, Lookup
+
+    def bound(n: str) -> int:
+        return tails[n][0] + tails[n][1] if n in tails else lengths.get(n, 0)
+
+    out = {}
+    for f in fixed:
+        m = lengths[f]
+        for c in circuit.constraints:
+            names = {n for n, _ in c.openings(circuit)}
+            if f not in names:
+                continue
+            m = max([m, c.extra_degree()] + [bound(n) for n in names])
+            if isinstance(c, Lookup):
+                m = max([m] + [bound(n) for n in ("m", "h", "g")])
+        if f == TABLE_OUT:
+            m = max([m] + [bound(n) for n in ("m", "h", "g")])
+        out[f] = (m, sum(f in opened[p] for p in POINTS) + 1)
+    return out
 
 
 def _tails(circuit: Circuit, degree_checked, lengths: dict[str, int], opened: dict) -> dict[str, tuple[int, int]]:

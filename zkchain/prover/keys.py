@@ -7,7 +7,8 @@ load (``dev:<seed>`` or a ``.ptau`` path), never the SRS points themselves.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,16 +24,18 @@ from zkchain.protocol.schedule import schedule
 from zkchain.protocol.vk import VerifyingKey, read_json
 from zkchain.errors import SetupError
 
-PK_FORMAT = "zkchain.pk.v2"
+PK_FORMAT = "zkchain.pk.v3"  # v3: the fixed vectors' VK masks r⁰_f (protocol v2, docs/protocol.md §7.6)
 
 
 @dataclass
 class ProvingKey:
-    """Verifying key + private fixed values (ints mod r, by vector name) + how to load the SRS."""
+    """Verifying key + private fixed values (ints mod r, by vector name) and their VK masks ``r⁰_f`` (the VK
+    commits to ``F_f + r⁰_f·X^(M_f)``, ``docs/protocol.md`` §7.6) + how to load the SRS."""
 
     vk: VerifyingKey
     fixed_values: dict[str, list[int]]
     srs_spec: str
+    fixed_masks: dict[str, int] = field(default_factory=dict)
     # how to compute the vectors from an executed model, and the digest of the compiled model it reads
     # (``zkchain.compiler.witness``); None for a key made from a bare circuit (tests)
     witness: WitnessPlan | None = None
@@ -53,6 +56,7 @@ class ProvingKey:
         self.vk.save(directory / "vk.json")
         meta = {"format": PK_FORMAT, "srs": self.srs_spec, "vk_digest": "0x" + self.vk.digest.hex(),
                 "fixed": sorted(self.fixed_values), "model_digest": self.model_digest,
+                "fixed_masks": {k: "0x%064x" % v for k, v in sorted(self.fixed_masks.items())},
                 "witness": self.witness.to_json() if self.witness is not None else None}
         (directory / "pk.json").write_text(json.dumps(meta, indent=1))
         # Field elements as decimal strings in an object array would pickle; store signed int64 instead
@@ -77,8 +81,14 @@ class ProvingKey:
                 fixed = {k: [int(v) % R for v in z[k].tolist()] for k in meta["fixed"]}
         except (OSError, KeyError, ValueError) as exc:
             raise SetupError(f"{directory / 'pk_fixed.npz'} is missing or corrupt: {exc}") from None
+        try:
+            masks = {k: int(v, 16) % R for k, v in meta["fixed_masks"].items()}
+        except (KeyError, AttributeError, TypeError, ValueError):
+            raise SetupError(f"{directory / 'pk.json'}: fixed_masks missing or corrupt; rerun `zkchain setup`") from None
+        if set(masks) != set(schedule(vk.circuit).masks):
+            raise SetupError(f"{directory / 'pk.json'}: fixed_masks do not match the circuit; rerun `zkchain setup`")
         plan = meta.get("witness")
-        return cls(vk, fixed, meta["srs"], WitnessPlan.from_json(plan) if plan is not None else None,
+        return cls(vk, fixed, meta["srs"], masks, WitnessPlan.from_json(plan) if plan is not None else None,
                    str(meta.get("model_digest", "")))
 
 
@@ -99,13 +109,23 @@ def required_degree(circuit: Circuit) -> int:
     lengths = [v.length for v in circuit.vectors.values()] + list(sch.lengths.values()) + list(sch.bounds.values())
     lengths += [MASK_LENGTH, 2]
     lengths += [c.extra_degree() for c in circuit.constraints]
+    # hidden fixed vectors: F̃_f has M_f + t_f coefficients, and a product with F̃_f grows by as much
+    lengths += [m + t for m, t in sch.masks.values()]
+    for c in circuit.constraints:
+        names = {n for n, _ in c.openings(circuit)}
+        grow = [m + t - circuit.vectors[f].length for f, (m, t) in sch.masks.items() if f in names]
+        if grow and c.extra_degree():
+            lengths.append(c.extra_degree() + max(grow))
     return max(lengths) - 1
 
 
 def setup(circuit: Circuit, fixed_values: dict[str, list[int]], srs: SRS, srs_spec: str,
-          meta: dict | None = None) -> ProvingKey:
-    """Commit every fixed vector and assemble the keys (``meta``: JSON-able facts for people and tools, covered
-    by the digest).
+          meta: dict | None = None, rng=None) -> ProvingKey:
+    """Commit every fixed vector, hidden, and assemble the keys (``meta``: JSON-able facts for people and tools,
+    covered by the digest). The VK commitment of fixed vector ``f`` is ``[F_f + r⁰_f·X^(M_f)]`` with ``r⁰_f``
+    uniform (``docs/protocol.md`` §7.6; ZK-DESIGN §3.9), so two setups of one model give unrelated keys and no
+    dictionary test ("is this model X?") works on a VK. ``rng`` (``randrange``) draws the ``r⁰_f``: the OS
+    CSPRNG by default; tests pass a seeded one.
 
     Raises :class:`SetupError` if a fixed vector is missing or the SRS is smaller than the circuit needs."""
     circuit.check()
@@ -113,19 +133,24 @@ def setup(circuit: Circuit, fixed_values: dict[str, list[int]], srs: SRS, srs_sp
     if srs.degree < need:
         raise SetupError(f"the SRS has degree {srs.degree} but this model needs {need} (2^{need.bit_length()})")
     be = get_backend()
-    commitments = {}
+    rng = rng if rng is not None else secrets.SystemRandom()
+    masks = schedule(circuit).masks
+    commitments, r0 = {}, {}
     for v in circuit.of_kind("fixed"):
         if v.name not in fixed_values:
             raise SetupError(f"fixed vector {v.name!r} has no values")
         vals = [x % R for x in fixed_values[v.name]]
         if len(vals) != v.length:
             raise SetupError(f"fixed vector {v.name!r} has {len(vals)} entries, circuit says {v.length}")
+        if v.name in masks:  # hidden; a parameter-free vector (sum-pool kernel, ReLU table) is committed as is
+            r0[v.name] = rng.randrange(R)
+            vals = vals + [0] * (masks[v.name][0] - len(vals)) + [r0[v.name]]
         commitments[v.name] = be.g1_to_bytes(kzg.commit(srs, vals))
     vk = VerifyingKey(
         circuit=circuit, srs_degree=srs.degree, fixed_commitments=commitments,
         g2_one=be.g2_to_bytes(srs.g2_one), g2_tau=be.g2_to_bytes(srs.g2_tau), srs_source=srs.source,
         meta=dict(meta or {}),
     )
-    pk = ProvingKey(vk, {k: [x % R for x in fixed_values[k]] for k in commitments}, srs_spec)
+    pk = ProvingKey(vk, {k: [x % R for x in fixed_values[k]] for k in commitments}, srs_spec, r0)
     pk._srs = srs
     return pk

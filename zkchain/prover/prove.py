@@ -6,7 +6,8 @@ and all evaluations at one point share one opening proof. The verifier folds the
 into one pairing check (the accumulator, ``zkchain/crypto/kzg.py``).
 
 Zero knowledge (protocol v2, ``docs/protocol.md`` §7): every committed witness polynomial gets a tail of fresh
-uniform coefficients past its data (``Schedule.tails``), and a mask ``S`` hides the Laurent quotients. The coins
+uniform coefficients past its data (``Schedule.tails``), a mask ``S`` hides the Laurent quotients, and every
+fixed vector is read as ``F̃ = F^vk + X^(M_f)·R_f`` with fresh ``R_f`` (``Schedule.masks``, §7.6). The coins
 come from ``rng`` — the OS CSPRNG (``secrets.SystemRandom``) unless a test passes a seeded ``random.Random`` —
 and are all drawn here, in the main process, in schedule order.
 
@@ -22,7 +23,7 @@ import time
 from contextlib import contextmanager
 from typing import Callable
 
-from zkchain.blocks import ARGUMENTS, degree, inner_product
+from zkchain.blocks import ARGUMENTS, degree, hiding, inner_product
 from zkchain.blocks.common import ProverContext, point_values
 from zkchain.crypto import poly as fpoly
 from zkchain.crypto.field import R
@@ -31,7 +32,10 @@ from zkchain.errors import InputError
 from zkchain.prover.keys import ProvingKey
 from zkchain.prover.parallel import ProverPool
 from zkchain.protocol.proof import Proof
-from zkchain.protocol.schedule import EVALUATION_CHALLENGE, PROOF_DOMAIN, schedule
+from zkchain.crypto import kzg
+from zkchain.crypto.backend import get_backend
+from zkchain.protocol.schedule import (EVALUATION_CHALLENGE, LINK_CHALLENGE, LINK_POINT, PROOF_DOMAIN, R_LAMBDA,
+                                       delta_name, schedule)
 
 
 class Timings(dict):
@@ -95,6 +99,13 @@ def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
 
     for v in circuit.of_kind("witness"):
         coeffs[v.name] = with_tail(v.name, vals[v.name])
+    fixed_masks = hiding.draw_masks(sch, rng)  # Δ_f = X^(M_f)·R_f; F̃_f = F_f + r⁰_f·X^(M_f) + Δ_f
+    be = get_backend()
+    deltas = {}
+    for f, d in fixed_masks.items():
+        coeffs[f] = hiding.masked(vals[f], pk.fixed_masks[f], d, sch.masks[f][0])
+        lo = next((i for i, c in enumerate(d) if c), len(d))
+        deltas[delta_name(f)] = be.g1_to_bytes(kzg.commit_shifted(pool.srs, d[lo:], lo))  # a t-point MSM
     args = [a for a in ARGUMENTS if a.active(circuit)]
     tr = Transcript(PROOF_DOMAIN)
     tr.absorb_bytes(pk.vk.digest)
@@ -126,12 +137,16 @@ def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
                     coeffs[inner_product.S] = inner_product.mask_coefficients(rng)
         with tm.stage(f"commit {rnd.name}"):
             step(f"committing {rnd.name}")
-            points = pool.commit_many([coeffs[n] for n in rnd.commitments])
+            todo = [n for n in rnd.commitments if n not in deltas]
+            made = dict(zip(todo, pool.commit_many([coeffs[n] for n in todo])))
+            points = [deltas[n] if n in deltas else made[n] for n in rnd.commitments]
         for n, pt in zip(rnd.commitments, points):
             commitments[n] = pt
             tr.absorb_g1_bytes(pt)
         for label in rnd.challenges:
             pc.challenges[label] = tr.challenge(label)
+        if LINK_CHALLENGE in rnd.challenges and sch.hidden:  # R_λ, committed next round
+            coeffs[R_LAMBDA] = hiding.r_lambda(sch, fixed_masks, pc.challenges[LINK_CHALLENGE])
     zeta = pc.challenges["zeta"]
     if zeta == 0:
         raise ValueError("challenge ζ is zero; retry")
@@ -147,6 +162,9 @@ def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
     nu = tr.challenge(EVALUATION_CHALLENGE)
     with tm.stage("openings: proofs"):
         step("opening proofs")
-        proofs = pool.open_many([([polys[n] for n in sch.opened[p]], pts[p]) for p in sch.points], nu)
+        d = hiding.link_polynomial(sch, fixed_masks, coeffs.get(R_LAMBDA, []), pc.challenges[LINK_CHALLENGE], zeta)
+        link = [fpoly.poly(d)] if d is not None else []  # D, value 0 at LINK_POINT (docs/protocol.md §7.6)
+        proofs = pool.open_many([([polys[n] for n in sch.opened[p]] + (link if p == LINK_POINT else []), pts[p])
+                                 for p in sch.points], nu)
     openings = dict(zip(sch.points, proofs))
     return Proof(pk.vk.digest, public, commitments, evaluations, openings)

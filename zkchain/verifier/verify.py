@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zkchain.blocks import ARGUMENTS, degree, inner_product
+from zkchain.blocks import ARGUMENTS, degree, hiding, inner_product
 from zkchain.blocks.common import VerifierContext
 from zkchain.crypto.backend import get_backend
 from zkchain.protocol.proof import Proof
-from zkchain.protocol.schedule import ACCUMULATION_CHALLENGE, EVALUATION_CHALLENGE, PROOF_DOMAIN, schedule
+from zkchain.protocol.schedule import (ACCUMULATION_CHALLENGE, EVALUATION_CHALLENGE, LINK_POINT, PROOF_DOMAIN,
+                                       delta_name, schedule)
 from zkchain.protocol.vk import VerifyingKey
 from zkchain.verifier.loader import NativeLoader, Rejected
 
@@ -94,17 +95,26 @@ def run(L, vk: VerifyingKey) -> dict:
 
 def kzg_check(vc: VerifierContext, sch, vk: VerifyingKey) -> None:
     """``L = Σ_k u^k (Σ_j ν^j C_kj − [y_k]₁ + x_k·π_k)``, ``R = Σ_k u^k π_k`` with ``y_k = Σ_j ν^j v_kj``, each
-    commitment's scalars merged (one ecMul per commitment however many points open it)."""
+    commitment's scalars merged (one ecMul per commitment however many points open it).
+
+    A hidden fixed vector ``f`` is read as ``F̃_f = F^vk_f + Δ_f``: its scalar goes on the VK point and on the
+    proof's ``[Δ_f]``. The link ``D = Σ_i λ^i ζ^(M_i)·[Δ_i] − [R_λ]`` is the last item of the batch at
+    ``LINK_POINT`` with value 0 (``docs/protocol.md`` §7.6), so it adds scalars to ``[Δ_i]`` and ``[R_λ]`` only."""
     L, ch = vc.L, vc.ch
     nu, u = ch[EVALUATION_CHALLENGE], ch[ACCUMULATION_CHALLENGE]
     upow = L.powers(u, len(sch.points))
-    nupow = L.powers(nu, max(len(sch.opened[p]) for p in sch.points))
+    nupow = L.powers(nu, max(len(sch.opened[p]) for p in sch.points) + 1)
+    link = hiding.link_terms(vc, sch, upow[sch.points.index(LINK_POINT)] * nupow[len(sch.opened[LINK_POINT])])
     ys = L.lincomb([(1, upow[k] * L.powsum([L.opened(p, n) for n in sch.opened[p]], nu))
                     for k, p in enumerate(sch.points) if sch.opened[p]], "sum_k u^k y_k")
     order = list(sch.commitments) + sorted(n for n in vk.fixed_commitments if n not in sch.commitments)
     terms = []
+    hidden = {delta_name(f): i for i, f in enumerate(sch.hidden)}
     for n in order:
-        parts = [upow[k] * nupow[sch.opened[p].index(n)] for k, p in enumerate(sch.points) if n in sch.opened[p]]
+        src = sch.hidden[hidden[n]] if n in hidden else n  # [Δ_f] carries f's scalars, and its link part
+        parts = [upow[k] * nupow[sch.opened[p].index(src)] for k, p in enumerate(sch.points) if src in sch.opened[p]]
+        if n in link:
+            parts.append(link[n])
         if parts:  # the loader adds a merged scalar's parts once
             terms.append((parts[0] if len(parts) == 1 else parts, L.commitment(n) if n in sch.commitments else L.fixed(n)))
     terms += [(upow[k] * vc.points[p], L.opening(p)) for k, p in enumerate(sch.points)]
