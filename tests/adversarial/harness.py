@@ -49,6 +49,36 @@ class ZeroCoins:
         return 0
 
 
+class Recorder:
+    """A seeded rng (``random.Random(seed)``) that records the coins it hands out, in order."""
+
+    def __init__(self, seed):
+        import random
+
+        self._rng, self.coins = random.Random(seed), []
+
+    def randrange(self, n):
+        v = self._rng.randrange(n)
+        self.coins.append(v)
+        return v
+
+
+def matmul_circuit(k: int, n: int):
+    """``z = x·W + b``: a committed x (length ``k``), a hidden weight vector ``W`` (``n`` outputs), a public
+    output ``z`` (unbounded)."""
+    from zkchain.blocks import MatMul
+    from zkchain.blocks.matmul import row_stride
+    from zkchain.compiler.circuit import Circuit, Expr
+
+    c = Circuit()
+    c.add_vector("x", k, "witness")
+    c.add_vector("W", row_stride(k) * n, "fixed")
+    c.add_vector("z", n, "public", "output")
+    c.constraints.append(MatMul(Expr.of("x", k), "W", k, n, Expr.of("z", n), "fc"))
+    c.check()
+    return c
+
+
 #: unit models use narrow widths: 2^7-row tables keep each proof near 0.1 s (ranges, not values, matter here)
 SMALL = {"act_bits": 6, "weight_bits": 6, "table_bits": 7}
 

@@ -11,12 +11,11 @@ Python and the Solidity verifier, and accepted by the Python verifier once the l
 from __future__ import annotations
 
 import pytest
-from harness import SolidityJudge, ZeroCoins, execute_tampered, judge
+from harness import SolidityJudge, ZeroCoins, execute_tampered, judge, matmul_circuit
 
 from zkchain.blocks import hiding
-from zkchain.blocks.matmul import GAP, row_stride, weight_vector
-from zkchain.compiler.circuit import Circuit, Expr
-from zkchain.blocks import MatMul
+from zkchain.blocks.matmul import GAP, weight_vector
+from zkchain.compiler.circuit import Circuit
 from zkchain.crypto import kzg
 from zkchain.crypto.backend import get_backend
 from zkchain.crypto.field import R
@@ -34,13 +33,7 @@ X = [1, -2, 3, 2]
 
 def _circuit() -> Circuit:
     """``z = x·W + b``: a committed x, a hidden weight vector, a public output."""
-    c = Circuit()
-    c.add_vector("x", K, "witness")
-    c.add_vector("W", row_stride(K) * N, "fixed")
-    c.add_vector("z", N, "public", "output")
-    c.constraints.append(MatMul(Expr.of("x", K), "W", K, N, Expr.of("z", N), "fc"))
-    c.check()
-    return c
+    return matmul_circuit(K, N)
 
 
 @pytest.fixture(scope="module")

@@ -199,3 +199,6 @@ def test_cli_exit_codes_for_edited_files(proof_doc, tmp_path, capsys):
     assert outputs_float(b.pk.vk.circuit, p.public) != doc["outputs_float"]
     code, out = run(p.to_json(b.pk.vk))
     assert code == 1 and "rejected" in out
+    for old in ("zkchain.proof.v2", "zkchain.proof.v3"):  # protocol v1 and v2 stage 1: not zero-knowledge
+        code, out = run({**doc, "format": old})
+        assert code == 2 and "earlier proof format" in out and "not zero-knowledge" in out and "Traceback" not in out

@@ -19,7 +19,7 @@ import random
 import flint
 import pytest
 
-from harness import ZeroCoins, build
+from harness import Recorder, ZeroCoins, build
 
 from zkchain.crypto.backend import get_backend
 from zkchain.crypto.field import R
@@ -32,19 +32,6 @@ from zkchain.verifier.loader import NativeLoader
 from zkchain.verifier.verify import run
 
 INPUT = "input"
-
-
-class Recorder(random.Random):
-    """A seeded rng that records the coins it hands out, in order."""
-
-    def __init__(self, seed):
-        super().__init__(seed)
-        self.coins: list[int] = []
-
-    def randrange(self, n):
-        v = super().randrange(n)
-        self.coins.append(v)
-        return v
 
 
 @pytest.fixture(scope="module")

@@ -120,9 +120,13 @@ class Proof:
         c = vk.circuit
         if not isinstance(d, dict):
             raise InputError("proof file is not a JSON object")
-        if d.get("format") != PROOF_FORMAT:
-            raise InputError(f"not a {PROOF_FORMAT} proof (format={d.get('format')!r}); "
-                             "prove again with this zkchain version")
+        fmt = d.get("format")
+        if isinstance(fmt, str) and fmt.startswith("zkchain.proof.v") and fmt != PROOF_FORMAT:
+            raise InputError(f"{fmt} is an earlier proof format (not zero-knowledge: it reveals the input or the "
+                             f"weights); this zkchain reads {PROOF_FORMAT} only: rerun `zkchain setup` and "
+                             "`zkchain prove`")
+        if fmt != PROOF_FORMAT:
+            raise InputError(f"not a {PROOF_FORMAT} proof (format={fmt!r}); prove again with this zkchain version")
         floats_expected = c.meta.get("output_scales") is not None
         required = {"format", "vk_digest", "zero_knowledge", "hides", "srs_insecure", "public", "commitments", "evaluations",
                     "openings", "proof_bytes", "public_inputs"}
