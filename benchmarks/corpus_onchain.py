@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "ezkl-examples"
+_BESIDE = Path(__file__).resolve().parent.parent.parent / "shared" / "conformance" / "ezkl-examples"
+CORPUS = _BESIDE if _BESIDE.is_dir() else Path("/work/shared/conformance/ezkl-examples")
 
 
 def run_one(folder: Path, work: Path, chains: dict) -> dict:
