@@ -63,6 +63,23 @@ class Recorder:
         return v
 
 
+def solve_mod_r(rows: list[list[int]], rhs: list[int]) -> list[int] | None:
+    """A solution ``d`` of ``rows·d = rhs`` over Fr (python-flint's reduced row echelon form of the augmented
+    matrix; free unknowns 0), or None if the system is inconsistent."""
+    import flint
+
+    n = len(rows[0])
+    aug = flint.fmpz_mod_mat([list(r) + [b] for r, b in zip(rows, rhs)], flint.fmpz_mod_ctx(R))
+    red, rank = aug.rref()
+    d = [0] * n
+    for i in range(rank):
+        col = next(j for j in range(n + 1) if int(red[i, j]))
+        if col == n:
+            return None  # a row 0 = non-zero
+        d[col] = int(red[i, n])
+    return d
+
+
 def matmul_circuit(k: int, n: int):
     """``z = x·W + b``: a committed x (length ``k``), a hidden weight vector ``W`` (``n`` outputs), a public
     output ``z`` (unbounded)."""

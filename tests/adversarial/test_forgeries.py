@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from harness import ZeroCoins, execute_tampered, input_half, judge
 
-from zkchain.blocks import degree, lookup
+from zkchain.blocks import degree, hiding, lookup
 from zkchain.blocks.matmul import GAP, row_stride, weight_vector
 from zkchain.compiler.circuit import Circuit, Expr
 from zkchain.blocks import MatMul
@@ -88,7 +88,7 @@ def _overlong(pk, x, z, c):
     proof reads (``W̃ = W + r⁰·X^M``: past the last row sits the VK mask), z_j moves by c·W̃[(j+1)·s]."""
     s = row_stride(len(x))
     m, _ = schedule(pk.circuit).masks["W"]
-    w = pk.fixed_values["W"] + [0] * (m - len(pk.fixed_values["W"])) + [pk.fixed_masks["W"]]
+    w = hiding.masked(pk.fixed_values["W"], pk.fixed_masks["W"], [], m)
     forged_x = x + [0] * GAP + [c]
     return {"x": forged_x, "z": [(zj + c * (w[(j + 1) * s] if (j + 1) * s < len(w) else 0)) % R
                                  for j, zj in enumerate(z)]}

@@ -11,7 +11,7 @@ Python and the Solidity verifier, and accepted by the Python verifier once the l
 from __future__ import annotations
 
 import pytest
-from harness import SolidityJudge, ZeroCoins, execute_tampered, judge, matmul_circuit
+from harness import SolidityJudge, ZeroCoins, execute_tampered, judge, matmul_circuit, solve_mod_r
 
 from zkchain.blocks import hiding
 from zkchain.blocks.matmul import GAP, weight_vector
@@ -159,19 +159,10 @@ def test_every_weight_and_kernel_is_hidden(name, expect_public):
 
 
 def _interpolate(points: list[tuple[int, int]]) -> list[int]:
-    """The coefficients of the polynomial of degree < len(points) through ``points`` (Lagrange, mod r)."""
-    n, out = len(points), [0] * len(points)
-    for i, (xi, yi) in enumerate(points):
-        basis, denom = [1], 1
-        for j, (xj, _) in enumerate(points):
-            if j != i:
-                basis = [((basis[k - 1] if k else 0) - xj * (basis[k] if k < len(basis) else 0)) % R
-                         for k in range(len(basis) + 1)]
-                denom = denom * (xi - xj) % R
-        scale = yi * pow(denom, R - 2, R) % R
-        for k in range(n):
-            out[k] = (out[k] + scale * basis[k]) % R
-    return out
+    """The coefficients of the polynomial of degree < len(points) through ``points`` (a Vandermonde solve)."""
+    coeffs = solve_mod_r([[pow(x, j, R) for j in range(len(points))] for x, _ in points], [y for _, y in points])
+    assert coeffs is not None, "distinct points"
+    return coeffs
 
 
 def _weight_openings(pk, count: int, rng_factory) -> list[tuple[int, int]]:

@@ -19,7 +19,7 @@ import random
 import flint
 import pytest
 
-from harness import Recorder, ZeroCoins, build
+from harness import Recorder, ZeroCoins, build, solve_mod_r
 
 from zkchain.crypto.backend import get_backend
 from zkchain.crypto.field import R
@@ -87,16 +87,7 @@ def test_lll_recovers_nothing_from_a_v2_proof(mlp):
 
 def _tail_solution(points: list[int], sigma: int, t: int, rhs: list[int]):
     """Tail ``c`` (``t`` coefficients from ``X^σ``) with ``Σ_j c_j p^(σ+j) = rhs_p`` for every point, or None."""
-    ctx = flint.fmpz_mod_ctx(R)
-    a = flint.fmpz_mod_mat([[pow(p, sigma + j, R) for j in range(t)] for p in points], ctx)
-    y = flint.fmpz_mod_mat([[v] for v in rhs], ctx)
-    aug = flint.fmpz_mod_mat([[pow(p, sigma + j, R) for j in range(t)] + [v] for p, v in zip(points, rhs)], ctx)
-    if aug.rank() > a.rank():
-        return None
-    sq = flint.fmpz_mod_mat([[pow(p, sigma + j, R) for j in range(t)] for p in points[:t]], ctx)
-    sol = sq.solve(flint.fmpz_mod_mat([[v] for v in rhs[:t]], ctx))
-    assert a * sol == y
-    return [int(sol[j, 0]) for j in range(t)]
+    return solve_mod_r([[pow(p, sigma + j, R) for j in range(t)] for p in points], rhs)
 
 
 def test_another_input_explains_the_input_commitment_and_evaluations(mlp):

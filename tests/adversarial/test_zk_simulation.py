@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from harness import Recorder, matmul_circuit
+from harness import Recorder, matmul_circuit, solve_mod_r
 
 from zkchain.blocks.matmul import GAP, weight_vector
 from zkchain.crypto import transcript
@@ -78,32 +78,6 @@ def _revealed(pk, values, coins, fixed_challenges, monkeypatch) -> list[int]:
     return at_tau + [v for p in proof.evaluations for v in proof.evaluations[p]]
 
 
-def _solve(rows: list[list[int]], rhs: list[int]) -> list[int] | None:
-    """A solution of ``rows·d = rhs`` mod r (Gaussian elimination), or None if the system is inconsistent."""
-    n = len(rows[0])
-    a = [list(r) + [b] for r, b in zip(rows, rhs)]
-    piv, r = [], 0
-    for col in range(n):
-        p = next((i for i in range(r, len(a)) if a[i][col]), None)
-        if p is None:
-            continue
-        a[r], a[p] = a[p], a[r]
-        inv = pow(a[r][col], R - 2, R)
-        a[r] = [v * inv % R for v in a[r]]
-        for i in range(len(a)):
-            if i != r and a[i][col]:
-                f = a[i][col]
-                a[i] = [(v - f * w) % R for v, w in zip(a[i], a[r])]
-        piv.append(col)
-        r += 1
-    if any(row[n] for row in a[r:]):
-        return None
-    d = [0] * n
-    for i, col in enumerate(piv):
-        d[col] = a[i][n]
-    return d
-
-
 def _explain(pk, values, pk2, values2, free_of, monkeypatch):
     """Prove ``values`` under ``pk`` with recorded coins, then solve for coins with which the prover on
     ``values2`` under ``pk2`` reveals the same values; ``free_of(t_x, t_delta, n)`` lists the coins it may
@@ -132,7 +106,7 @@ def _explain(pk, values, pk2, values2, free_of, monkeypatch):
         bumped[i] = (bumped[i] + 1) % R
         columns.append([(v - b) % R for v, b in zip(_revealed(pk2, values2, bumped, seen, monkeypatch), base)])
     rows = [list(r) for r in zip(*columns)]
-    d = _solve(rows, [(t - b) % R for t, b in zip(target, base)])
+    d = solve_mod_r(rows, [(t - b) % R for t, b in zip(target, base)])
     if d is None:
         return proof, None
     solved = list(coins)

@@ -186,7 +186,6 @@ def schedule(circuit: Circuit) -> Schedule:
     return s
 
 
-
 def _masks(circuit: Circuit, fixed: list[str], lengths: dict[str, int], tails: dict,
            opened: dict) -> dict[str, tuple[int, int]]:
     """``(M_f, t_f)`` of every hidden fixed vector (``docs/protocol.md`` §7.6). ``M_f`` is one past the largest
@@ -201,15 +200,13 @@ def _masks(circuit: Circuit, fixed: list[str], lengths: dict[str, int], tails: d
 
     out = {}
     for f in fixed:
-        m = lengths[f]
+        m, logup = lengths[f], f == TABLE_OUT
         for c in circuit.constraints:
             names = {n for n, _ in c.openings(circuit)}
-            if f not in names:
-                continue
-            m = max([m, c.extra_degree()] + [bound(n) for n in names])
-            if isinstance(c, Lookup):
-                m = max([m] + [bound(n) for n in ("m", "h", "g")])
-        if f == TABLE_OUT:
+            if f in names:
+                m = max([m, c.extra_degree()] + [bound(n) for n in names])
+                logup = logup or isinstance(c, Lookup)
+        if logup:
             m = max([m] + [bound(n) for n in ("m", "h", "g")])
         out[f] = (m, sum(f in opened[p] for p in POINTS) + 1)
     return out

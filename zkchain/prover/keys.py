@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zkchain.blocks import hiding
 from zkchain.blocks.inner_product import MASK_LENGTH
 from zkchain.compiler.circuit import Circuit
 from zkchain.compiler.witness import WitnessPlan
@@ -144,7 +145,7 @@ def setup(circuit: Circuit, fixed_values: dict[str, list[int]], srs: SRS, srs_sp
             raise SetupError(f"fixed vector {v.name!r} has {len(vals)} entries, circuit says {v.length}")
         if v.name in masks:  # hidden; a parameter-free vector (sum-pool kernel, ReLU table) is committed as is
             r0[v.name] = rng.randrange(R)
-            vals = vals + [0] * (masks[v.name][0] - len(vals)) + [r0[v.name]]
+            vals = hiding.masked(vals, r0[v.name], [], masks[v.name][0])
         commitments[v.name] = be.g1_to_bytes(kzg.commit(srs, vals))
     vk = VerifyingKey(
         circuit=circuit, srs_degree=srs.degree, fixed_commitments=commitments,

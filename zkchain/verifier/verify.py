@@ -109,9 +109,9 @@ def kzg_check(vc: VerifierContext, sch, vk: VerifyingKey) -> None:
                     for k, p in enumerate(sch.points) if sch.opened[p]], "sum_k u^k y_k")
     order = list(sch.commitments) + sorted(n for n in vk.fixed_commitments if n not in sch.commitments)
     terms = []
-    hidden = {delta_name(f): i for i, f in enumerate(sch.hidden)}
+    source = {delta_name(f): f for f in sch.hidden}
     for n in order:
-        src = sch.hidden[hidden[n]] if n in hidden else n  # [Δ_f] carries f's scalars, and its link part
+        src = source.get(n, n)  # [Δ_f] carries f's scalars, and its link part
         parts = [upow[k] * nupow[sch.opened[p].index(src)] for k, p in enumerate(sch.points) if src in sch.opened[p]]
         if n in link:
             parts.append(link[n])
