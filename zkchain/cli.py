@@ -82,12 +82,16 @@ def compile_cmd(model_path: pathlib.Path, build_dir: pathlib.Path, calibration: 
     if not quantize_only:
         from zkchain.compiler.lower import lower
         from zkchain.errors import UnsupportedModelError
+        from zkchain.protocol.schedule import schedule
 
         try:
-            lower(model)
+            circuit = lower(model).circuit
+            schedule(circuit)  # the zero-knowledge layout: fails closed where a free coefficient could meet data
         except UnsupportedModelError as exc:
             raise UnsupportedModelError(f"{model_path.name} compiles but cannot be proven: {exc} "
                                         "(--quantize-only writes it anyway, for `predict`)") from None
+        click.echo(f"provable: {len(circuit.constraints)} blocks; zero-knowledge layout checked: no tail or hidden "
+                   "mask meets a relation's data (docs/protocol.md §7.8)", err=True)
     paths = write_compiled(model, build_dir, force=force)
     _fe_report(model, paths)
 

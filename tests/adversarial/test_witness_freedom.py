@@ -8,25 +8,9 @@ proof must be accepted by both (so a rejection means something).
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from conftest import UNIT_NAMES
-from harness import cheating_proof, judge, public_tampers, tampers
-
-
-def _sweep(b, sol, per_vector):
-    assert judge(b, b.honest, sol) == (True, True if sol else None), "the honest proof must be accepted"
-    accepted, lies = [], 0
-    for t in tampers(b, per_vector=per_vector, rng=np.random.default_rng(1)) + public_tampers(b):
-        proof = cheating_proof(b, t)
-        if proof is None:
-            continue  # not a lie (see harness.cheating_values)
-        lies += 1
-        py, so = judge(b, proof, sol)
-        if py or so:
-            accepted.append((t, py, so))
-    assert lies >= min(3, per_vector or 3) * len(b.compiled.circuit.of_kind("witness")) - 2, "too few lies tried"
-    assert not accepted, f"{len(accepted)} of {lies} forged proofs accepted: {accepted[:5]}"
+from harness import sweep as _sweep
 
 
 @pytest.mark.parametrize("name", UNIT_NAMES)

@@ -136,9 +136,69 @@ UNIT_MODELS = {
 }
 
 
+def _c(rng, name, shape, scale=0.5, offset=0.0):
+    """A per-entry float constant (a mean, a scale, a shift) of ``shape``."""
+    return numpy_helper.from_array((rng.normal(size=shape) * scale + offset).astype(np.float32), name)
+
+
+def composition(kind: str):
+    """A per-entry constant composed with the next block, the shapes of preprocessing layers (``docs/protocol.md``
+    §7.8): each puts a hidden constant vector right into another block's operand.
+
+    ``centre_gemm`` x − mean → Gemm; ``scale_shift_gemm`` x·scale + shift → Gemm; ``sub_div_gemm`` (x − mean)/std
+    → Gemm; ``sub_relu_gemm`` Relu(x − mean) → Gemm; ``sub_mul_gemm`` (x − mean)·scale → Gemm; ``add_conv``
+    x + C → Conv; ``add_maxpool`` x + C → MaxPool; ``add_residual`` h = Gemm(x), Gemm(Relu(h + C) + h + C)."""
+
+    def build(rng):
+        mk = helper.make_node
+        gemm = lambda a, k: mk("Gemm", [a, "W", "b"], ["y"], transB=1, name="fc")  # noqa: E731
+        wb = lambda k: [_w(rng, "W", (3, k)), _w(rng, "b", (3,))]  # noqa: E731
+        if kind in ("centre_gemm", "scale_shift_gemm", "sub_div_gemm", "sub_relu_gemm", "sub_mul_gemm"):
+            pre = {"centre_gemm": [mk("Sub", ["x", "mu"], ["z"], name="centre")],
+                   "scale_shift_gemm": [mk("Mul", ["x", "sc"], ["m"], name="scale"),
+                                        mk("Add", ["m", "sh"], ["z"], name="shift")],
+                   "sub_div_gemm": [mk("Sub", ["x", "mu"], ["c"], name="centre"),
+                                    mk("Div", ["c", "sd"], ["z"], name="standardise")],
+                   "sub_relu_gemm": [mk("Sub", ["x", "mu"], ["c"], name="centre"), mk("Relu", ["c"], ["z"], name="relu")],
+                   "sub_mul_gemm": [mk("Sub", ["x", "mu"], ["c"], name="centre"),
+                                    mk("Mul", ["c", "sc"], ["z"], name="scale")]}[kind]
+            consts = [_c(rng, "mu", (1, 6), 0.3, 0.2), _c(rng, "sc", (1, 6), 0.3, 1.0), _c(rng, "sh", (1, 6), 0.3),
+                      numpy_helper.from_array((np.abs(rng.normal(size=(1, 6))) + 0.5).astype(np.float32), "sd")]
+            used = {i for n in pre for i in n.input}
+            return _model(pre + [gemm("z", 6)], [t for t in consts if t.name in used] + wb(6), (1, 6), (1, 3),
+                          kind), (1, 6)
+        if kind in ("add_conv", "add_maxpool"):
+            if kind == "add_conv":
+                body = [mk("Conv", ["z", "K", "kb"], ["c"], kernel_shape=[3, 3], pads=[1] * 4, name="conv")]
+                inits, k = [_w(rng, "K", (2, 1, 3, 3)), _w(rng, "kb", (2,))], 2 * 16
+            else:
+                body = [mk("MaxPool", ["z"], ["c"], kernel_shape=[2, 2], strides=[2, 2], name="pool")]
+                inits, k = [], 4
+            nodes = ([mk("Add", ["x", "C"], ["z"], name="shift")] + body
+                     + [mk("Flatten", ["c"], ["f"], name="flat"), gemm("f", k)])
+            return _model(nodes, [_c(rng, "C", (1, 1, 4, 4), 0.3)] + inits + wb(k), (1, 1, 4, 4), (1, 3),
+                          kind), (1, 1, 4, 4)
+        if kind == "add_residual":
+            nodes = [mk("Gemm", ["x", "W1", "b1"], ["h"], transB=1, name="fc1"),
+                     mk("Add", ["h", "C"], ["a"], name="shift"), mk("Relu", ["a"], ["r"], name="relu"),
+                     mk("Add", ["r", "a"], ["s"], name="residual"), gemm("s", 4)]
+            return _model(nodes, [_w(rng, "W1", (4, 4)), _w(rng, "b1", (4,)), _c(rng, "C", (1, 4), 0.3)] + wb(4),
+                          (1, 4), (1, 3), kind), (1, 4)
+        raise ValueError(kind)
+
+    return build
+
+
+#: name -> (builder, public input?): a per-entry constant composed with each block that can read it
+COMPOSITIONS = {k: (composition(k), False) for k in (
+    "centre_gemm", "scale_shift_gemm", "sub_div_gemm", "sub_relu_gemm", "sub_mul_gemm", "add_conv", "add_maxpool",
+    "add_residual")}
+
+
 def save_unit_model(name: str, folder) -> tuple[str, tuple[int, ...], bool]:
-    """Write unit model ``name`` and a 32-sample normal calibration set into ``folder``."""
-    builder, public = UNIT_MODELS[name]
+    """Write unit model ``name`` (of :data:`UNIT_MODELS` or :data:`COMPOSITIONS`) and a 32-sample normal
+    calibration set into ``folder``."""
+    builder, public = {**UNIT_MODELS, **COMPOSITIONS}[name]
     rng = np.random.default_rng(sum(map(ord, name)))
     model, shape = builder(rng)
     onnx.checker.check_model(model)

@@ -36,6 +36,7 @@ class Hadamard(Block):
     """Elementwise product ``out = a ∘ b``; ``b`` may be a fixed vector."""
 
     kind = "hadamard"
+    hidden_operands = ("b",)  # a per-entry constant C: M_C past every partner's bound, products past N in side rows
     a: Expr
     b: Expr
     out: Expr

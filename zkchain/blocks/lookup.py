@@ -71,6 +71,10 @@ class Lookup(Block):
     def openings(self, circuit) -> list[tuple[str, str]]:
         return [(v, RHO_ZETA_INV) for e in (self.inp, self.out) if e is not None for v in e.vectors()]
 
+    def structured_expressions(self) -> list[tuple[str, Expr]]:
+        """Both columns: the output sits in the query column ``F`` at the segment's offset, like the input."""
+        return [(n, e) for n, e in (("inp", self.inp), ("out", self.out)) if e is not None]
+
 
 # -- layout ---------------------------------------------------------------------------------------------------
 

@@ -187,6 +187,9 @@ class Block:
       computed from witness coefficients (prover) or from evaluations through a loader (verifier);
     - :meth:`structured_expressions` — the operands its right sides lay out (everything but ``out``), whose
       zero-knowledge tails the layout must leave unread (``docs/protocol.md`` §7);
+    - :attr:`hidden_operands` — the fields among those that may be exactly one hidden fixed vector, because the
+      schedule places that vector's mask past every partner (``docs/protocol.md`` §7.8); a hidden vector
+      anywhere else in a structured operand is refused;
     - :meth:`extra_degree` — the longest polynomial it makes the prover commit (conv products), if longer than
       its vectors.
 
@@ -194,6 +197,7 @@ class Block:
     """
 
     kind: ClassVar[str] = ""
+    hidden_operands: ClassVar[tuple[str, ...]] = ()
 
     # -- structure --------------------------------------------------------------------------------------
     def check(self, circuit: "Circuit", where: str) -> None:
@@ -278,6 +282,12 @@ class Circuit:
 
     def public(self, role: str) -> list[Vector]:
         return [v for v in self.vectors.values() if v.kind == "public" and v.role == role]
+
+    def is_hidden(self, name: str) -> bool:
+        """Whether vector ``name`` is a hidden fixed vector (weights, kernels, constants, a non-ReLU table column:
+        masked in the VK and re-randomised per proof, ``docs/protocol.md`` §7.6)."""
+        v = self.vectors[name]
+        return v.kind == "fixed" and v.role != PARAMETER_FREE
 
     def of_block(self, cls: type) -> list:
         return [c for c in self.constraints if isinstance(c, cls)]

@@ -11,7 +11,9 @@ primitive       blocks
                 constraint only when the input is not a pending matmul accumulator
 ``table``       output committed; Lookup ``(x, y)`` in the map table (also range-checks ``x``)
 ``add/sub``     expression (no commitment, no constraint)
-``add_const``   expression (a per-entry constant is a fixed vector term)
+``add_const``   expression; a per-entry constant is a hidden fixed vector term, folded into the bias of a
+                matmul that reads it, and committed (a witness and a Zero) before any other block that lays the
+                expression out (``docs/protocol.md`` §7.8)
 ``mul_const``   expression for a scalar; Hadamard with a fixed vector for a per-entry constant
 ``mul``         Hadamard of the two operands; its product is not committed when a rescale consumes it
 ``conv2d``      Conv with the kernel (bias on a ones channel) as a fixed vector; accumulator as for ``linear``
@@ -228,6 +230,22 @@ def lower(model, public_input: bool = False) -> Compiled:
             return e
         return exprs[t]
 
+    def operand(t: str) -> Expr:
+        """``expr(t)`` for an operand a block lays out (conv input, lookup query, Hadamard side, pick source).
+        An expression holding a hidden fixed vector (a per-entry constant added on the way) is committed as a
+        witness vector of its own, tied to the expression by a Zero relation, which reads data only: a hidden
+        vector's free mask coefficients must never meet another operand's coefficients (``docs/protocol.md``
+        §7.8; the schedule refuses any circuit where they would)."""
+        e = expr(t)
+        if not hidden_terms(c, e):
+            return e
+        v = new_vector(t)
+        c.constraints.append(Zero(Expr(e.length, v.terms + tuple(Term(tm.vector, -tm.coef % R, tm.shift)
+                                                                 for tm in e.terms), -e.const % R),
+                                  f"materialise {t}"))
+        looked_up.add(t)  # bounded terms plus a constant: bounded, so no range check of its own
+        return v
+
     # The input.
     xin = model.input_name
     bound = max(1, model.tensors[xin].bound)
@@ -252,13 +270,14 @@ def lower(model, public_input: bool = False) -> Compiled:
     for op in model.ops:
         k = op.kind
         if k == "linear":
-            x = expr(op.inputs[0])
-            W = np.asarray(op.params["W"])
-            b = np.asarray(op.params["bias"]).reshape(-1)
+            W = np.asarray(op.params["W"]).astype(object)
             kk, n = W.shape
+            # (x + C)·W + b = x·W + (C·W + b): a hidden constant in the input goes into the bias (exact over the
+            # integers), so the matmul's x holds no hidden vector (docs/protocol.md §7.8)
+            x, bias = fold_into_bias(c, expr(op.inputs[0]), fixed, W, np.asarray(op.params["bias"]).reshape(-1))
             wname = f"W.{len(fixed)}.{_vec_name(op.outputs[0])}"
             c.add_vector(wname, row_stride(kk) * n, "fixed")
-            fixed[wname] = weight_vector(W.astype(object).tolist(), [int(v) for v in b])
+            fixed[wname] = weight_vector(W.tolist(), bias)
             pending[op.outputs[0]] = _Pending(
                 lambda out, x=x, wname=wname, kk=kk, n=n, nm=op.source or op.outputs[0]: MatMul(x, wname, kk, n, out, nm),
                 n)
@@ -267,7 +286,7 @@ def lower(model, public_input: bool = False) -> Compiled:
             gin, gout = grids[xt], grids[yt]
             if fill.get(xt, 0) != 0 and gin.padded:
                 raise UnsupportedModelError(f"{k} {op.source}: its input's padding would not be zero")
-            x = expr(xt)
+            x = operand(xt)
             if k == "conv2d":
                 if int(op.params.get("group", 1)) != 1:
                     raise UnsupportedModelError(f"conv2d {op.source}: grouped convolutions are not provable yet")
@@ -303,7 +322,7 @@ def lower(model, public_input: bool = False) -> Compiled:
             gin, gout = grids[xt], grids[yt]
             kh, kw = (int(v) for v in op.params["kernel"])
             sh, sw = (int(v) for v in op.params["strides"])
-            xe = expr(xt)
+            xe = operand(xt)
             if gin.padded:
                 producer = next((o for o in model.ops if xt in o.outputs), None)
                 floor_ok = (xt == model.input_name or (producer is not None and producer.kind == "table"
@@ -375,7 +394,7 @@ def lower(model, public_input: bool = False) -> Compiled:
             t = c.add_table(tab.name, "map", int(tab.lo), int(tab.size))
             table_values[t.name] = np.asarray(tab.values)
             ye = new_vector(y)
-            c.constraints.append(Lookup(t.name, expr(x), ye, f"{tab.fn} {y}"))
+            c.constraints.append(Lookup(t.name, operand(x), ye, f"{tab.fn} {y}"))
             looked_up.add(x)
             looked_up.add(y)  # outputs are table values: bounded by the table
             exprs[idx] = None  # the index is implicit in the lookup
@@ -390,7 +409,7 @@ def lower(model, public_input: bool = False) -> Compiled:
         elif k in ("add_const", "mul_const"):
             cst = np.asarray(op.params["c"])
             xt, yt = op.inputs[0], op.outputs[0]
-            a = expr(xt)
+            a = operand(xt) if k == "mul_const" and cst.size != 1 else expr(xt)  # a Hadamard side, or an expression
             f0 = fill.get(xt, 0)
             if cst.size == 1:
                 v = int(cst.reshape(-1)[0])
@@ -419,7 +438,7 @@ def lower(model, public_input: bool = False) -> Compiled:
                 pending[yt] = _Pending(lambda out, a=a, ce=ce, nm=op.source or yt: Hadamard(a, ce, out, nm), a.length)
         elif k == "mul":
             at, bt = op.inputs
-            a, b = expr(at), expr(bt)
+            a, b = operand(at), operand(bt)
             if a.length != b.length:
                 raise UnsupportedModelError(f"mul {op.source}: broadcasting is not provable yet")
             fill[op.outputs[0]] = fill.get(at, 0) * fill.get(bt, 0)
@@ -464,6 +483,8 @@ def lower(model, public_input: bool = False) -> Compiled:
         half = _pow2_at_least(max(1, model.tensors[t].bound) + 1)
         check_range(v.name, v.length, -half, 2 * half)
 
+    _drop_unread_fixed(c, fixed)  # a constant folded into every bias that read it
+
     # The map tables' output column.
     if any(t.kind == "map" for t in c.tables.values()):
         col = []
@@ -475,6 +496,35 @@ def lower(model, public_input: bool = False) -> Compiled:
         fixed[TABLE_OUT] = [v % R for v in col]
     c.check()
     return Compiled(c, fixed, WitnessPlan(sources))
+
+
+def hidden_terms(c: Circuit, e: Expr) -> list[str]:
+    """The hidden fixed vectors among ``e``'s terms (:meth:`Circuit.is_hidden`)."""
+    return [t.vector for t in e.terms if c.is_hidden(t.vector)]
+
+
+def fold_into_bias(c: Circuit, x: Expr, fixed: dict[str, list[int]], W: np.ndarray,
+                   bias: np.ndarray) -> tuple[Expr, list[int]]:
+    """``(x', b')`` with ``x = x' + Σ coef·X^shift·C`` over the hidden fixed terms ``C`` of ``x`` and
+    ``b'_j = b_j + Σ_l (Σ coef·C[l − shift])·W[l, j]`` (in Fr; ``W`` is k×n integers, ``bias`` n integers)."""
+    hid = set(hidden_terms(c, x))
+    const = [0] * x.length
+    for t in x.terms:
+        if t.vector in hid:
+            for i, v in enumerate(fixed[t.vector]):
+                const[i + t.shift] += t.coef * v
+    out = [int(v) for v in bias]
+    if hid:
+        out = [(b + sum(cl * int(W[l, j]) for l, cl in enumerate(const) if cl)) % R for j, b in enumerate(out)]
+    return Expr(x.length, tuple(t for t in x.terms if t.vector not in hid), x.const), out
+
+
+def _drop_unread_fixed(c: Circuit, fixed: dict[str, list[int]]) -> None:
+    """Remove the fixed vectors no constraint reads (a constant whose every use was folded into a bias)."""
+    read = {n for k in c.constraints for n, _ in k.openings(c)}
+    for name in [v.name for v in c.of_kind("fixed") if v.name not in read]:
+        del c.vectors[name]
+        del fixed[name]
 
 
 def _is_relu(t, values) -> bool:

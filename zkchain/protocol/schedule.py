@@ -35,7 +35,8 @@ from zkchain.blocks.degree import W
 from zkchain.blocks.hadamard import Hadamard
 from zkchain.blocks.inner_product import A, B, S
 from zkchain.blocks.linear import Zero
-from zkchain.compiler.circuit import PARAMETER_FREE, RESERVED_NAMES, Circuit
+from zkchain.compiler.circuit import PARAMETER_FREE, RESERVED_NAMES, Circuit, Term
+from zkchain.crypto.field import R
 from zkchain.blocks.hiding import LINK_CHALLENGE, R_LAMBDA, delta_name
 from zkchain.errors import InputError, UnsupportedModelError
 
@@ -178,6 +179,7 @@ def schedule(circuit: Circuit) -> Schedule:
     public = [v.name for v in circuit.public("input")] + [v.name for v in circuit.public("output")]
     skip = set(public)
     opened = {p: tuple(sorted((n for n in need[p] if n not in skip), key=order.__getitem__)) for p in POINTS}
+    _hidden_reads(circuit)
     tails = _tails(circuit, degree_checked, lengths, opened)
     masks = _masks(circuit, fixed, lengths, tails, opened)
     s = Schedule(tuple(public), tuple(circuit.vectors[n].length for n in public), rounds, opened, lengths,
@@ -210,6 +212,29 @@ def _masks(circuit: Circuit, fixed: list[str], lengths: dict[str, int], tails: d
             m = max([m] + [bound(n) for n in ("m", "h", "g")])
         out[f] = (m, sum(f in opened[p] for p in POINTS) + 1)
     return out
+
+
+def _hidden_reads(circuit: Circuit) -> None:
+    """Fail closed on a hidden fixed vector in a place whose layout was not made for it (``docs/protocol.md``
+    §7.8). A hidden ``F̃_f`` is free at and above ``M_f`` (the link pins it only below) and owner-chosen on
+    ``[N_f, M_f)``; it may therefore appear only where its offset ``M_f`` (:func:`_masks`) puts both regions
+    against verifiable zeros or side rows: as a matmul weight or conv kernel (pinned gaps and slots), as the
+    table output column, inside a Zero relation (``⟨F̃, q_N⟩`` reads its data only), and as exactly one whole
+    operand where the block declares it (:attr:`Block.hidden_operands`). Anywhere else — ``x + C`` as a matmul
+    input, a lookup query or a convolution input — two free regions can meet in a relation row and a prover
+    could move an output (the centring forgery of ZK-DESIGN §11.1), so the circuit is refused, naming the node."""
+    for c in circuit.constraints:
+        for fname, e in c.structured_expressions():
+            hid = [t.vector for t in e.terms if circuit.is_hidden(t.vector)]
+            if not hid:
+                continue
+            alone = e.terms == (Term(hid[0]),) and e.const % R == 0 and circuit.vectors[hid[0]].length == e.length
+            if fname in c.hidden_operands and alone:
+                continue
+            raise UnsupportedModelError(
+                f"{c.kind} {c.name!r}: operand {fname} holds the hidden fixed vector {hid[0]!r} inside an expression; "
+                "its free mask coefficients would meet the layout (a constant added before a matmul is folded into "
+                "the bias, before any other block committed as its own vector: recompile with this zkchain)")
 
 
 def _tails(circuit: Circuit, degree_checked, lengths: dict[str, int], opened: dict) -> dict[str, tuple[int, int]]:
