@@ -176,7 +176,9 @@ def prove(build_dir: Path, input_path: Path, out: Path, workers: int | None, for
     con.print(f"output: {[round(v, 4) for v in outs]}  (argmax {max(range(len(outs)), key=outs.__getitem__)})")
     if vk.srs_insecure:
         con.print(f"[yellow]warning:[/] {vk.srs_description}")
-    con.print("[yellow]note:[/] zkchain v1 proofs are not yet zero-knowledge (docs/protocol.md §7)")
+    from zkchain.protocol.proof import HIDES
+
+    con.print(f"zero-knowledge: the proof hides the {', '.join(HIDES)} (docs/protocol.md §7)")
     click.echo(f"wrote {out}")
 
 

@@ -44,6 +44,19 @@ def test_digits_mlp_proves_and_verifies(mlp_build, tmp_path):
     assert pj["zero_knowledge"] is True and pj["hides"] == ["private input", "activations", "weights"]
     assert pj["srs_insecure"] is True and "INSECURE" in pj["warning"]
     assert "INSECURE" in v.stderr
+    assert "zero-knowledge: the proof hides" in p.stderr and "not yet" not in p.stderr
+    # every artifact agrees: the verifying key says so too, and an edited flag is refused (exit 2)
+    vkj = json.loads((mlp_build / "vk.json").read_text())
+    assert vkj["zero_knowledge"] is True and vkj["hides"] == pj["hides"]
+    vkj["zero_knowledge"] = False
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    for f in mlp_build.iterdir():
+        if f.is_file():
+            (edited / f.name).write_bytes(f.read_bytes())
+    (edited / "vk.json").write_text(json.dumps(vkj))
+    bad = zk("verify", edited, proof, check=2)
+    assert "zero_knowledge" in bad.stderr and "Traceback" not in bad.stderr
     # the public output is the quantized logits; its argmax is the float model's class for this sample
     out = next(iter(pj["outputs_float"].values()))
     ref = json.loads((d / "input.json").read_text())["output_data"][0]

@@ -17,6 +17,7 @@ from zkchain.compiler.circuit import Circuit
 from zkchain.crypto.srs import describe_srs, dev_g2_tau, dev_seed, insecure_srs
 from zkchain.crypto.transcript import keccak256
 from zkchain.errors import InputError, SetupError
+from zkchain.protocol.proof import HIDES, ZERO_KNOWLEDGE
 
 VK_FORMAT = "zkchain.vk.v2"
 
@@ -70,7 +71,8 @@ class VerifyingKey:
         return {
             "format": VK_FORMAT,
             "digest": "0x" + self.digest.hex(),
-            "zero_knowledge": False,
+            "zero_knowledge": ZERO_KNOWLEDGE,
+            "hides": list(HIDES),
             "srs": {"degree": self.srs_degree, "insecure": self.srs_insecure, "source": self.srs_source},
             "g2_one": "0x" + self.g2_one.hex(),
             "g2_tau": "0x" + self.g2_tau.hex(),
@@ -99,6 +101,9 @@ class VerifyingKey:
             claimed_insecure = d["srs"]["insecure"]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(f"verifying key is malformed: {exc!r}") from None
+        if d.get("zero_knowledge") is not ZERO_KNOWLEDGE or d.get("hides") != list(HIDES):
+            raise InputError("verifying key's zero_knowledge / hides fields do not match this protocol (file edited, or "
+                             "made by another zkchain version); rerun `zkchain setup`")
         if d.get("digest") != "0x" + vk.digest.hex():
             raise InputError("verifying key digest does not match its contents (file edited or corrupt)")
         seed = dev_seed(vk.srs_source)
