@@ -168,3 +168,20 @@ def test_composition_through_the_cli(name, tmp_path, capsys):
     assert code == 0, err
     code, out, err = _cli(capsys, "verify", build, tmp_path / "proof.json")
     assert code == 0 and "accepted" in out, err
+
+
+def test_control_the_fuzzers_generic_attacker_finds_the_centring_forgery(monkeypatch, tmp_path):
+    """The composition fuzzer's attacker (``free_coefficients.py``) knows nothing of matmuls: on the old lowering it
+    finds the weight mask that balances the moved output, and the Python verifier accepts the proof — so its
+    "no solution" on every fuzzed graph means something."""
+    from free_coefficients import families, forged_proof, solve
+
+    from zkchain.verifier.verify import verify
+
+    _old_lowering(monkeypatch, refuse=False)
+    model, compiled, pk, x_int = _keys(tmp_path, "centre_gemm")
+    lie = compiled.vector_values(model.execute(x_int))
+    lie[next(v.name for v in compiled.circuit.public("output"))][0] += 1
+    found = [(f, s) for f in families(pk, lie) if f.kind == "mask" and (s := solve(pk, lie, f)) is not None]
+    assert [f.vector for f, _ in found] == [next(k.weight for k in compiled.circuit.of_block(MatMul))]
+    assert verify(pk.vk, forged_proof(pk, lie, *found[0], monkeypatch))
