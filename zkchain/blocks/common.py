@@ -86,6 +86,17 @@ def weighted(entries: list[int], x: int) -> list[int]:
     return out
 
 
+def closed_forms(circuit: Circuit) -> dict:
+    """``{name: f(vc, point)}``: every parameter-free fixed vector's closed form, from the block or argument that
+    lays it out (:meth:`zkchain.compiler.circuit.Block.closed_forms`)."""
+    from zkchain.blocks import ARGUMENTS
+
+    out: dict = {}
+    for src in list(circuit.constraints) + [a for a in ARGUMENTS if a.active(circuit)]:
+        out.update(src.closed_forms(circuit))
+    return out
+
+
 # -- the prover's view -------------------------------------------------------------------------------------
 
 @dataclass
@@ -159,6 +170,7 @@ class VerifierContext:
         self.ch = challenges
         self.points = {p: loader.point(*m) for p, m in POINT_MONOMIALS.items()}
         self.public = {v.name for v in circuit.of_kind("public")}
+        self.closed = closed_forms(circuit)
 
     @property
     def rho(self):
@@ -177,9 +189,12 @@ class VerifierContext:
         return self.points[RHO_ZETA_INV]
 
     def vec(self, name: str, point: str):
-        """``V_name(point)``: the opened evaluation, or the public vector evaluated by the verifier."""
+        """``V_name(point)``: the opened evaluation, or the verifier's own: a public vector from its values, a
+        parameter-free fixed vector from its closed form."""
         if name in self.public:
             return self.L.public_eval(name, self.points[point])
+        if name in self.closed:
+            return self.closed[name](self, point)
         return self.L.opened(point, name)
 
     def at(self, e: Expr, point: str):

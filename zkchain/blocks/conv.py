@@ -166,6 +166,32 @@ class Conv(Block):
         bias = L.prod([blocks, y(self.window_base)])
         return L.ones(self.kernel_length, y(1)) - taps - bias
 
+    def closed_forms(self, circuit) -> dict:
+        """A parameter-free kernel is the sum-pool kernel (``w[o,o,u,v] = 1``, ``OC = C``, bias 0), whose taps
+        ``o·L + (C−o)·g + (kh−1−u)·Wp + (kw−1−v)`` sum to ``K(ζ) = ζ^(C·g)·ones_C(ζ^(L−g))·ones_kh(ζ^Wp)·ones_kw(ζ)``
+        (evaluated through ``ζ^−m`` points)."""
+        from zkchain.compiler.circuit import PARAMETER_FREE
+
+        if circuit.vectors[self.weight].role != PARAMETER_FREE:
+            return {}
+        C, Wp, g, Lb = self.inp.C, self.inp.Wp, self.inp.Hp * self.inp.Wp, self.block_length
+
+        def kernel(vc, point):
+            if point != ZETA:
+                raise ValueError(f"sum-pool kernel {self.weight!r} is only read at zeta")
+            L = vc.L
+            # ones_n(ζ^m) = ζ^(m(n−1))·ones_n(ζ^−m): every point stays a ρ^a·ζ^−b the loaders know
+            top = C * g + (Lb - g) * (C - 1) + Wp * (self.kh - 1) + self.kw - 1
+            return L.named(L.prod([L.pow(vc.zeta, top), L.ones(C, L.point(0, Lb - g)), L.ones(self.kh, L.point(0, Wp)),
+                                   L.ones(self.kw, vc.zeta_inv)]), f"sum-pool kernel {self.weight}")
+
+        return {self.weight: kernel}
+
+    def sumpool_kernel(self) -> list[int]:
+        """The sum-pool kernel's coefficients (what :meth:`closed_forms` evaluates)."""
+        eye = [[[[int(o == c)] * self.kw for _ in range(self.kh)] for c in range(self.inp.C)] for o in range(self.OC)]
+        return self.kernel_vector(eye, [0] * self.OC)
+
     def verifier_claims(self, vc) -> list:
         L, g = vc.L, self.inp.Hp * self.inp.Wp
         xp = L.ones(g, vc.zeta) + L.pow(vc.zeta, g) * vc.at(self.x, ZETA)

@@ -243,6 +243,30 @@ class LogUp:
         return out
 
     @staticmethod
+    def closed_forms(circuit: Circuit) -> dict:
+        """A parameter-free ``table_out`` is the ReLU column: ``max(v, 0)`` on every map table's rows ``v = lo + i``
+        and 0 on range tables, so ``T_out(x) = Σ_map x^(off + i0)·((lo + i0)·ones_n(x) + iota_n(x))`` with
+        ``i0 = max(0, −lo)``, ``n = size − i0`` (the verifier evaluates it: a VK cannot swap in another function)."""
+        from zkchain.compiler.circuit import PARAMETER_FREE
+
+        if TABLE_OUT not in circuit.vectors or circuit.vectors[TABLE_OUT].role != PARAMETER_FREE:
+            return {}
+
+        def column(vc, point):
+            L, x = vc.L, vc.points[point]
+            parts = []
+            for t, off in table_layout(circuit):
+                i0 = max(0, -t.lo)
+                n = t.size - i0
+                if t.kind != "map" or n <= 0:
+                    continue
+                inner = L.lincomb([((t.lo + i0) % R, L.ones(n, x)), (1, L.iota(n, x))])
+                parts.append((1, L.pow(x, off + i0) * inner if off + i0 else inner))
+            return L.lincomb(parts, "ReLU table column")
+
+        return {TABLE_OUT: column}
+
+    @staticmethod
     def prover_round(round_name: str, pc, strict: bool) -> dict[str, list[int]]:
         """The argument's polynomials of round ``round_name`` (entries), from the challenges drawn so far."""
         c, st = pc.circuit, pc.state.setdefault("logup", {})

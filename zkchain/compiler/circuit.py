@@ -191,7 +191,8 @@ class Block:
       schedule places that vector's mask past every partner (``docs/protocol.md`` §7.8); a hidden vector
       anywhere else in a structured operand is refused;
     - :meth:`extra_degree` — the longest polynomial it makes the prover commit (conv products), if longer than
-      its vectors.
+      its vectors;
+    - :meth:`closed_forms` — the evaluation of each parameter-free fixed vector it lays out (a sum-pool kernel).
 
     JSON: every dataclass field, encoded by its annotated type (``Expr``, ``Grid``, ``int``, ``str``, ``X | None``).
     """
@@ -220,6 +221,11 @@ class Block:
 
     def extra_degree(self) -> int:
         return 0
+
+    def closed_forms(self, circuit: "Circuit") -> dict:
+        """``{name: f(vc, point)}`` for the parameter-free fixed vectors whose layout this block defines: the
+        verifier evaluates them itself (``docs/protocol.md`` §7.6), so they are neither committed nor opened."""
+        return {}
 
     # -- protocol (defaults: no claims) -------------------------------------------------------------------
     def prover_claims(self, pc) -> list:

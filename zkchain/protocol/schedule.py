@@ -18,7 +18,8 @@ Zero-knowledge tails (``docs/protocol.md`` §7): every committed witness polynom
 :attr:`Schedule.bounds` the degree bound ``σ + t`` the degree check enforces. Every fixed vector ``f`` but a
 parameter-free one is hidden (§7.6): its VK commitment is to ``F + r⁰_f·X^(M_f)``, each proof adds ``Δ_f = X^(M_f)·R_f`` (``t_f`` coefficients)
 and every block reads ``F̃_f = F^vk_f + Δ_f``; :attr:`Schedule.masks` holds ``(M_f, t_f)``. The link
-``D = Σ_f λ^f·ζ^(M_f)·Δ_f − R_λ`` joins the batch at :data:`LINK_POINT` with value 0 (no evaluation sent).
+``D = Σ_f λ^f·ζ^(M_f)·Δ_f − R_λ`` joins the batch at :data:`LINK_POINT` with value 0 (no evaluation sent). A
+parameter-free fixed vector is neither committed nor opened: the verifier evaluates its closed form.
 
 Calldata (``verifyProof(bytes proof, uint256[] publicInputs)``): ``proof`` = commitments (64 B each, round by
 round) ‖ evaluations (32 B each, point by point) ‖ opening proofs (64 B each, point order); ``publicInputs`` =
@@ -30,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from zkchain.blocks import ARGUMENTS, KINDS
-from zkchain.blocks.common import POINTS, RESERVED_SPAN, STAGGER, ZETA, ZETA_INV
+from zkchain.blocks.common import POINTS, RESERVED_SPAN, STAGGER, ZETA, ZETA_INV, closed_forms
 from zkchain.blocks.degree import W
 from zkchain.blocks.hadamard import Hadamard
 from zkchain.blocks.inner_product import A, B, S
@@ -177,7 +178,11 @@ def schedule(circuit: Circuit) -> Schedule:
     need[ZETA_INV].update([B, W])
     order = {name: i for i, name in enumerate(list(circuit.vectors) + list(PROTOCOL_POLYNOMIALS))}
     public = [v.name for v in circuit.public("input")] + [v.name for v in circuit.public("output")]
-    skip = set(public)
+    free = {v.name for v in circuit.of_kind("fixed") if v.role == PARAMETER_FREE}
+    missing = sorted(free - set(closed_forms(circuit)))
+    if missing:
+        raise UnsupportedModelError(f"parameter-free fixed vectors {missing} have no closed form in any block")
+    skip = set(public) | free  # the verifier evaluates these itself
     opened = {p: tuple(sorted((n for n in need[p] if n not in skip), key=order.__getitem__)) for p in POINTS}
     _hidden_reads(circuit)
     tails = _tails(circuit, degree_checked, lengths, opened)

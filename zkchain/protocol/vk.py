@@ -104,6 +104,12 @@ class VerifyingKey:
         if d.get("zero_knowledge") is not ZERO_KNOWLEDGE or d.get("hides") != list(HIDES):
             raise InputError("verifying key's zero_knowledge / hides fields do not match this protocol (file edited, or "
                              "made by another zkchain version); rerun `zkchain setup`")
+        from zkchain.protocol.schedule import schedule
+
+        if set(vk.fixed_commitments) != set(schedule(vk.circuit).hidden):
+            raise InputError("verifying key's fixed commitments are not exactly its hidden fixed vectors (a parameter-"
+                             "free vector is the verifier's closed form; made by another zkchain version?): rerun "
+                             "`zkchain setup`")
         if d.get("digest") != "0x" + vk.digest.hex():
             raise InputError("verifying key digest does not match its contents (file edited or corrupt)")
         seed = dev_seed(vk.srs_source)

@@ -136,22 +136,23 @@ def setup(circuit: Circuit, fixed_values: dict[str, list[int]], srs: SRS, srs_sp
     be = get_backend()
     rng = rng if rng is not None else secrets.SystemRandom()
     masks = schedule(circuit).masks
-    commitments, r0 = {}, {}
+    commitments, r0, values = {}, {}, {}
     for v in circuit.of_kind("fixed"):
         if v.name not in fixed_values:
             raise SetupError(f"fixed vector {v.name!r} has no values")
         vals = [x % R for x in fixed_values[v.name]]
         if len(vals) != v.length:
             raise SetupError(f"fixed vector {v.name!r} has {len(vals)} entries, circuit says {v.length}")
-        if v.name in masks:  # hidden; a parameter-free vector (sum-pool kernel, ReLU table) is committed as is
-            r0[v.name] = rng.randrange(R)
-            vals = hiding.masked(vals, r0[v.name], [], masks[v.name][0])
-        commitments[v.name] = be.g1_to_bytes(kzg.commit(srs, vals))
+        values[v.name] = vals
+        if v.name not in masks:  # parameter-free (sum-pool kernel, ReLU table): the verifier's closed form, no commitment
+            continue
+        r0[v.name] = rng.randrange(R)
+        commitments[v.name] = be.g1_to_bytes(kzg.commit(srs, hiding.masked(vals, r0[v.name], [], masks[v.name][0])))
     vk = VerifyingKey(
         circuit=circuit, srs_degree=srs.degree, fixed_commitments=commitments,
         g2_one=be.g2_to_bytes(srs.g2_one), g2_tau=be.g2_to_bytes(srs.g2_tau), srs_source=srs.source,
         meta=dict(meta or {}),
     )
-    pk = ProvingKey(vk, {k: [x % R for x in fixed_values[k]] for k in commitments}, srs_spec, r0)
+    pk = ProvingKey(vk, values, srs_spec, r0)
     pk._srs = srs
     return pk
