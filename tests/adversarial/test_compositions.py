@@ -185,3 +185,27 @@ def test_control_the_fuzzers_generic_attacker_finds_the_centring_forgery(monkeyp
     found = [(f, s) for f in families(pk, lie) if f.kind == "mask" and (s := solve(pk, lie, f)) is not None]
     assert [f.vector for f, _ in found] == [next(k.weight for k in compiled.circuit.of_block(MatMul))]
     assert verify(pk.vk, forged_proof(pk, lie, *found[0], monkeypatch))
+
+
+@pytest.mark.anvil
+def test_compositions_on_anvil(unit_built):
+    """Every composition's honest proof is accepted by its generated verifier on a real node, a moved output
+    rejected."""
+    from harness import SolidityJudge, with_public
+
+    from zkchain.errors import SetupError
+    from zkchain.evm.anvil import Anvil, find_anvil
+    from zkchain.evm.chain import Chain
+
+    try:
+        find_anvil()
+    except SetupError:
+        pytest.skip("anvil not installed (bash scripts/dev.sh setup)")
+    with Anvil() as node:
+        chain = Chain.rpc(node.url)
+        for name in COMPOSITIONS:
+            b = unit_built(name)
+            sol = SolidityJudge(chain, b.pk.vk, "Anvil" + "".join(p.capitalize() for p in name.split("_")))
+            out = next(iter(b.honest.public))
+            moved = dict(b.honest.public, **{out: [b.honest.public[out][0] + 1] + b.honest.public[out][1:]})
+            assert (sol.accepts(b.honest), sol.accepts(with_public(b.honest, public=moved))) == (True, False), name
