@@ -61,10 +61,13 @@ def _fe_report(model, paths) -> None:
 @click.option("--act-bits", type=int, default=10, show_default=True, help="Signed activation bit width.")
 @click.option("--weight-bits", type=int, default=10, show_default=True, help="Signed weight bit width.")
 @click.option("--force", is_flag=True, help="Overwrite a non-empty build directory.")
+@click.option("--hide-scales", is_flag=True,
+              help="Round every calibrated range and weight maximum up to a power of two, so the verifying key "
+                   "reveals only their exponents (at most one bit of precision per tensor).")
 @click.option("--quantize-only", is_flag=True,
               help="Write the quantized model even if some operations cannot be proven yet (for `predict`).")
 def compile_cmd(model_path: pathlib.Path, build_dir: pathlib.Path, calibration: pathlib.Path | None,
-                act_bits: int, weight_bits: int, force: bool, quantize_only: bool) -> None:
+                act_bits: int, weight_bits: int, force: bool, hide_scales: bool, quantize_only: bool) -> None:
     """Import MODEL.onnx, calibrate, quantize to integer ops and write the compiled artifact to BUILD_DIR.
 
     The model is also lowered to proof blocks, so an operation that cannot be proven is reported here (with
@@ -76,7 +79,8 @@ def compile_cmd(model_path: pathlib.Path, build_dir: pathlib.Path, calibration: 
         raise InputError(f"{build_dir} is not empty (it may hold a previous build); use --force to overwrite")
     if not model_path.is_file():
         raise InputError(f"model file {model_path} does not exist")
-    model = compile_model(model_path, calibration, {"act_bits": act_bits, "weight_bits": weight_bits})
+    model = compile_model(model_path, calibration, {"act_bits": act_bits, "weight_bits": weight_bits,
+                                                    "hide_scales": hide_scales})
     if calibration is None:
         click.echo(f"note: calibrated on {model.info['calibration']}", err=True)
     if not quantize_only:

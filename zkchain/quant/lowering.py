@@ -12,6 +12,10 @@ Scale policy (zkPyTorch §3.3; static, symmetric, per-tensor):
 * lookup tables cover ``[−2^(table_bits−1), 2^(table_bits−1) − 1]`` (4096 entries by default), i.e. 4× head
   room above the calibrated activation range (2^(act_bits−1), 512 by default), so inputs somewhat outside
   the calibration range still evaluate.
+* ``hide_scales``: every calibrated range and every weight/constant maximum is first rounded *up* to a power of
+  two. The circuit (rescale constants, tables, output scales) then depends on the weights only through those
+  exponents, so a verifying key does not tell two models whose weights differ by a few percent apart; the cost
+  is at most one bit of precision per tensor (``docs/quantization.md``).
 """
 
 from __future__ import annotations
@@ -32,7 +36,13 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "weight_bits": 10,  # signed weight / constant width
     "table_bits": 12,  # lookup domains have 2^12 entries
     "acc_bound_log2": 40,  # every intermediate |int| must stay below 2^40 on the calibration set
+    "hide_scales": False,  # ranges and weight maxima rounded up to powers of two (the circuit reveals exponents only)
 }
+
+
+def pow2_ceil(v: float) -> float:
+    """The smallest power of two ``≥ v`` (``v > 0``)."""
+    return float(2.0 ** np.ceil(np.log2(v)))
 
 
 @dataclass
@@ -85,7 +95,9 @@ class Lowerer:
     def real_max(self, onnx_name: str) -> float:
         """Calibrated max |value| of an ONNX tensor (1.0 if it was identically zero)."""
         r = float(self.stats.get(onnx_name, 0.0))
-        return r if r > 0 else 1.0
+        if r <= 0:
+            return 1.0
+        return pow2_ceil(r) if self.cfg.get("hide_scales") else r
 
     def act_scale(self, onnx_name: str) -> float:
         return self.real_max(onnx_name) / self.limit
@@ -103,6 +115,8 @@ class Lowerer:
         if np.all(c == np.round(c)) and m <= lim and min_scale <= 1.0:
             return c.astype(np.int64), 1.0
         s = max(m / lim, min_scale)
+        if self.cfg.get("hide_scales"):
+            s = pow2_ceil(s * lim) / lim
         return np.floor(c / s + 0.5).astype(np.int64), s
 
     def weight_scale_floor(self, x_scale: float, bias: np.ndarray | None) -> float:
