@@ -53,12 +53,23 @@ def model_digest(build_dir) -> str:
     return "0x" + h.hexdigest()
 
 
-def setup(build_dir, srs: str = "dev", public_input: bool = False) -> VerifyingKey:
+KEY_FILES = ("vk.json", "pk.json", "pk_fixed.npz")  # what setup writes into a build directory
+
+
+def setup(build_dir, srs: str = "dev", public_input: bool = False, force: bool = False) -> VerifyingKey:
     """Lower the compiled model, load the SRS (``"dev"`` = insecure seeded SRS, or a ``.ptau`` path), commit
     the weights and tables, and write ``vk.json``/``pk.json``/``pk_fixed.npz`` into ``build_dir``.
 
-    Raises :class:`SetupError` for a missing/too-small SRS, :class:`UnsupportedModelError` for ops without a block."""
+    Every setup makes a new verifying key (fresh VK masks), so proofs made before and verifiers deployed for the
+    old key stop matching: existing keys are replaced only with ``force``.
+
+    Raises :class:`InputError` when keys exist and ``force`` is false, :class:`SetupError` for a missing/too-small
+    SRS, :class:`UnsupportedModelError` for ops without a block."""
     build_dir = Path(build_dir)
+    existing = [f for f in KEY_FILES if (build_dir / f).exists()]
+    if existing and not force:
+        raise InputError(f"{build_dir} already holds keys ({', '.join(existing)}); a new setup makes a new verifying "
+                         "key, so earlier proofs and deployed verifiers stop matching: pass --force to replace them")
     model = _load_model(build_dir)
     compiled = lower(model, public_input=public_input)
     degree = required_degree(compiled.circuit)

@@ -131,20 +131,22 @@ def _console():
 @click.option("--srs", default="dev", show_default=True,
               help="'dev' (INSECURE seeded SRS, for tests and demos) or a snarkjs .ptau file.")
 @click.option("--public-input", is_flag=True, help="Make the model input public (default: private).")
-def setup(build_dir: Path, srs: str, public_input: bool) -> None:
+@click.option("--force", is_flag=True,
+              help="Replace existing keys (proofs made with them and verifiers deployed for them stop matching).")
+def setup(build_dir: Path, srs: str, public_input: bool, force: bool) -> None:
     """Make the proving key and verifying key for a compiled model (writes vk.json, pk.json, pk_fixed.npz)."""
     from zkchain import api
 
     con = _console()
     t0 = time.perf_counter()
     with con.status("setup: committing weights and tables"):
-        vk = api.setup(build_dir, srs=srs, public_input=public_input)
+        vk = api.setup(build_dir, srs=srs, public_input=public_input, force=force)
     c = vk.circuit
     con.print(f"setup done in {time.perf_counter() - t0:.2f} s: {len(c.constraints)} constraints, "
               f"{len(c.of_kind('witness'))} committed vectors, SRS degree {vk.srs_degree}")
     if vk.srs_insecure:
         con.print("[yellow]warning:[/] INSECURE dev SRS (public seed): proofs can be forged; use --srs FILE.ptau for real use")
-    for f in ("vk.json", "pk.json", "pk_fixed.npz"):
+    for f in api.KEY_FILES:
         click.echo(f"wrote {build_dir / f}")
 
 

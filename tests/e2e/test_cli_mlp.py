@@ -63,6 +63,22 @@ def test_digits_mlp_proves_and_verifies(mlp_build, tmp_path):
     assert max(range(10), key=out.__getitem__) == max(range(10), key=ref.__getitem__)
 
 
+def test_setup_refuses_to_replace_keys_without_force(mlp_build, tmp_path):
+    """A second setup would make a new verifying key (earlier proofs and deployed verifiers stop matching): exit 2
+    with one line naming the files, nothing touched; --force replaces them."""
+    b = tmp_path / "b"
+    b.mkdir()
+    for f in mlp_build.iterdir():
+        if f.is_file():
+            (b / f.name).write_bytes(f.read_bytes())
+    before = {f: (b / f).read_bytes() for f in ("vk.json", "pk.json", "pk_fixed.npz")}
+    p = zk("setup", b, check=2)
+    assert len(p.stderr.strip().splitlines()) == 1 and "vk.json, pk.json, pk_fixed.npz" in p.stderr
+    assert "--force" in p.stderr and {f: (b / f).read_bytes() for f in before} == before
+    zk("setup", b, "--force", check=0)
+    assert (b / "vk.json").read_bytes() != before["vk.json"]
+
+
 def test_tampered_output_is_rejected_with_exit_1(mlp_build, tmp_path):
     d = bundled_model_dir("digits_mlp")
     proof = tmp_path / "proof.json"
@@ -140,5 +156,5 @@ def test_setup_with_a_snarkjs_ptau_makes_a_secure_labelled_proof(tmp_path):
     # a .ptau too small for the model is refused with exit 2
     small = tmp_path / "small.ptau"
     subprocess.run([snarkjs, "powersoftau", "new", "bn128", "8", small], check=True, capture_output=True, timeout=120)
-    p = zk("setup", build, "--srs", small, check=2)
-    assert "Traceback" not in p.stderr
+    p = zk("setup", build, "--srs", small, "--force", check=2)
+    assert "Traceback" not in p.stderr and "degree" in p.stderr

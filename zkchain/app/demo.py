@@ -129,7 +129,7 @@ def run_demo(*, rpc_url: str = "embedded", private_key: str | None = None, sampl
 
     # 3. setup -------------------------------------------------------------------------------------------------
     def do_setup(_status):
-        vk = api.setup(build, srs="dev")
+        vk = api.setup(build, srs="dev", force=True)  # the demo's own build folder (--force reuses it)
         return vk, (f"{len(vk.circuit.constraints)} constraints, SRS degree {vk.srs_degree}, "
                     f"VK 0x{vk.digest.hex()[:16]}…")
 
