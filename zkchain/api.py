@@ -1,7 +1,8 @@
 """The Python API over a build directory (what the CLI calls).
 
     from zkchain import api
-    api.setup("build/")                                  # after `zkchain compile model.onnx -o build/`
+    api.compile("model.onnx", "build/", calibration="calibration.npy")   # = `zkchain compile`
+    api.setup("build/")
     proof, info = api.prove("build/", x)                 # x: float array of the model's input shape
     assert api.verify("build/", proof)
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +56,49 @@ def model_digest(build_dir) -> str:
 
 
 KEY_FILES = ("vk.json", "pk.json", "pk_fixed.npz")  # what setup writes into a build directory
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    """What :func:`compile` made: the integer model, the files written, and the number of proof blocks (None
+    with ``quantize_only``)."""
+
+    model: object
+    paths: list[Path]
+    blocks: int | None
+
+
+def compile(model_path, build_dir, calibration=None, config: dict | None = None, force: bool = False,
+            quantize_only: bool = False) -> CompileResult:
+    """``zkchain compile``: import, calibrate and quantize ``model_path`` (``zkchain.quant.compile_model``), check
+    that it can be proven — lowered to blocks and its zero-knowledge layout checked, so an operation without a
+    block is reported now, with its ONNX node, not at :func:`setup` — and write the artifact into ``build_dir``.
+
+    ``calibration``: ``.npy`` batch, EZKL ``input.json`` or array (None: the bundled or a synthetic set);
+    ``config``: quantization settings (``act_bits``, ``weight_bits``, ``table_bits``, ``hide_scales``).
+    Raises :class:`InputError` for a non-empty ``build_dir`` without ``force`` or a missing model,
+    :class:`UnsupportedModelError` when the model compiles but cannot be proven (``quantize_only`` writes it
+    anyway, for ``predict``), ``CalibrationError``."""
+    from zkchain.errors import UnsupportedModelError
+    from zkchain.protocol.schedule import schedule
+    from zkchain.quant import compile_model, write_compiled
+
+    model_path, build_dir = Path(model_path), Path(build_dir)
+    if build_dir.is_dir() and any(build_dir.iterdir()) and not force:  # fail before the (slow) calibration
+        raise InputError(f"{build_dir} is not empty (it may hold a previous build); use --force to overwrite")
+    if not model_path.is_file():
+        raise InputError(f"model file {model_path} does not exist")
+    model = compile_model(model_path, calibration, config)
+    blocks = None
+    if not quantize_only:
+        try:
+            circuit = lower(model).circuit
+            schedule(circuit)  # the zero-knowledge layout: fails closed where a free coefficient could meet data
+        except UnsupportedModelError as exc:
+            raise UnsupportedModelError(f"{model_path.name} compiles but cannot be proven: {exc} "
+                                        "(--quantize-only writes it anyway, for `predict`)") from None
+        blocks = len(circuit.constraints)
+    return CompileResult(model, write_compiled(model, build_dir, force=force), blocks)
 
 
 def setup(build_dir, srs: str = "dev", public_input: bool = False, force: bool = False) -> VerifyingKey:

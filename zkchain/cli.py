@@ -72,32 +72,17 @@ def compile_cmd(model_path: pathlib.Path, build_dir: pathlib.Path, calibration: 
 
     The model is also lowered to proof blocks, so an operation that cannot be proven is reported here (with
     its ONNX node), not at `setup`; --quantize-only skips that check."""
-    from zkchain.errors import InputError
-    from zkchain.quant import compile_model, write_compiled
+    from zkchain import api
 
-    if build_dir.is_dir() and any(build_dir.iterdir()) and not force:  # fail before the (slow) calibration
-        raise InputError(f"{build_dir} is not empty (it may hold a previous build); use --force to overwrite")
-    if not model_path.is_file():
-        raise InputError(f"model file {model_path} does not exist")
-    model = compile_model(model_path, calibration, {"act_bits": act_bits, "weight_bits": weight_bits,
-                                                    "hide_scales": hide_scales})
+    res = api.compile(model_path, build_dir, calibration, {"act_bits": act_bits, "weight_bits": weight_bits,
+                                                           "hide_scales": hide_scales},
+                      force=force, quantize_only=quantize_only)
     if calibration is None:
-        click.echo(f"note: calibrated on {model.info['calibration']}", err=True)
-    if not quantize_only:
-        from zkchain.compiler.lower import lower
-        from zkchain.errors import UnsupportedModelError
-        from zkchain.protocol.schedule import schedule
-
-        try:
-            circuit = lower(model).circuit
-            schedule(circuit)  # the zero-knowledge layout: fails closed where a free coefficient could meet data
-        except UnsupportedModelError as exc:
-            raise UnsupportedModelError(f"{model_path.name} compiles but cannot be proven: {exc} "
-                                        "(--quantize-only writes it anyway, for `predict`)") from None
-        click.echo(f"provable: {len(circuit.constraints)} blocks; zero-knowledge layout checked: no tail or hidden "
-                   "mask meets a relation's data (docs/protocol.md §7.8)", err=True)
-    paths = write_compiled(model, build_dir, force=force)
-    _fe_report(model, paths)
+        click.echo(f"note: calibrated on {res.model.info['calibration']}", err=True)
+    if res.blocks is not None:
+        click.echo(f"provable: {res.blocks} blocks; zero-knowledge layout checked: no tail or hidden mask meets a "
+                   "relation's data (docs/protocol.md §7.8)", err=True)
+    _fe_report(res.model, res.paths)
 
 
 @cli.command()

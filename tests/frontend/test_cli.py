@@ -106,3 +106,42 @@ def test_compile_refuses_what_cannot_be_proven(tmp_path, capsys, rng, make_model
     assert not (tmp_path / "b").exists() or not any((tmp_path / "b").iterdir())  # nothing half-written
     code, out, err = run(capsys, "compile", str(p), "-o", str(tmp_path / "b"), "--quantize-only")
     assert code == 0 and "quantized.json" in out, err
+
+
+def test_api_compile_checks_provability_like_the_cli(tmp_path, rng, make_model, save):
+    """The README's first API step refuses what cannot be proven (it used to surface only at `api.setup`)."""
+    from onnx import helper
+
+    from zkchain import api
+    from zkchain.errors import UnsupportedModelError
+
+    w = ("W", rng.normal(size=(6, 4)).astype(np.float32))
+    m = make_model([helper.make_node("MatMul", ["x", "W"], ["h"], name="mm0"),
+                    helper.make_node("Softmax", ["h"], ["y"], name="sm0", axis=-1)],
+                   [("x", [1, 6])], [("y", [1, 4])], [w])
+    p = save(m, tmp_path / "softmax.onnx")
+    with pytest.raises(UnsupportedModelError, match="cannot be proven.*sm0"):
+        api.compile(p, tmp_path / "b")
+    assert api.compile(p, tmp_path / "b", quantize_only=True).blocks is None
+
+
+def test_a_linear_over_rows_names_the_node_and_the_real_reason(tmp_path, capsys, rng, make_model, save):
+    """A Linear over a [1, 8, 16] activation: batch 1, but 8 rows; the message says so (not "only batch 1")."""
+    from onnx import helper
+
+    w = ("W", rng.normal(size=(16, 4)).astype(np.float32))
+    m = make_model([helper.make_node("MatMul", ["x", "W"], ["y"], name="proj")], [("x", [1, 8, 16])],
+                   [("y", [1, 8, 4])], [w])
+    p = save(m, tmp_path / "rows.onnx")
+    code, _, err = run(capsys, "compile", str(p), "-o", str(tmp_path / "b"))
+    assert code == 2 and "linear proj" in err and "8 rows of 16" in err and "only batch 1" not in err, err
+
+
+def test_unsupported_op_message_does_not_promise_a_proof(tmp_path, capsys, make_model, save):
+    from onnx import helper
+
+    m = make_model([helper.make_node("Hardmax", ["x"], ["y"], name="hm0")], [("x", [1, 4])], [("y", [1, 4])], [])
+    p = save(m, tmp_path / "hm.onnx")
+    code, _, err = run(capsys, "compile", str(p), "-o", str(tmp_path / "b"))
+    assert code == 2 and "hm0 (Hardmax): operator not supported" in err
+    assert "ops that compile (for `predict`" in err and "cannot be proven yet" in err

@@ -148,8 +148,11 @@ def lower(model, public_input: bool = False) -> Compiled:
     if bad:
         raise UnsupportedModelError("these operations have no proof block yet: " + ", ".join(bad))
     for op in model.ops:
-        if op.kind == "linear" and int(np.prod(model.tensors[op.inputs[0]].shape[:-1])) != 1:
-            raise UnsupportedModelError(f"linear {op.source}: only batch 1 is provable so far")
+        shape = list(model.tensors[op.inputs[0]].shape) if op.kind == "linear" else []
+        if shape and int(np.prod(shape[:-1])) != 1:
+            raise UnsupportedModelError(
+                f"linear {op.source}: its input has shape {shape}, {int(np.prod(shape[:-1]))} rows of {shape[-1]} "
+                "(every axis but the last is a row); only a single row [1, k] is provable yet")
 
     c = Circuit(meta={"model": model.info.get("model", ""), "input": model.input_name,
                       "outputs": list(model.output_names), "output_scales": {}})

@@ -796,8 +796,8 @@ def check_supported(graph: Graph) -> None:
     if len(graph.inputs) != 1:
         problems.append(f"the model has {len(graph.inputs)} inputs; exactly one is supported")
     if problems:
-        head = f"{len(problems)} unsupported node(s) in {graph.source or 'the model'}; supported ops: " \
-               f"{', '.join(sorted(ONNX_OPS))}"
+        head = f"{len(problems)} unsupported node(s) in {graph.source or 'the model'}; ops that compile (for " \
+               f"`predict`; `zkchain compile` then says which nodes cannot be proven yet): {', '.join(sorted(ONNX_OPS))}"
         raise UnsupportedModelError(head + "\n  " + "\n  ".join(problems))
 
 
