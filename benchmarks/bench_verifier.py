@@ -2,6 +2,7 @@
 
     python benchmarks/bench_verifier.py -o before.json            # measure (digits MLP, digits CNN, LeNet-5)
     python benchmarks/bench_verifier.py --compare before.json after.json
+    python benchmarks/bench_verifier.py --readme                  # save under results/ and regenerate README's table
 
 Used to hold refactors of the verifier and its generator to their budget (issue: one verifier, one block
 registry — gas and code size within +2 % of the previous generator). Run it on two checkouts with
@@ -70,6 +71,8 @@ def main() -> None:
     ap.add_argument("--models", nargs="*", default=list(MODELS))
     ap.add_argument("--repeat", type=int, default=3, help="prove runs per model (the median is reported)")
     ap.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"))
+    ap.add_argument("--readme", action="store_true",
+                    help="save to benchmarks/results/verifier-<date>.json and regenerate README.md's measured table")
     args = ap.parse_args()
     if args.compare:
         compare(*(json.loads(p.read_text()) for p in args.compare))
@@ -79,8 +82,17 @@ def main() -> None:
         for m in args.models:
             rows.append(measure(m, Path(tmp), args.repeat))
             print(json.dumps(rows[-1]), flush=True)
+    if args.readme and not args.output:
+        import datetime
+
+        args.output = Path(__file__).parent / "results" / f"verifier-{datetime.date.today().isoformat()}.json"
     if args.output:
         args.output.write_text(json.dumps(rows, indent=1) + "\n")
+    if args.readme:
+        sys.path.insert(0, str(Path(__file__).parent))
+        import readme_table
+
+        readme_table.update()
     if not all(r["accepted"] for r in rows):
         sys.exit(1)
 
