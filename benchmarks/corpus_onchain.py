@@ -18,8 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-_BESIDE = Path(__file__).resolve().parent.parent.parent / "shared" / "conformance" / "ezkl-examples"
-CORPUS = _BESIDE if _BESIDE.is_dir() else Path("/work/shared/conformance/ezkl-examples")
+from zkchain.models import ezkl_corpus_dir
+
+CORPUS = ezkl_corpus_dir()
 
 
 def run_one(folder: Path, work: Path, chains: dict) -> dict:

@@ -184,7 +184,9 @@ def read_input(path) -> np.ndarray:
                              dtype=np.float64)
     except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
         raise InputError(f"{path}: not an input.json (with input_data) or .npy file: {exc}") from None
-    arr = np.asarray(arr, dtype=np.float64)
+    from zkchain.quant.inputs import as_floats
+
+    arr = as_floats(np.asarray(arr), str(path))
     if not np.all(np.isfinite(arr)):
         raise InputError(f"{path}: input contains NaN or infinite values")
     return arr

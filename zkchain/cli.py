@@ -240,7 +240,8 @@ def gen_verifier_cmd(build_dir: Path, out: Path | None, contract_name: str | Non
     from zkchain.evm import deploy
 
     vk = deploy.load_vk(build_dir)
-    source, compiled = deploy.build_verifier(vk, contract_name)
+    with _console().status("generating the Solidity verifier and compiling it with solc-js"):
+        source, compiled = deploy.build_verifier(vk, contract_name)
     out = out or build_dir / "Verifier.sol"
     status = deploy.write_verifier_source(source, out, force=force)
     size = compiled.runtime_size_bytes
@@ -318,7 +319,9 @@ def submit_proof_cmd(build_dir: Path, proof_path: Path, rpc_url: str, address: s
 
     vk = deploy.load_vk(build_dir)
     proof = Proof.load(proof_path, vk)  # refuses a proof for another key, or an edited file
-    target = resolve_verifier(build_dir, vk, proof, rpc_url, address, private_key, announce_key=not use_call)
+    with _console().status("connecting (the embedded chain compiles and deploys the verifier first)"
+                           if rpc_url == "embedded" else f"connecting to {rpc_url}"):
+        target = resolve_verifier(build_dir, vk, proof, rpc_url, address, private_key, announce_key=not use_call)
     for line in target.notes:
         _chain_echo_err(line)
     chain, address, abi = target.chain, target.address, target.abi

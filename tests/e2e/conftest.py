@@ -9,7 +9,6 @@ import pytest
 from zkchain import api
 from zkchain.quant.compile import compile_model, write_compiled
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "ezkl-examples"
 
 
 def build(tmp: Path, onnx: Path, calibration: Path) -> Path:
@@ -32,10 +31,12 @@ def corpus_model():
     """``corpus_model(name)`` → the EZKL corpus folder of ``name``, or a skip when the corpus is absent."""
 
     def get(name: str) -> Path:
-        folder = CORPUS / name
-        if not folder.is_dir():
-            pytest.skip(f"EZKL corpus not found at {CORPUS}")
-        return folder
+        from zkchain.models import corpus_missing_reason, ezkl_corpus_dir
+
+        corpus = ezkl_corpus_dir()
+        if corpus is None or not (corpus / name).is_dir():
+            pytest.skip(corpus_missing_reason() if corpus is None else f"{name} not in the EZKL corpus at {corpus}")
+        return corpus / name
 
     return get
 

@@ -265,15 +265,14 @@ def test_hadamard_and_pick_proofs_agree(request, which):
 def test_corpus_batch_norm_is_accepted_on_chain(chain, tmp_path):
     """EZKL's ``1l_batch_norm`` (a per-entry scale: a Hadamard with a fixed vector) through the normal build:
     compile with its input.json as calibration, setup, prove; accepted on chain, an output + 1 rejected."""
-    from pathlib import Path
-
     from zkchain import api
+    from zkchain.models import corpus_missing_reason, ezkl_corpus_dir
     from zkchain.protocol.vk import VerifyingKey
     from zkchain.quant.compile import compile_model, write_compiled
 
-    folder = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "ezkl-examples" / "1l_batch_norm"
-    if not folder.is_dir():
-        pytest.skip(f"EZKL corpus model not found at {folder}")
+    if ezkl_corpus_dir() is None:
+        pytest.skip(corpus_missing_reason())
+    folder = ezkl_corpus_dir() / "1l_batch_norm"
     m = compile_model(folder / "network.onnx", calibration=folder / "input.json")
     write_compiled(m[0] if isinstance(m, tuple) else m, tmp_path / "b")
     api.setup(tmp_path / "b")

@@ -10,7 +10,6 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 REPO = Path(__file__).resolve().parents[2]
-EZKL = Path("/work/shared/conformance/ezkl-examples")
 
 
 def _make_model(nodes, inputs, outputs, inits=(), opset=17) -> onnx.ModelProto:

@@ -145,3 +145,28 @@ def test_unsupported_op_message_does_not_promise_a_proof(tmp_path, capsys, make_
     code, _, err = run(capsys, "compile", str(p), "-o", str(tmp_path / "b"))
     assert code == 2 and "hm0 (Hardmax): operator not supported" in err
     assert "ops that compile (for `predict`" in err and "cannot be proven yet" in err
+
+
+def test_prove_with_a_string_npy_is_exit_2_in_one_line(tmp_path, capsys, mlp_path, rng):
+    np.save(tmp_path / "calib.npy", rng.normal(size=(32, 6)).astype(np.float32))
+    assert run(capsys, "compile", str(mlp_path), "-o", str(tmp_path / "b"), "--calibration",
+               str(tmp_path / "calib.npy"))[0] == 0
+    assert run(capsys, "setup", str(tmp_path / "b"))[0] == 0
+    np.save(tmp_path / "s.npy", np.array(["a", "b"]))
+    code, _, err = run(capsys, "prove", str(tmp_path / "b"), "--input", str(tmp_path / "s.npy"), "-o",
+                       str(tmp_path / "p.json"))
+    assert code == 2 and err.strip().splitlines() == [f"error: {tmp_path / 's.npy'}: expected numbers, found dtype <U1"]
+
+
+def test_gen_verifier_says_what_it_is_doing(tmp_path, capsys, mlp_path, rng, monkeypatch):
+    """Generating and compiling the contract takes seconds: a status line on a terminal, as setup and prove have."""
+    from rich.console import Console
+
+    import zkchain.cli as cli
+
+    np.save(tmp_path / "calib.npy", rng.normal(size=(32, 6)).astype(np.float32))
+    run(capsys, "compile", str(mlp_path), "-o", str(tmp_path / "b"), "--calibration", str(tmp_path / "calib.npy"))
+    run(capsys, "setup", str(tmp_path / "b"))
+    monkeypatch.setattr(cli, "_console", lambda: Console(stderr=True, force_terminal=True))
+    code, _, err = run(capsys, "gen-verifier", str(tmp_path / "b"))
+    assert code == 0 and "generating the Solidity verifier" in err

@@ -15,8 +15,9 @@ from zkchain.quant.compile import float_reference
 
 from pathlib import Path
 
-_BESIDE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "ezkl-examples"
-EZKL = _BESIDE if _BESIDE.is_dir() else Path("/work/shared/conformance/ezkl-examples")
+from zkchain.models import corpus_missing_reason, ezkl_corpus_dir
+
+EZKL = ezkl_corpus_dir() or Path("/nonexistent")
 # models whose ops are all supported today (a regression if one stops compiling)
 EXPECTED_SUPPORTED = {
     "1l_average", "1l_batch_norm", "1l_concat", "1l_conv", "1l_div", "1l_downsample", "1l_eltwise_div", "1l_elu", "1l_erf",
@@ -34,7 +35,7 @@ def _models():
     return sorted(p.parent.name for p in EZKL.glob("*/network.onnx")) if EZKL.is_dir() else []
 
 
-@pytest.mark.skipif(not EZKL.is_dir(), reason="EZKL corpus not present")
+@pytest.mark.skipif(not EZKL.is_dir(), reason=corpus_missing_reason())
 def test_ezkl_corpus():
     passed, unsupported, failures = [], {}, {}
     for name in _models():

@@ -116,3 +116,15 @@ def test_input_json_matches_onnxruntime(bundled):
     want = np.asarray(data["output_data"][0], dtype=np.float32)
     assert want.shape == (10,)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_one_corpus_lookup_with_an_environment_variable(tmp_path, monkeypatch):
+    """Tests and benchmarks find the EZKL corpus through one function: $ZKCHAIN_EZKL_CORPUS first; when nothing is
+    found the skip reason says how to point at it."""
+    import zkchain.models as models
+
+    monkeypatch.setenv(models.CORPUS_ENV, str(tmp_path))
+    assert models.ezkl_corpus_dir() == tmp_path
+    monkeypatch.setenv(models.CORPUS_ENV, str(tmp_path / "absent"))
+    monkeypatch.setattr(models, "_CORPUS_PLACES", ())
+    assert models.ezkl_corpus_dir() is None and models.CORPUS_ENV in models.corpus_missing_reason()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from zkchain.errors import InputError
 
-__all__ = ["BUNDLED_MODELS", "bundled_model_dir"]
+__all__ = ["BUNDLED_MODELS", "bundled_model_dir", "ezkl_corpus_dir", "CORPUS_ENV"]
 
 #: Names accepted by :func:`bundled_model_dir`, smallest model first.
 BUNDLED_MODELS: tuple[str, ...] = ("digits_mlp", "digits_cnn", "lenet5")
@@ -43,3 +43,28 @@ def bundled_model_dir(name: str) -> Path:
     if not (path / "model.onnx").is_file():
         raise InputError(f"bundled model {name!r} is missing its files under {path} (broken installation?)")
     return path
+
+
+#: Environment variable naming the EZKL example corpus (folders with ``network.onnx`` and ``input.json``).
+CORPUS_ENV = "ZKCHAIN_EZKL_CORPUS"
+_CORPUS_PLACES = (_HERE.parents[2].parent / "shared" / "conformance" / "ezkl-examples",  # beside the clone
+                  Path("/work/shared/conformance/ezkl-examples"))                      # the workplace's copy
+
+
+def ezkl_corpus_dir() -> Path | None:
+    """The EZKL example corpus the conformance tests and ``benchmarks/corpus_onchain.py`` use (not shipped):
+    ``$ZKCHAIN_EZKL_CORPUS``, else ``../shared/conformance/ezkl-examples`` beside the clone, else the workplace's
+    copy; None when none of them is a folder (tests then skip, naming :data:`CORPUS_ENV`)."""
+    import os
+
+    env = os.environ.get(CORPUS_ENV)
+    for p in ([Path(env)] if env else []) + list(_CORPUS_PLACES):
+        if p.is_dir():
+            return p
+    return None
+
+
+def corpus_missing_reason() -> str:
+    """The skip reason when :func:`ezkl_corpus_dir` finds nothing."""
+    return (f"EZKL example corpus not found (set {CORPUS_ENV}=/path/to/ezkl-examples, or put "
+            f"shared/conformance/ezkl-examples beside the clone)")

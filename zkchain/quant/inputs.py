@@ -15,12 +15,17 @@ import numpy as np
 from zkchain.errors import InputError
 
 
+def as_floats(arr: np.ndarray, source: str) -> np.ndarray:
+    """``arr`` as float64; :class:`InputError` naming ``source`` unless it holds numbers (strings, objects)."""
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise InputError(f"{source}: expected numbers, found dtype {arr.dtype}")
+    return arr.astype(np.float64)
+
+
 def _as_samples(arr: np.ndarray, input_shape: tuple[int, ...], source: str) -> np.ndarray:
     shape = tuple(input_shape)
     size = int(np.prod(shape))
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise InputError(f"{source}: expected numbers, found dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
+    arr = as_floats(arr, source)
     if arr.shape == shape:
         out = arr.reshape((1,) + shape)
     elif arr.ndim == len(shape) and shape[0] == 1 and arr.shape[1:] == shape[1:]:
