@@ -102,7 +102,8 @@ def compile(model_path, build_dir, calibration=None, config: dict | None = None,
 
 
 def setup(build_dir, srs: str = "dev", public_input: bool = False, force: bool = False) -> VerifyingKey:
-    """Lower the compiled model, load the SRS (``"dev"`` = insecure seeded SRS, or a ``.ptau`` path), commit
+    """Lower the compiled model, load the SRS (``"dev"`` = insecure seeded SRS, ``"hermez:<power>"`` = the public
+    ceremony file ``zkchain srs get`` cached, or a ``.ptau`` path), commit
     the weights and tables, and write ``vk.json``/``pk.json``/``pk_fixed.npz`` into ``build_dir``.
 
     Every setup makes a new verifying key (fresh VK masks), so proofs made before and verifiers deployed for the
@@ -110,7 +111,10 @@ def setup(build_dir, srs: str = "dev", public_input: bool = False, force: bool =
 
     Raises :class:`InputError` when keys exist and ``force`` is false, :class:`SetupError` for a missing/too-small
     SRS, :class:`UnsupportedModelError` for ops without a block."""
+    from zkchain.crypto.ceremony import resolve
+
     build_dir = Path(build_dir)
+    srs = resolve(srs)  # "hermez:<power>" → the cached, verified ceremony file
     existing = [f for f in KEY_FILES if (build_dir / f).exists()]
     if existing and not force:
         raise InputError(f"{build_dir} already holds keys ({', '.join(existing)}); a new setup makes a new verifying "

@@ -114,7 +114,8 @@ def _console():
 @cli.command()
 @click.argument("build_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--srs", default="dev", show_default=True,
-              help="'dev' (INSECURE seeded SRS, for tests and demos) or a snarkjs .ptau file.")
+              help="'dev' (INSECURE seeded SRS, for tests and demos), 'hermez:POWER' (the public ceremony file "
+                   "`zkchain srs get --power POWER` downloaded) or a snarkjs .ptau file.")
 @click.option("--public-input", is_flag=True, help="Make the model input public (default: private).")
 @click.option("--force", is_flag=True,
               help="Replace existing keys (proofs made with them and verifiers deployed for them stop matching).")
@@ -351,6 +352,35 @@ def submit_proof_cmd(build_dir: Path, proof_path: Path, rpc_url: str, address: s
     click.echo(f"rejected: {result.reason} at {where}", err=True)
     click.echo(tx_line)
     raise click.exceptions.Exit(1)
+
+
+@cli.group()
+def srs() -> None:
+    """Public ceremony SRS files: download once, check the published hash, cache."""
+
+
+@srs.command("get")
+@click.option("--power", type=click.IntRange(8, 28), required=True,
+              help="log2 of the number of points; `zkchain setup` says which degree a model needs.")
+@click.option("--source", type=click.Choice(["hermez"]), default="hermez", show_default=True,
+              help="The ceremony (Hermez / Polygon zkEVM Powers of Tau 28: 54 contributions and a beacon).")
+@click.option("--mirror", default=None, help="Base URL of a mirror holding the same file names (the published "
+                                             "BLAKE2b-512 digest is checked all the same).")
+def srs_get(power: int, source: str, mirror: str | None) -> None:
+    """Download the ceremony's .ptau of POWER, check its published BLAKE2b-512 digest and cache it; then
+    `zkchain setup BUILD --srs hermez:POWER` uses it. Exit 2 for an unreachable server, a truncated download or a
+    wrong digest (nothing is cached then)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    from zkchain.crypto import ceremony
+
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  console=_console(), transient=True) as bar:
+        task = bar.add_task(ceremony.file_name(power), total=None)
+        path, downloaded = ceremony.fetch(power, source, mirror,
+                                          progress=lambda got, total: bar.update(task, completed=got, total=total))
+    click.echo(f"{'downloaded and verified' if downloaded else 'already cached (verified when downloaded)'}: {path}")
+    click.echo(f"use it with: zkchain setup BUILD_DIR --srs {source}:{power}")
 
 
 @cli.command("demo")
