@@ -1,5 +1,18 @@
 """zkchain: prove ``y = model(x)`` for an ONNX model with a KZG proof on BN254 and check it on Ethereum.
 
+The Python API mirrors the CLI, one function per verb, each returning a typed result::
+
+    import zkchain
+    zkchain.from_torch(net, torch.randn(1, 64), "build/", calibration=cal)  # or zkchain.compile("model.onnx", "build/")
+    zkchain.setup("build/")                                   # dev SRS; srs="hermez:16" after `zkchain srs get`
+    proved = zkchain.prove("build/", x)                        # Proved(proof, outputs, prove_s, timings, proof_bytes)
+    assert zkchain.verify("build/", proved)                   # Verdict(accepted=True)
+    zkchain.gen_verifier("build/")                            # Verifier(path, contract, runtime_bytes, vk_digest)
+
+Errors: :class:`zkchain.errors.InputError` (bad input, exit 2 in the CLI), ``UnsupportedModelError`` (an op
+without a proof block, naming the node), ``SetupError`` (missing keys, SRS or toolchain), ``CalibrationError``.
+``zkchain.api`` holds the same steps with plain return values (what the CLI calls).
+
 Pipeline (one sub-package per stage; data flows forward only)::
 
     onnx/ -> quant/ -> compiler/ -> blocks/ -> prover/ -> verifier/ -> evm/
@@ -7,4 +20,124 @@ Pipeline (one sub-package per stage; data flows forward only)::
 See ``docs/protocol.md`` for the proof system and ``README.md`` for the CLI.
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
 __version__ = "0.1.0"
+__all__ = ["compile", "from_torch", "setup", "prove", "verify", "gen_verifier", "Proved", "Verifier"]
+
+
+@dataclass(frozen=True)
+class Proved:
+    """A proof and what it says: ``outputs`` (dequantized floats, one list per model output), ``prove_s`` (wall
+    seconds), ``timings`` (seconds per prover stage), ``proof_bytes`` (calldata size)."""
+
+    proof: Any  # zkchain.protocol.proof.Proof
+    outputs: list[list[float]]
+    prove_s: float
+    timings: dict[str, float] = field(default_factory=dict)
+    proof_bytes: int = 0
+
+    def save(self, path, build_dir) -> None:
+        """Write ``proof.json`` (the format ``zkchain verify`` reads) for ``build_dir``'s verifying key."""
+        from zkchain.protocol.vk import VerifyingKey
+
+        self.proof.save(Path(path), VerifyingKey.load(Path(build_dir) / "vk.json"))
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """The generated Solidity verifier: where it was written, its contract name, runtime code size (bytes, EIP-170
+    caps it at 24,576) and the verifying key it checks (hex digest)."""
+
+    path: Path
+    contract: str
+    runtime_bytes: int
+    vk_digest: str
+
+
+def compile(model_path, build_dir, calibration=None, config: dict | None = None, force: bool = False):
+    """``zkchain compile``: quantize ``model_path`` (ONNX) with ``calibration`` (``.npy`` N × input shape, EZKL
+    ``input.json`` or an array), check it can be proven, write ``build_dir``. Returns ``api.CompileResult``
+    (``model``, ``paths``, ``blocks``). ``config``: ``act_bits``, ``weight_bits``, ``table_bits``, ``hide_scales``."""
+    from zkchain import api
+
+    return api.compile(model_path, build_dir, calibration, config, force=force)
+
+
+def from_torch(module, sample_input, build_dir, calibration=None, config: dict | None = None, force: bool = False):
+    """Export a ``torch.nn.Module`` to ONNX (TorchScript exporter, ``dynamo=False``, opset 17; ``sample_input``: a
+    tensor of the input shape, batch 1), :func:`compile` it into ``build_dir`` and keep the export there as
+    ``model.onnx``. ``calibration``: an array or tensor (N × input shape), or a file as for :func:`compile`. Needs the ``torch`` extra
+    (``pip install 'zkchain[torch]'``): raises ``SetupError`` without it."""
+    import warnings
+
+    from zkchain.errors import SetupError
+
+    try:
+        import torch
+    except ImportError:
+        raise SetupError("zkchain.from_torch needs torch: pip install 'zkchain[torch]'") from None
+    import shutil
+    import tempfile
+
+    if calibration is not None and hasattr(calibration, "detach"):
+        calibration = calibration.detach().cpu().numpy()
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx_path = Path(tmp) / "model.onnx"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # dynamo=False is deprecated upstream; needs no extra
+            torch.onnx.export(module.eval(), sample_input, str(onnx_path), dynamo=False, opset_version=17,
+                              input_names=["input"], output_names=["output"])
+        res = compile(onnx_path, build_dir, calibration, config, force=force)
+        shutil.copy(onnx_path, Path(build_dir) / "model.onnx")  # the exported model, kept with its build
+    return res
+
+
+def setup(build_dir, srs: str = "dev", public_input: bool = False, force: bool = False):
+    """``zkchain setup``: the proving and verifying keys; returns the ``VerifyingKey``. ``srs``: ``"dev"``
+    (INSECURE, tests and demos), ``"hermez:<power>"`` or a ``.ptau`` path."""
+    from zkchain import api
+
+    return api.setup(build_dir, srs=srs, public_input=public_input, force=force)
+
+
+def prove(build_dir, x, workers: int = 1) -> Proved:
+    """``zkchain prove``: prove one inference on float input ``x`` (the model's input shape); returns
+    :class:`Proved`. Raises ``InputError`` for a wrong shape, NaN/inf or values outside the calibrated range."""
+    import numpy as np
+
+    from zkchain import api
+
+    proof, info = api.prove(build_dir, np.asarray(x), workers=workers)
+    return Proved(proof, info["outputs"], info["prove_s"], info["timings"], info["proof_bytes"])
+
+
+def verify(build_dir, proof):
+    """``zkchain verify``: the Python verifier's ``Verdict`` (truthy when accepted) for a :class:`Proved`, a
+    ``Proof`` or a ``proof.json`` path."""
+    from zkchain import api
+    from zkchain.protocol.proof import Proof
+    from zkchain.protocol.vk import VerifyingKey
+
+    if isinstance(proof, Proved):
+        proof = proof.proof
+    elif isinstance(proof, (str, Path)):
+        proof = Proof.load(Path(proof), VerifyingKey.load(Path(build_dir) / "vk.json"))
+    return api.verify(build_dir, proof)
+
+
+def gen_verifier(build_dir, out=None, contract: str | None = None, force: bool = False) -> Verifier:
+    """``zkchain gen-verifier``: write the Solidity verifier for ``build_dir``'s key (default
+    ``build_dir/Verifier.sol``) after compiling it with solc-js; returns :class:`Verifier`. Raises ``SetupError``
+    without the solc-js toolchain, ``InputError`` if a different file exists and ``force`` is false."""
+    from zkchain.evm import deploy
+
+    vk = deploy.load_vk(build_dir)
+    source, compiled = deploy.build_verifier(vk, contract)
+    path = Path(out) if out else Path(build_dir) / "Verifier.sol"
+    deploy.write_verifier_source(source, path, force=force)
+    return Verifier(path, compiled.name, compiled.runtime_size_bytes, "0x" + vk.digest.hex())
