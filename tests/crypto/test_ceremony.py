@@ -69,9 +69,11 @@ class _Server:
 
 @pytest.fixture
 def cache(tmp_path, monkeypatch, ptau):
-    monkeypatch.setenv(ceremony.CACHE_ENV, str(tmp_path / "cache"))
+    from zkchain.crypto.srs import CACHE_ENV
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     monkeypatch.setitem(ceremony.HERMEZ_BLAKE2B, 8, hashlib.blake2b(ptau, digest_size=64).hexdigest())
-    return tmp_path / "cache" / "srs"
+    return tmp_path / "cache" / "ceremony"
 
 
 def _cli(capsys, *argv):

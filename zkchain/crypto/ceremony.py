@@ -6,8 +6,8 @@ copied from the table in snarkjs's README (the package ``tools/node_modules/snar
 streamed into a temporary file beside the cache, hashed as it arrives, and moved into place only when its length
 and digest match, so a wrong, truncated or interrupted download never leaves a file the cache would trust.
 
-Cache: ``$ZKCHAIN_CACHE/srs`` or the platform's user cache (``platformdirs``), one ``hermez-<power>.ptau`` per
-power. ``zkchain setup --srs hermez:<power>`` reads it from there.
+Cache: ``ceremony/`` in zkchain's cache (``$ZKCHAIN_CACHE``, else the platform's user cache), one
+``hermez-<power>.ptau`` per power. ``zkchain setup --srs hermez:<power>`` reads it from there.
 """
 
 from __future__ import annotations
@@ -48,7 +48,6 @@ HERMEZ_BLAKE2B = {
     28: "55c77ce8562366c91e7cda394cf7b7c15a06c12d8c905e8b36ba9cf5e13eb37d1a429c589e8eaba4c591bc4b88a0e2828745a53e170eac300236f5c1a326f41a",
 }
 SOURCES = ("hermez",)
-CACHE_ENV = "ZKCHAIN_CACHE"
 
 
 def file_name(power: int) -> str:
@@ -57,13 +56,10 @@ def file_name(power: int) -> str:
 
 
 def cache_dir() -> Path:
-    """Where verified ceremony files live (``$ZKCHAIN_CACHE/srs``, else the user cache of ``platformdirs``)."""
-    root = os.environ.get(CACHE_ENV)
-    if not root:
-        import platformdirs
+    """Where verified ceremony files live: ``ceremony/`` in zkchain's cache (:func:`zkchain.crypto.srs.cache_dir`)."""
+    from zkchain.crypto.srs import cache_dir as root
 
-        root = platformdirs.user_cache_dir("zkchain")
-    return Path(root) / "srs"
+    return root() / "ceremony"
 
 
 def cached_path(source: str, power: int) -> Path:

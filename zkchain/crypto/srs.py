@@ -91,9 +91,18 @@ def describe_srs(source: str) -> str:
     return source
 
 
+CACHE_ENV = "ZKCHAIN_CACHE"
+
+
 def cache_dir() -> Path:
-    """Where converted SRS points are kept: ``$ZKCHAIN_CACHE`` or ``~/.cache/zkchain``."""
-    return Path(os.environ.get("ZKCHAIN_CACHE") or Path.home() / ".cache" / "zkchain")
+    """zkchain's cache (converted SRS points, downloaded ceremony files): ``$ZKCHAIN_CACHE``, else the platform's
+    user cache directory (``platformdirs``: ``~/.cache/zkchain`` on Linux)."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("zkchain"))
 
 
 @dataclass
