@@ -355,6 +355,38 @@ def submit_proof_cmd(build_dir: Path, proof_path: Path, rpc_url: str, address: s
 
 
 @cli.group()
+def toolchain() -> None:
+    """The npm toolchain (solc-js to compile verifiers, anvil for a local node) outside a clone."""
+
+
+@toolchain.command("install")
+@click.option("--offline", is_flag=True, help="Install from npm's own cache only (no network).")
+def toolchain_install(offline: bool) -> None:
+    """Install the pinned solc-js and anvil (the clone's package-lock.json) into zkchain's cache with npm ci."""
+    from zkchain.evm import toolchain as tc
+
+    with _console().status("npm ci: solc-js, anvil, snarkjs"):
+        nm = tc.install(offline=offline)
+    click.echo(f"installed into {nm}")
+    for name, where in tc.status():
+        click.echo(f"{name:8} {where}")
+
+
+@toolchain.command("status")
+def toolchain_status() -> None:
+    """Which node, solc-js and anvil zkchain would use (exit 2 if one is missing)."""
+    from zkchain.errors import SetupError
+    from zkchain.evm import toolchain as tc
+
+    rows = tc.status()
+    for name, where in rows:
+        click.echo(f"{name:8} {where}")
+    missing = [n for n, w in rows if w.startswith("missing")]
+    if missing:
+        raise SetupError(f"missing: {', '.join(missing)}; run `zkchain toolchain install`")
+
+
+@cli.group()
 def srs() -> None:
     """Public ceremony SRS files: download once, check the published hash, cache."""
 

@@ -21,7 +21,7 @@ contract Simple { function f(uint256 x) external pure returns (uint256) { return
 
 @pytest.fixture()
 def fresh_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("ZKCHAIN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ZKCHAIN_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(solc, "_output_memo", {})
     return tmp_path / "cache"
 

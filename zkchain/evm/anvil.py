@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import shutil
 import os
 import signal
 import socket
@@ -29,8 +30,9 @@ ANVIL_PACKAGE = "@foundry-rs/anvil-linux-amd64"
 
 
 def find_anvil() -> Path:
-    """Path of the anvil executable: ``$ZKCHAIN_ANVIL``, else ``tools/node_modules/@foundry-rs/anvil-linux-amd64/
-    bin/anvil``. Raises :class:`~zkchain.errors.SetupError` if it is missing."""
+    """Path of the anvil executable: ``$ZKCHAIN_ANVIL``, else the npm toolchain's
+    ``@foundry-rs/anvil-linux-amd64/bin/anvil`` (:func:`zkchain.evm.solc.find_node_modules`), else ``anvil`` on
+    ``PATH``. Raises :class:`~zkchain.errors.SetupError` if it is missing."""
     env = os.environ.get("ZKCHAIN_ANVIL")
     if env:
         path = Path(env).expanduser()
@@ -45,9 +47,11 @@ def find_anvil() -> Path:
         for candidate in (package / "bin" / "anvil", package / "anvil"):
             if candidate.is_file() and os.access(candidate, os.X_OK):
                 return candidate
-    raise SetupError(
-        f"anvil was not found (npm package {ANVIL_PACKAGE} in tools/node_modules); run `bash scripts/dev.sh setup`"
-    )
+    native = shutil.which("anvil")  # Foundry's own install
+    if native:
+        return Path(native)
+    raise SetupError(f"anvil was not found (npm package {ANVIL_PACKAGE}, or `anvil` on PATH); run `zkchain toolchain "
+                     "install`, or `bash scripts/dev.sh setup` in a clone")
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -15,7 +15,7 @@ Environment:
     ``ZKCHAIN_NODE_MODULES``  a ``node_modules`` directory that contains ``solc`` (default: the nearest
                               ``tools/node_modules`` above this package or the working directory)
     ``ZKCHAIN_NODE``          the node executable (default: ``node`` on ``PATH``)
-    ``ZKCHAIN_CACHE_DIR``     cache directory (default: ``$XDG_CACHE_HOME/zkchain`` or ``~/.cache/zkchain``)
+    ``ZKCHAIN_CACHE``         cache directory (default: the user cache, ``~/.cache/zkchain`` on Linux)
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ from zkchain.errors import SetupError, ZkchainError
 log = logging.getLogger(__name__)
 
 WRAPPER_JS = Path(__file__).with_name("solcjs_wrapper.js")
-_SETUP_HINT = "run `bash scripts/dev.sh setup` (installs solc-js and anvil into tools/node_modules)"
+_SETUP_HINT = ("run `zkchain toolchain install` (pinned solc-js and anvil into zkchain's cache; needs Node.js >= 18), "
+               "or `bash scripts/dev.sh setup` in a clone")
 _SHIM_FORMAT = 1  # bump when the shim's text changes, so old shims are not reused
 
 
@@ -84,7 +85,8 @@ def find_node_modules() -> Path:
     """The ``node_modules`` directory holding the npm toolchain (solc-js, anvil).
 
     Order: ``$ZKCHAIN_NODE_MODULES``, then ``tools/node_modules`` in the nearest ancestor of this package or of
-    the working directory. Raises :class:`~zkchain.errors.SetupError` if none exists.
+    the working directory, then the toolchain ``zkchain toolchain install`` put in zkchain's cache
+    (:mod:`zkchain.evm.toolchain`). Raises :class:`~zkchain.errors.SetupError` if none exists.
     """
     env = os.environ.get("ZKCHAIN_NODE_MODULES")
     if env:
@@ -96,7 +98,12 @@ def find_node_modules() -> Path:
         candidate = root / "tools" / "node_modules"
         if candidate.is_dir():
             return candidate
-    raise SetupError(f"the npm toolchain (tools/node_modules) was not found; {_SETUP_HINT}")
+    from zkchain.evm.toolchain import installed
+
+    cached = installed()
+    if cached is not None:
+        return cached
+    raise SetupError(f"the npm toolchain (solc-js, anvil) was not found; {_SETUP_HINT}")
 
 
 def find_solcjs() -> Path:
@@ -116,12 +123,11 @@ def find_node() -> Path:
 
 
 def cache_dir() -> Path:
-    """Writable cache directory of zkchain (solc shims and compiled outputs); created on first use."""
-    env = os.environ.get("ZKCHAIN_CACHE_DIR")
-    if env:
-        base = Path(env).expanduser()
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "zkchain"
+    """zkchain's cache (:func:`zkchain.crypto.srs.cache_dir`: ``$ZKCHAIN_CACHE`` or the user cache), created on
+    first use; solc shims and compiled outputs live there."""
+    from zkchain.crypto.srs import cache_dir as root
+
+    base = root()
     base.mkdir(parents=True, exist_ok=True)
     return base
 
