@@ -93,13 +93,14 @@ def _forge(monkeypatch, model, compiled, pk, x_int):
     x = expr_values(mm.x, coeff)
     w = fixed[mm.weight]
     out = expr_values(mm.out, lambda nm: [v % R for v in lie[nm]])
-    xp = [1] + x  # u's row j: ρ^j·(1, x̃_0, x̃_1, …) from position j·s
+    xp = [1] + x  # u's row j: ρ^j·(1, x̃_0, x̃_1, …) from position offset + j·s
     rows, rhs = [], []
-    horizon = M_W + n * s + len(xp)
+    o = mm.offset
+    horizon = M_W + o + n * s + len(xp)
     for j in range(n):
-        base = sum(w[j * s + i] * a for i, a in enumerate(xp) if j * s + i < len(w)) % R
+        base = sum(w[o + j * s + i] * a for i, a in enumerate(xp) if o + j * s + i < len(w)) % R
         rhs.append((out[j] - base) % R)
-        rows.append([xp[p - j * s] if 0 <= p - j * s < len(xp) else 0 for p in range(M_W, horizon)])
+        rows.append([xp[p - o - j * s] if 0 <= p - o - j * s < len(xp) else 0 for p in range(M_W, horizon)])
     sol = solve_mod_r(rows, rhs)
     if sol is None:
         return None

@@ -130,10 +130,12 @@ def test_a_weight_mask_below_M_cannot_move_a_bias_of_a_real_model(unit_built, so
     recomputed. Every relation holds over the weights the proof reads; only the link catches the swap."""
     b = unit_built("gemm_relu")
     sol = solidity(b)
-    sch = schedule(b.pk.circuit)
-    (wname,) = [f for f in sch.hidden if f.startswith("W.") and f.endswith("h:acc")]
+    from zkchain.blocks import MatMul
+
+    mm = next(k for k in b.pk.circuit.of_block(MatMul) if k.name == "fc1")  # its bias_0 sits at its row offset
+    assert mm.weight in schedule(b.pk.circuit).hidden
     vals = b.compiled.vector_values(execute_tampered(b.model, b.x_int, "h:acc", 0, lambda v: v + 40))
-    _with_low_mask(monkeypatch, {wname: [40]})
+    _with_low_mask(monkeypatch, {mm.weight: [0] * mm.offset + [40]})
     assert judge(b, prove(b.pk, vals, check_witness=False), sol) == (False, False if sol else None)
     _without_link(monkeypatch)
     assert verify(b.pk.vk, prove(b.pk, vals, check_witness=False)), "control: accepted without the link"

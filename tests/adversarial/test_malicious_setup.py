@@ -27,15 +27,18 @@ from zkchain.quant.compile import compile_model
 DELTA = 40  # what the cheater adds to output 0 of the block
 
 
-class FirstCoin:
-    """An ``rng`` whose first coin (the first witness vector's first tail coefficient) is ``v``, every other 0."""
+class TailCoin:
+    """An ``rng`` for :func:`prove` whose first tail coin of witness vector ``vector`` is ``v``, every other coin 0
+    (the prover draws each witness vector's ``t`` tail coins in circuit order, before anything else)."""
 
-    def __init__(self, v: int):
-        self.v = v
+    def __init__(self, pk, vector: str, v: int):
+        sch, self.coins = schedule(pk.circuit), []
+        for w in pk.circuit.of_kind("witness"):
+            t = sch.tails[w.name][1]
+            self.coins += [v] + [0] * (t - 1) if w.name == vector else [0] * t
 
     def randrange(self, n):
-        v, self.v = self.v, 0
-        return v
+        return self.coins.pop(0) if self.coins else 0
 
 
 class _Built:  # what harness.judge reads
@@ -43,18 +46,18 @@ class _Built:  # what harness.judge reads
         self.pk = pk
 
 
-def _planted(block: type, tmp_path, name: str):
-    """Compile ``name``, plant 1 at the weight position the input's first tail coefficient meets for output 0 of
-    its ``block``, set up with that key; returns (model, compiled, pk, block instance, x_int)."""
+def _planted(block: type, tmp_path, name: str, node: str):
+    """Compile ``name``, plant 1 at the weight position its operand's first tail coefficient meets for output 0 of
+    ``block`` ``node``, set up with that key; returns (model, compiled, pk, block instance, x_int)."""
     path, _, _ = save_unit_model(name, tmp_path)
     model = compile_model(path, calibration=tmp_path / "calibration.npy", config=SMALL)
     compiled = lower(model)
     c = compiled.circuit
-    blk = next(k for k in c.of_block(block) if k.x.vectors() == [model.input_name])
-    assert c.of_kind("witness")[0].name == model.input_name, "the input's tail must be the first coins drawn"
-    assert schedule(c).tails[model.input_name][0] == c.vectors[model.input_name].length, "tail right after the data"
+    blk = next(k for k in c.of_block(block) if k.name == node)
+    (xv,) = blk.x.vectors()
+    assert schedule(c).tails[xv][0] == c.vectors[xv].length, "tail right after the data"
     if block is MatMul:  # row 0's gap starts right after bias and column: it meets x̃[k], the first tail coefficient
-        pos = 1 + blk.k
+        pos = blk.offset + 1 + blk.k
     else:  # kernel block 0, slot 0, at the offset of output (0,0,0)'s window corner: it meets x' slot C+1, entry 0
         pos = (blk.kh - 1) * blk.inp.Wp + blk.kw - 1
     fixed = {k: list(v) for k, v in compiled.fixed_values.items()}
@@ -72,18 +75,20 @@ def _without_pin(monkeypatch, block: type):
     monkeypatch.setattr(block, "verifier_claims", lambda self, vc: v(self, vc)[:1])
 
 
-@pytest.mark.parametrize("block,name", [(MatMul, "gemm_relu"), (Conv, "conv_pad1_maxpool")])
-def test_planted_weight_zero_cannot_move_an_output(block, name, tmp_path, adv_chain, monkeypatch):
-    model, compiled, pk, blk, x_int = _planted(block, tmp_path, name)
+@pytest.mark.parametrize("block,name,node", [(MatMul, "gemm_relu", "fc1"), (Conv, "conv_pad1_maxpool", "conv"),
+                                             (MatMul, "gemm_relu", "fc2")])  # fc2: the second segment of W.packed
+def test_planted_weight_zero_cannot_move_an_output(block, name, node, tmp_path, adv_chain, monkeypatch):
+    model, compiled, pk, blk, x_int = _planted(block, tmp_path, name, node)
+    (xv,) = blk.x.vectors()
     acc = next(op.outputs[0] for op in model.ops if op.source == blk.name)
     lie = compiled.vector_values(execute_tampered(model, x_int, acc, 0, lambda v: v + DELTA))
     honest = compiled.vector_values(model.execute(x_int))
     assert lie != honest
-    forged = prove(pk, lie, check_witness=False, rng=FirstCoin(DELTA))
-    label = "Adv" + block.__name__ + "Planted"
+    forged = prove(pk, lie, check_witness=False, rng=TailCoin(pk, xv, DELTA))
+    label = "Adv" + block.__name__ + "Planted" + node.capitalize()
     assert judge(_Built(pk), forged, SolidityJudge(adv_chain, pk.vk, label)) == (False, False)
 
     _without_pin(monkeypatch, block)
-    forged = prove(pk, lie, check_witness=False, rng=FirstCoin(DELTA))
+    forged = prove(pk, lie, check_witness=False, rng=TailCoin(pk, xv, DELTA))
     assert judge(_Built(pk), forged, SolidityJudge(adv_chain, pk.vk, label + "NoPin")) == (True, True), \
         "control: without the pin the planted zero lets the tail move the output"

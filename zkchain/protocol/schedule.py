@@ -34,7 +34,7 @@ from zkchain.blocks import ARGUMENTS, KINDS
 from zkchain.blocks.common import POINTS, RESERVED_SPAN, STAGGER, ZETA, ZETA_INV, closed_forms
 from zkchain.blocks.degree import W
 from zkchain.blocks.hadamard import Hadamard
-from zkchain.blocks.inner_product import A, B, S
+from zkchain.blocks.inner_product import A, B, MASK_LENGTH, S
 from zkchain.blocks.linear import Zero
 from zkchain.compiler.circuit import PARAMETER_FREE, RESERVED_NAMES, Circuit, Term
 from zkchain.crypto.field import R
@@ -291,3 +291,22 @@ def _tails(circuit: Circuit, degree_checked, lengths: dict[str, int], opened: di
                         f"tail (shift {term.shift}, length {lengths[term.vector]} of {e.length}, span {span} > "
                         f"{RESERVED_SPAN})")
     return tails
+
+
+def required_degree(circuit: Circuit) -> int:
+    """Smallest SRS degree D (largest power of τ) the circuit needs: the longest committed polynomial. That is
+    the longest vector, table or query vector, or a Laurent quotient: A and B have fewer coefficients than the
+    two sides of their product, and a convolution's left side is the product ``x'·K``. Not rounded up: a dev SRS
+    costs ~45 µs per power to build."""
+    sch = schedule(circuit)
+    lengths = [v.length for v in circuit.vectors.values()] + list(sch.lengths.values()) + list(sch.bounds.values())
+    lengths += [MASK_LENGTH, 2]
+    lengths += [c.extra_degree() for c in circuit.constraints]
+    # hidden fixed vectors: F̃_f has M_f + t_f coefficients, and a product with F̃_f grows by as much
+    lengths += [m + t for m, t in sch.masks.values()]
+    for c in circuit.constraints:
+        names = {n for n, _ in c.openings(circuit)}
+        grow = [m + t - circuit.vectors[f].length for f, (m, t) in sch.masks.items() if f in names]
+        if grow and c.extra_degree():
+            lengths.append(c.extra_degree() + max(grow))
+    return max(lengths) - 1

@@ -14,14 +14,13 @@ from pathlib import Path
 import numpy as np
 
 from zkchain.blocks import hiding
-from zkchain.blocks.inner_product import MASK_LENGTH
 from zkchain.compiler.circuit import Circuit
 from zkchain.compiler.witness import WitnessPlan
 from zkchain.crypto import kzg
 from zkchain.crypto.backend import get_backend
 from zkchain.crypto.field import R
 from zkchain.crypto.srs import SRS
-from zkchain.protocol.schedule import schedule
+from zkchain.protocol.schedule import required_degree, schedule  # noqa: F401  (required_degree: re-exported)
 from zkchain.protocol.vk import VerifyingKey, read_json
 from zkchain.errors import SetupError
 
@@ -99,25 +98,6 @@ def load_srs(spec: str, degree: int) -> SRS:
         return SRS.dev(degree, seed=spec[4:])
     srs = SRS.from_ptau(spec, degree)
     return srs
-
-
-def required_degree(circuit: Circuit) -> int:
-    """Smallest SRS degree D (largest power of τ) the circuit needs: the longest committed polynomial. That is
-    the longest vector, table or query vector, or a Laurent quotient: A and B have fewer coefficients than the
-    two sides of their product, and a convolution's left side is the product ``x'·K``. Not rounded up: a dev SRS
-    costs ~45 µs per power to build."""
-    sch = schedule(circuit)
-    lengths = [v.length for v in circuit.vectors.values()] + list(sch.lengths.values()) + list(sch.bounds.values())
-    lengths += [MASK_LENGTH, 2]
-    lengths += [c.extra_degree() for c in circuit.constraints]
-    # hidden fixed vectors: F̃_f has M_f + t_f coefficients, and a product with F̃_f grows by as much
-    lengths += [m + t for m, t in sch.masks.values()]
-    for c in circuit.constraints:
-        names = {n for n, _ in c.openings(circuit)}
-        grow = [m + t - circuit.vectors[f].length for f, (m, t) in sch.masks.items() if f in names]
-        if grow and c.extra_degree():
-            lengths.append(c.extra_degree() + max(grow))
-    return max(lengths) - 1
 
 
 def setup(circuit: Circuit, fixed_values: dict[str, list[int]], srs: SRS, srs_spec: str,
