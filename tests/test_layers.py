@@ -14,10 +14,11 @@ ROOT = Path(zkchain.__file__).parent
 #: stage of each package or module (longest prefix wins); a module may import stages ≤ its own, and within one
 #: stage only its own package
 STAGES = {
-    "zkchain": 0, "zkchain.errors": 0, "zkchain.crypto": 1, "zkchain.onnx": 2, "zkchain.quant": 3,
+    "zkchain.version": 0, "zkchain.errors": 0, "zkchain.crypto": 1, "zkchain.onnx": 2, "zkchain.quant": 3,
     "zkchain.models": 4, "zkchain.compiler.circuit": 5, "zkchain.blocks": 6, "zkchain.compiler": 7,
     "zkchain.protocol": 8, "zkchain.prover": 9, "zkchain.verifier": 9, "zkchain.evm": 11, "zkchain.api": 12, "zkchain.app": 13,
     "zkchain.cli": 14, "zkchain.__main__": 15,
+    "zkchain": 16,  # the package root is the Python API facade (compile, setup, prove, ...): the last stage
 }
 
 

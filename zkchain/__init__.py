@@ -15,7 +15,10 @@ without a proof block, naming the node), ``SetupError`` (missing keys, SRS or to
 
 Pipeline (one sub-package per stage; data flows forward only)::
 
-    onnx/ -> quant/ -> compiler/ -> blocks/ -> prover/ -> verifier/ -> evm/
+    onnx/ -> quant/ -> compiler/ -> blocks/ -> prover/ -> verifier/ -> evm/ -> api -> (this package: the facade)
+
+The package itself is the last stage (``docs/architecture.md``): its functions import the stages lazily, so
+``import zkchain`` stays cheap, and nothing inside zkchain imports the package root.
 
 See ``docs/protocol.md`` for the proof system and ``README.md`` for the CLI.
 """
@@ -26,7 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__version__ = "0.1.0"
+from zkchain.version import __version__
+
 __all__ = ["compile", "from_torch", "setup", "prove", "verify", "gen_verifier", "Proved", "Verifier"]
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from zkchain import __version__
+from zkchain.version import __version__
 from zkchain.errors import ZkchainError
 
 

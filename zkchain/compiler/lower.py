@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from zkchain.blocks import Conv, Hadamard, Lookup, MatMul, PadZero, Pick, Zero
+from zkchain.blocks.common import RESERVED_SPAN
 from zkchain.blocks.lookup import TABLE_OUT, table_layout
 from zkchain.blocks.matmul import row_stride, weight_vector
 from zkchain.compiler.circuit import PARAMETER_FREE, RESERVED_NAMES, Circuit, Expr, Grid, Term
@@ -525,23 +526,27 @@ PACKED_WEIGHTS = "W.packed"
 def _pack_weights(c: Circuit, fixed: dict[str, list[int]]) -> None:
     """Put matmul weight vectors into one hidden fixed vector, each at its own offset (``MatMul.offset``), so a
     proof carries one mask commitment and one evaluation for them and the verifier one ecMul (ZK-DESIGN §8,
-    about 6,350 gas per vector saved). The smallest go first, for as long as the packed vector does not make the
-    SRS larger than the circuit needs anyway (LeNet-5's big first layer stays on its own). Each matmul's claim
-    reads only its own segment: its rows' reach ends inside it (``docs/protocol.md`` §5.1)."""
-    from zkchain.protocol.schedule import required_degree
+    about 6,350 gas per vector saved). The smallest go first, for as long as the packed vector (with its mask's
+    room) stays within the longest polynomial the rest of the circuit commits anyway — a table, the lookup
+    queries, a convolution product, a vector — so the SRS does not grow (LeNet-5's big first layer stays on its
+    own). Each matmul's claim reads only its own segment: its rows' reach ends inside it (``docs/protocol.md``
+    §5.1)."""
+    from zkchain.blocks.lookup import query_length, table_length
 
     mms = sorted(c.of_block(MatMul), key=lambda m: len(fixed[m.weight]))
     if len(mms) < 2:
         return
-    limit, chosen, best = required_degree(c), [], None
+    own = {m.weight for m in mms}
+    extent = max([v.length for v in c.vectors.values() if v.name not in own]
+                 + [query_length(c), table_length(c)] + [k.extra_degree() for k in c.constraints])
+    chosen, best, total = [], None, 0
     for mm in mms:
-        trial = chosen + [mm]
-        if len(trial) >= 2:
-            packed = _packed(c, fixed, trial)
-            if required_degree(packed[0]) > limit:
-                break
-            best = packed
-        chosen = trial
+        total += len(fixed[mm.weight])
+        if total + 2 * RESERVED_SPAN > extent:
+            break
+        chosen.append(mm)
+        if len(chosen) >= 2:
+            best = _packed(c, fixed, chosen)
     if best is not None:
         c.vectors, c.constraints = best[0].vectors, best[0].constraints
         for mm in chosen:
