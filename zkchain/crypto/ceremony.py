@@ -92,7 +92,7 @@ def fetch(power: int, source: str = "hermez", mirror: str | None = None,
     try:
         h, got = hashlib.blake2b(digest_size=64), 0
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as resp, os.fdopen(fd, "wb") as out:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
                 total = resp.headers.get("Content-Length")
                 total = int(total) if total and total.isdigit() else None
                 while chunk := resp.read(1 << 20):
