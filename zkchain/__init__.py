@@ -7,7 +7,7 @@ The Python API mirrors the CLI, one function per verb, each returning a typed re
     zkchain.setup("build/")                                   # dev SRS; srs="hermez:16" after `zkchain srs get`
     proved = zkchain.prove("build/", x)                        # Proved(proof, outputs, prove_s, timings, proof_bytes)
     assert zkchain.verify("build/", proved)                   # Verdict(accepted=True)
-    zkchain.gen_verifier("build/")                            # Verifier(path, contract, runtime_bytes, vk_digest)
+    zkchain.gen_verifier("build/")                            # api.Verifier(path, contract, runtime_bytes, ...)
 
 Errors: :class:`zkchain.errors.InputError` (bad input, exit 2 in the CLI), ``UnsupportedModelError`` (an op
 without a proof block, naming the node), ``SetupError`` (missing keys, SRS or toolchain), ``CalibrationError``.
@@ -31,7 +31,7 @@ from typing import Any
 
 from zkchain.version import __version__
 
-__all__ = ["compile", "from_torch", "setup", "prove", "verify", "gen_verifier", "Proved", "Verifier"]
+__all__ = ["compile", "from_torch", "setup", "prove", "verify", "gen_verifier", "Proved"]
 
 
 @dataclass(frozen=True)
@@ -50,17 +50,6 @@ class Proved:
         from zkchain.protocol.vk import VerifyingKey
 
         self.proof.save(Path(path), VerifyingKey.load(Path(build_dir) / "vk.json"))
-
-
-@dataclass(frozen=True)
-class Verifier:
-    """The generated Solidity verifier: where it was written, its contract name, runtime code size (bytes, EIP-170
-    caps it at 24,576) and the verifying key it checks (hex digest)."""
-
-    path: Path
-    contract: str
-    runtime_bytes: int
-    vk_digest: str
 
 
 def compile(model_path, build_dir, calibration=None, config: dict | None = None, force: bool = False):
@@ -134,14 +123,10 @@ def verify(build_dir, proof):
     return api.verify(build_dir, proof)
 
 
-def gen_verifier(build_dir, out=None, contract: str | None = None, force: bool = False) -> Verifier:
-    """``zkchain gen-verifier``: write the Solidity verifier for ``build_dir``'s key (default
-    ``build_dir/Verifier.sol``) after compiling it with solc-js; returns :class:`Verifier`. Raises ``SetupError``
-    without the solc-js toolchain, ``InputError`` if a different file exists and ``force`` is false."""
-    from zkchain.evm import deploy
+def gen_verifier(build_dir, out=None, contract: str | None = None, force: bool = False):
+    """``zkchain gen-verifier``: write and compile the Solidity verifier; returns ``api.Verifier`` (path, contract,
+    runtime_bytes, vk_digest, insecure, status). Raises ``SetupError`` without keys or solc-js, ``InputError`` if a
+    different file exists and ``force`` is false."""
+    from zkchain import api
 
-    vk = deploy.load_vk(build_dir)
-    source, compiled = deploy.build_verifier(vk, contract)
-    path = Path(out) if out else Path(build_dir) / "Verifier.sol"
-    deploy.write_verifier_source(source, path, force=force)
-    return Verifier(path, compiled.name, compiled.runtime_size_bytes, "0x" + vk.digest.hex())
+    return api.gen_verifier(build_dir, out, contract, force=force)

@@ -171,6 +171,33 @@ def verify(build_dir, proof: Proof) -> Verdict:
     return verify_proof(vk, proof)
 
 
+@dataclass(frozen=True)
+class Verifier:
+    """The generated Solidity verifier: where it was written, its contract name, runtime code size (bytes; EIP-170
+    caps deployed code at 24,576), the verifying key it checks (hex digest), whether that key uses an INSECURE dev
+    SRS, and ``status``: ``"wrote"`` or ``"unchanged"`` (the same text was already there)."""
+
+    path: Path
+    contract: str
+    runtime_bytes: int
+    vk_digest: str
+    insecure: bool = False
+    status: str = "wrote"
+
+
+def gen_verifier(build_dir, out=None, contract: str | None = None, force: bool = False) -> Verifier:
+    """``zkchain gen-verifier``: write the Solidity verifier for ``build_dir``'s key (default
+    ``build_dir/Verifier.sol``) after compiling it with solc-js. Raises ``SetupError`` without keys or the solc-js
+    toolchain, ``InputError`` if a different file exists and ``force`` is false."""
+    from zkchain.evm import deploy
+
+    vk = deploy.load_vk(build_dir)
+    source, compiled = deploy.build_verifier(vk, contract)
+    path = Path(out) if out else Path(build_dir) / "Verifier.sol"
+    status = deploy.write_verifier_source(source, path, force=force)
+    return Verifier(path, compiled.name, compiled.runtime_size_bytes, "0x" + vk.digest.hex(), vk.srs_insecure, status)
+
+
 def read_input(path) -> np.ndarray:
     """One float sample from an EZKL-style ``input.json`` (``input_data[0]``) or an ``.npy`` file.
 

@@ -238,23 +238,21 @@ _KEY_HELP = ("Hex private key of the sending account (env: ZKCHAIN_PRIVATE_KEY).
 @click.option("--force", is_flag=True, help="Overwrite an existing, different file.")
 def gen_verifier_cmd(build_dir: Path, out: Path | None, contract_name: str | None, force: bool) -> None:
     """Generate the Solidity verifier for BUILD_DIR's verifying key and compile it (solc-js) to check it."""
+    from zkchain import api
     from zkchain.evm import deploy
 
-    vk = deploy.load_vk(build_dir)
     with _console().status("generating the Solidity verifier and compiling it with solc-js"):
-        source, compiled = deploy.build_verifier(vk, contract_name)
-    out = out or build_dir / "Verifier.sol"
-    status = deploy.write_verifier_source(source, out, force=force)
-    size = compiled.runtime_size_bytes
-    click.echo(f"contract {compiled.name}: runtime code {size:,} bytes "
+        v = api.gen_verifier(build_dir, out, contract_name, force=force)
+    size = v.runtime_bytes
+    click.echo(f"contract {v.contract}: runtime code {size:,} bytes "
                f"({100 * size / deploy.EIP170_LIMIT:.0f}% of the EIP-170 limit {deploy.EIP170_LIMIT:,})")
-    click.echo(f"verifying key 0x{vk.digest.hex()}")
+    click.echo(f"verifying key {v.vk_digest}")
     if size > deploy.EIP170_LIMIT:
         _chain_echo_err("warning: runtime code is above the EIP-170 limit: Ethereum mainnet and most L2s will refuse "
                         "to deploy it")
-    if vk.srs_insecure:
+    if v.insecure:
         _chain_echo_err(_insecure_warning("this verifying key"))
-    click.echo(f"{status} {out}")
+    click.echo(f"{v.status} {v.path}")
 
 
 @cli.command("deploy-verifier")

@@ -539,38 +539,26 @@ def _pack_weights(c: Circuit, fixed: dict[str, list[int]]) -> None:
     own = {m.weight for m in mms}
     extent = max([v.length for v in c.vectors.values() if v.name not in own]
                  + [query_length(c), table_length(c)] + [k.extra_degree() for k in c.constraints])
-    chosen, best, total = [], None, 0
+    chosen, total = set(), 0
     for mm in mms:
         total += len(fixed[mm.weight])
         if total + 2 * RESERVED_SPAN > extent:
             break
-        chosen.append(mm)
-        if len(chosen) >= 2:
-            best = _packed(c, fixed, chosen)
-    if best is not None:
-        c.vectors, c.constraints = best[0].vectors, best[0].constraints
-        for mm in chosen:
-            del fixed[mm.weight]
-        fixed[PACKED_WEIGHTS] = best[1]
-    c.__dict__.pop("_schedule", None)
-
-
-def _packed(c: Circuit, fixed: dict[str, list[int]], group: list) -> tuple[Circuit, list[int]]:
-    """A copy of ``c`` whose matmuls in ``group`` read :data:`PACKED_WEIGHTS` (segments in circuit order), and the
-    packed values."""
+        chosen.add(id(mm))
+    if len(chosen) < 2:
+        return
     import dataclasses
 
-    members = [k for k in c.constraints if k in group]
     offsets, values = {}, []
-    for mm in members:
-        offsets[id(mm)] = len(values)
-        values += fixed[mm.weight]
-    out = Circuit(vectors={n: v for n, v in c.vectors.items() if n not in {m.weight for m in members}},
-                  constraints=[dataclasses.replace(k, weight=PACKED_WEIGHTS, offset=offsets[id(k)])
-                               if id(k) in offsets else k for k in c.constraints],
-                  tables=c.tables, meta=c.meta)
-    out.add_vector(PACKED_WEIGHTS, len(values), "fixed")
-    return out, values
+    for k in c.constraints:  # segments in circuit order
+        if id(k) in chosen:
+            offsets[id(k)] = len(values)
+            values += fixed.pop(k.weight)
+            del c.vectors[k.weight]
+    c.constraints = [dataclasses.replace(k, weight=PACKED_WEIGHTS, offset=offsets[id(k)]) if id(k) in offsets else k
+                     for k in c.constraints]
+    c.add_vector(PACKED_WEIGHTS, len(values), "fixed")
+    fixed[PACKED_WEIGHTS] = values
 
 
 def _drop_unread_fixed(c: Circuit, fixed: dict[str, list[int]]) -> None:
