@@ -114,6 +114,16 @@ def batch_norm(rng):
     return _model(nodes, inits, (1, 2, 3, 3), (1, 3), "batch_norm"), (1, 2, 3, 3)
 
 
+def rows_matmul(rng):
+    """x(1×4×6) → MatMul+Add → Relu → MatMul+Add → y(1×4×3): one weight matrix for every row (a sequence)."""
+    mk = helper.make_node
+    nodes = [mk("MatMul", ["x", "W1"], ["h"], name="fc1"), mk("Add", ["h", "b1"], ["hb"], name="fc1_bias"),
+             mk("Relu", ["hb"], ["a"], name="relu"),
+             mk("MatMul", ["a", "W2"], ["o"], name="fc2"), mk("Add", ["o", "b2"], ["y"], name="fc2_bias")]
+    inits = [_w(rng, "W1", (6, 5)), _w(rng, "b1", (5,)), _w(rng, "W2", (5, 3)), _w(rng, "b2", (3,))]
+    return _model(nodes, inits, (1, 4, 6), (1, 4, 3), "rows_matmul"), (1, 4, 6)
+
+
 #: name -> (builder, public input?) — every op and option the lowering supports
 UNIT_MODELS = {
     "gemm_relu": (gemm_relu, False),
@@ -133,6 +143,8 @@ UNIT_MODELS = {
     "global_avg": (global_avg, False),
     "square_residual": (square_residual, False),
     "batch_norm": (batch_norm, False),
+    "rows_matmul": (rows_matmul, False),
+    "rows_matmul_public": (rows_matmul, True),
 }
 
 

@@ -125,16 +125,34 @@ def test_api_compile_checks_provability_like_the_cli(tmp_path, rng, make_model, 
     assert api.compile(p, tmp_path / "b", quantize_only=True).blocks is None
 
 
-def test_a_linear_over_rows_names_the_node_and_the_real_reason(tmp_path, capsys, rng, make_model, save):
-    """A Linear over a [1, 8, 16] activation: batch 1, but 8 rows; the message says so (not "only batch 1")."""
+def test_a_linear_over_rows_compiles_proves_and_verifies(tmp_path, capsys, rng, make_model, save):
+    """A Linear over a [1, 8, 16] activation (8 rows, one weight matrix) goes through the CLI: compile, setup,
+    prove, verify (``docs/protocol.md`` §5.1, several rows); a moved output is rejected."""
+    import json
+
     from onnx import helper
 
     w = ("W", rng.normal(size=(16, 4)).astype(np.float32))
     m = make_model([helper.make_node("MatMul", ["x", "W"], ["y"], name="proj")], [("x", [1, 8, 16])],
                    [("y", [1, 8, 4])], [w])
     p = save(m, tmp_path / "rows.onnx")
-    code, _, err = run(capsys, "compile", str(p), "-o", str(tmp_path / "b"))
-    assert code == 2 and "linear proj" in err and "8 rows of 16" in err and "only batch 1" not in err, err
+    np.save(tmp_path / "x.npy", rng.normal(size=(1, 8, 16)).astype(np.float32))
+    b = str(tmp_path / "b")
+    assert run(capsys, "compile", str(p), "-o", b)[0] == 0
+    assert run(capsys, "setup", b)[0] == 0
+    assert run(capsys, "prove", b, "--input", str(tmp_path / "x.npy"), "-o", str(tmp_path / "p.json"))[0] == 0
+    code, out, _ = run(capsys, "verify", b, str(tmp_path / "p.json"))
+    assert code == 0 and "accepted" in out
+    from zkchain.protocol.proof import Proof
+    from zkchain.protocol.vk import VerifyingKey
+
+    vk = VerifyingKey.load(tmp_path / "b" / "vk.json")
+    proof = Proof.load(tmp_path / "p.json", vk)
+    name = next(iter(proof.public))
+    proof.public[name][5] += 1  # row 1, column 1: a consistent file claiming another output
+    proof.save(tmp_path / "moved.json", vk)
+    code, out, err = run(capsys, "verify", b, str(tmp_path / "moved.json"))
+    assert code == 1 and "rejected" in out + err
 
 
 def test_unsupported_op_message_does_not_promise_a_proof(tmp_path, capsys, make_model, save):

@@ -13,12 +13,12 @@ from zkchain.blocks.conv import Conv, PadZero
 from zkchain.blocks.hadamard import Hadamard
 from zkchain.blocks.linear import Zero
 from zkchain.blocks.lookup import LogUp, Lookup
-from zkchain.blocks.matmul import MatMul
+from zkchain.blocks.matmul import MatMul, RowFold
 from zkchain.blocks.pick import Pick
 
 BLOCKS = [MatMul, Lookup, Zero, Conv, PadZero, Hadamard, Pick]
 KINDS = {b.kind: b for b in BLOCKS}
-ARGUMENTS = (LogUp,)
+ARGUMENTS = (LogUp, RowFold)
 
 
 def register(block: type) -> type:
@@ -54,4 +54,4 @@ def load_circuit(d: dict):
 
 
 __all__ = ["BLOCKS", "KINDS", "ARGUMENTS", "load_circuit", "register", "registered", "MatMul", "Lookup", "Zero", "Conv", "PadZero",
-           "Hadamard", "Pick", "LogUp"]
+           "Hadamard", "Pick", "LogUp", "RowFold"]

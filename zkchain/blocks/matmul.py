@@ -27,6 +27,22 @@ reach ends inside its own segment — row ``n−1`` reads up to ``offset + (n−
 ``x``'s degree bound included — so no claim reads another matmul's weights; each segment's gaps have their own pin.
 One mask commitment and one evaluation serve them all (about 6,350 gas less per vector packed).
 
+Rows (``docs/protocol.md`` §5.1, "several rows"). ``Y[T×n] = X[T×k]·W + bias`` with ``X`` one committed vector
+(row ``t`` at ``t·k``) and ``out`` row-major (row ``t`` at ``t·n``); the weights are opened once whatever ``T`` is.
+After the witness round the verifier draws ``σ`` (:class:`RowFold`); the prover commits, in the helpers round, the
+folded row ``x̄ = Σ_t σ^t·x_t`` (``k`` entries and a tail). Three claims replace the first one:
+
+    ⟨W', ū⟩ = Σ_{t,j} σ^t ρ^j out[t·n + j],   ū(Y) = (ones_T(σ) + Y·x̄(Y))·Σ_j ρ^j Y^(j·s)      (the product)
+    ⟨X, v⟩ = ⟨x̄, q_k⟩,   v(Y) = ones_k(ρY)·ones_T(σY^k),  q_k(Y) = ones_k(ρY)                  (the fold)
+    ⟨W', Z_ρ⟩ = 0                                                                           (the gaps, as above)
+
+Verifier terms: ``W'(ζ)·(ones_T(σ) + ζ^{−1}·x̄(1/ζ))·ones_n(ρ·ζ^{−s})`` against ``out(ζ)·ones_n(ρ/ζ)·ones_T(σ·ζ^{−n})``
+(each committed term of ``out``; a constant ``c`` adds ``c·ones_n(ρ)·ones_T(σ)``), and
+``ones_k(ρ/ζ)·(X(ζ)·ones_T(σ·ζ^{−k}) − x̄(ζ))`` against 0. ``x̄``'s tail lands in ``W'``'s gaps (as ``x``'s does for
+one row) and past ``q_k``; ``X``'s and ``out``'s tails lie past their data, where ``v`` and the output weights are 0.
+Soundness: ``X`` and ``out`` are committed before ``σ``, ``x̄`` before ``ρ``: a wrong ``x̄`` passes the fold claim
+with probability ≤ k/r over ρ; then a wrong output row survives with probability ≤ (T + n)/r over σ and ρ.
+
 Soundness error. If ``out ≠ xW + bias``, then ``⟨W', u⟩ ≠ ⟨out, q_n⟩`` except with probability ``n/r`` over ``ρ``
 (two distinct polynomials of degree < n in ρ, both fixed before ρ: ``W'`` at setup, ``x`` and ``out`` before ρ);
 a non-zero gap entry survives the second claim with probability ``≤ n·s/r``; the Laurent check adds its own
@@ -37,9 +53,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zkchain.blocks.common import RESERVED_SPAN, ZETA, ZETA_INV
-from zkchain.compiler.circuit import Block, Expr
+from zkchain.blocks.common import RESERVED_SPAN, ZETA, ZETA_INV, ones_eval
+from zkchain.compiler.circuit import Block, Circuit, Expr
 from zkchain.crypto.field import R
+from zkchain.errors import InputError
 
 GAP = RESERVED_SPAN
 
@@ -64,12 +81,15 @@ def weight_vector(W: list[list[int]], bias: list[int]) -> list[int]:
 
 @dataclass(frozen=True)
 class MatMul(Block):
-    """``out[j] = Σ_l x[l]·W[l, j] + bias[j]`` for one row ``x`` of ``k`` entries and ``n`` outputs.
+    """``out[t·n + j] = Σ_l x[t·k + l]·W[l, j] + bias[j]`` for ``rows`` rows of ``k`` entries and ``n`` outputs.
 
     ``weight`` names a fixed vector of ``n·s`` entries (``s`` = :func:`row_stride`): entry ``j·s`` is ``bias[j]``,
-    entry ``j·s + 1 + l`` is ``W[l, j]``, the last ``G`` entries of each row are zero."""
+    entry ``j·s + 1 + l`` is ``W[l, j]``, the last ``G`` entries of each row are zero. With ``rows > 1``, ``x`` is
+    one committed vector (row-major, ``rows·k`` entries) and ``out``'s terms are committed vectors or a constant;
+    :class:`RowFold` commits the folded row."""
 
     kind = "matmul"
+    omitted_at_default = ("rows",)
     x: Expr
     weight: str
     k: int
@@ -77,6 +97,12 @@ class MatMul(Block):
     out: Expr
     name: str = ""
     offset: int = 0  # where this matmul's rows start in ``weight`` (several matmuls share one packed vector)
+    rows: int = 1    # T: rows of x and out, all multiplied by the one weight matrix
+
+    @property
+    def fold(self) -> str | None:
+        """The name of the folded row ``x̄`` (:class:`RowFold`), or None for one row."""
+        return fold_name(self.x.terms[0].vector) if self.rows > 1 else None
 
     @property
     def stride(self) -> int:
@@ -88,19 +114,32 @@ class MatMul(Block):
         if w is None or w.kind != "fixed" or self.offset < 0 or w.length < self.offset + self.stride * self.n:
             raise ValueError(f"{where}: {self.weight!r} must be a fixed vector holding {self.stride * self.n} entries "
                              f"from offset {self.offset}")
-        if self.x.length != self.k or self.out.length != self.n:
-            raise ValueError(f"{where}: x has {self.x.length} entries (k={self.k}), out {self.out.length} (n={self.n})")
+        T = self.rows
+        if T < 1 or self.x.length != T * self.k or self.out.length != T * self.n:
+            raise ValueError(f"{where}: x has {self.x.length} entries, out {self.out.length}; expected {T}×{self.k} "
+                             f"and {T}×{self.n}")
+        if T > 1:
+            committed = {v.name for v in circuit.vectors.values() if v.kind == "witness"}
+            x = self.x
+            if (len(x.terms) != 1 or x.const % R or x.terms[0].shift or x.terms[0].coef % R != 1
+                    or x.terms[0].vector not in committed or circuit.vectors[x.terms[0].vector].length != x.length):
+                raise ValueError(f"{where}: a matmul of {T} rows reads one whole committed vector as x")
+            if any(t.vector not in committed or t.shift for t in self.out.terms):
+                raise ValueError(f"{where}: a matmul of {T} rows needs its output's terms committed and unshifted")
 
     def openings(self, circuit) -> list[tuple[str, str]]:
+        if self.rows > 1:  # x and out are read through their data at ζ; x̄ at ζ (fold) and 1/ζ (product)
+            return ([(self.weight, ZETA), (self.fold, ZETA), (self.fold, ZETA_INV)]
+                    + [(v, ZETA) for v in self.x.vectors()] + [(v, ZETA) for v in self.out.vectors()])
         return ([(self.weight, ZETA)] + [(v, ZETA_INV) for v in self.x.vectors()]
                 + [(v, ZETA) for v in self.out.vectors()])
 
-    def right_side(self, x_coeffs: list[int], rho: int) -> list[int]:
-        """The coefficients of ``u(Y) = (1 + Y·x(Y))·Σ_j ρ^j Y^(j·s)`` for whatever ``x`` polynomial was committed
+    def right_side(self, x_coeffs: list[int], rho: int, lead: int = 1) -> list[int]:
+        """The coefficients of ``u(Y) = (lead + Y·x(Y))·Σ_j ρ^j Y^(j·s)`` for whatever ``x`` polynomial was committed
         (its tail lands in the gaps; a cheating prover's longer ``x`` spills into the next row, exactly as the
-        verifier's ``u(1/ζ)`` sees it)."""
+        verifier's ``u(1/ζ)`` sees it). ``lead`` is ``ones_T(σ)`` for a folded row (the bias, once per row)."""
         s, n = self.stride, self.n
-        xp = [1] + list(x_coeffs)
+        xp = [lead % R] + list(x_coeffs)
         out = [0] * (self.offset + (n - 1) * s + len(xp))
         rj = 1
         for j in range(n):
@@ -122,17 +161,131 @@ class MatMul(Block):
 
     def prover_claims(self, pc) -> list:
         w = pc.committed(self.weight)
-        u = self.right_side(pc.poly(self.x), pc.rho)
-        return [pc.claim([(w, u)], self.out, self.name or "matmul"),
-                pc.claim([(w, self.gap_pin(pc.rho))], None, f"{self.name or 'matmul'} weight gaps")]
+        name = self.name or "matmul"
+        gaps = pc.claim([(w, self.gap_pin(pc.rho))], None, f"{name} weight gaps")
+        if self.rows == 1:
+            return [pc.claim([(w, self.right_side(pc.poly(self.x), pc.rho))], self.out, name), gaps]
+        from zkchain.blocks.inner_product import LaurentClaim
+
+        T, rho, sigma = self.rows, pc.rho, pc.challenges[SIGMA]
+        xbar = pc.committed(self.fold)
+        u = self.right_side(xbar, rho, ones_eval(T, sigma))
+        terms = [(w, u)] + [(pc.committed(t.vector), grid_weights(T, self.n, sigma, rho, -t.coef))
+                            for t in self.out.terms]
+        value = self.out.const * ones_eval(self.n, rho) * ones_eval(T, sigma)
+        fold = LaurentClaim([(pc.committed(self.x.terms[0].vector), grid_weights(T, self.k, sigma, rho)),
+                             (xbar, grid_weights(1, self.k, sigma, rho, -1))], 0, f"{name} row fold")
+        return [LaurentClaim(terms, value % R, name), gaps, fold]
 
     def verifier_claims(self, vc) -> list:
         L, s = vc.L, self.stride
         w = vc.vec(self.weight, ZETA)
-        u = (L.const(1) + vc.zeta_inv * vc.at(self.x, ZETA_INV)) * L.ones(self.n, L.point(1, s))
+        T = self.rows
+        if T == 1:
+            lead, xz = L.const(1), vc.at(self.x, ZETA_INV)
+        else:
+            lead, xz = L.ones(T, L.point(0, 0, 1)), L.opened(ZETA_INV, self.fold)
+        u = (lead + vc.zeta_inv * xz) * L.ones(self.n, L.point(1, s))
         y = vc.rho_zeta_inv
         z = L.prod([L.pow(y, 1 + self.k), L.ones(GAP, y), L.ones(self.n, L.point(s, s))])
         if self.offset:  # the rows start at X^offset of the packed vector: Y^offset on both right sides
             u, z = L.pow(vc.zeta_inv, self.offset) * u, L.pow(vc.zeta_inv, self.offset) * z
-        return [(L.named(w * u, f"matmul {self.name}"), vc.at_rho(self.out)),
-                (L.named(w * z, f"matmul gaps {self.name}"), L.const(0))]
+        gaps = (L.named(w * z, f"matmul gaps {self.name}"), L.const(0))
+        if T == 1:
+            return [(L.named(w * u, f"matmul {self.name}"), vc.at_rho(self.out)), gaps]
+        # Σ_{t,j} σ^t ρ^j out[t·n + j]: each committed term V(ζ)·ones_n(ρ/ζ)·ones_T(σ·ζ^−n), a constant in closed form
+        grid = L.ones(self.n, y) * L.ones(T, L.point(0, self.n, 1))
+        parts = [(t.coef % R, L.opened(ZETA, t.vector) * grid) for t in self.out.terms]
+        if self.out.const % R:
+            parts.append((self.out.const % R, L.ones(self.n, vc.rho) * L.ones(T, L.point(0, 0, 1))))
+        xv = L.opened(ZETA, self.x.terms[0].vector) * L.ones(T, L.point(0, self.k, 1)) - L.opened(ZETA, self.fold)
+        return [(L.named(w * u, f"matmul {self.name}"), L.lincomb(parts, f"matmul rows {self.name}")), gaps,
+                (L.named(L.ones(self.k, y) * xv, f"matmul row fold {self.name}"), L.const(0))]
+
+
+# -- several rows: the folded row ------------------------------------------------------------------------------
+
+SIGMA = "sigma"  # the row-folding challenge, drawn after the witness round
+
+
+def fold_name(x_vector: str) -> str:
+    """The folded row of committed vector ``x_vector`` (one per distinct multi-row matmul input)."""
+    return f"{x_vector}.fold"
+
+
+def grid_weights(rows: int, cols: int, sigma: int, rho: int, coef: int = 1) -> list[int]:
+    """``coef·σ^t·ρ^j`` at ``t·cols + j``: the coefficients of ``coef·ones_cols(ρY)·ones_rows(σY^cols)``."""
+    out, st = [], coef % R
+    for _ in range(rows):
+        p = st
+        for _ in range(cols):
+            out.append(p)
+            p = p * rho % R
+        st = st * sigma % R
+    return out
+
+
+class RowFold:
+    """The argument behind multi-row matmuls (see the module doc): challenge ``σ`` after the witness round, and
+    in the helpers round one folded row ``x̄ = Σ_t σ^t·x_t`` per distinct input vector. The claims are the
+    matmuls' own (:meth:`MatMul.prover_claims`); this only commits what they read."""
+
+    name = "rowfold"
+
+    @staticmethod
+    def _inputs(circuit: Circuit) -> dict[str, MatMul]:
+        out: dict[str, MatMul] = {}
+        for m in circuit.of_block(MatMul):
+            if m.rows > 1:
+                prev = out.setdefault(m.fold, m)
+                if (prev.rows, prev.k) != (m.rows, m.k):
+                    raise InputError(f"matmuls {prev.name!r} and {m.name!r} read one vector as different row shapes")
+        return out
+
+    @classmethod
+    def active(cls, circuit: Circuit) -> bool:
+        return any(m.rows > 1 for m in circuit.of_block(MatMul))
+
+    @staticmethod
+    def challenges(circuit: Circuit) -> dict[str, tuple[str, ...]]:
+        """Labels drawn after each round (in addition to the protocol's own)."""
+        return {"witness": (SIGMA,)}
+
+    @classmethod
+    def polynomials(cls, circuit: Circuit) -> list[tuple[str, int, str]]:
+        out = []
+        for name, m in cls._inputs(circuit).items():
+            if name in circuit.vectors:
+                raise InputError(f"circuit vector {name!r} collides with a folded row's name")
+            out.append((name, m.k, "helpers"))
+        return out
+
+    @staticmethod
+    def openings(circuit: Circuit) -> list[tuple[str, str]]:
+        return []  # the matmuls list theirs
+
+    @staticmethod
+    def closed_forms(circuit: Circuit) -> dict:
+        return {}
+
+    @classmethod
+    def prover_round(cls, round_name: str, pc, strict: bool) -> dict[str, list[int]]:
+        if round_name != "helpers":
+            return {}
+        sigma, out = pc.challenges[SIGMA], {}
+        for name, m in cls._inputs(pc.circuit).items():
+            x, k = pc.values[m.x.terms[0].vector], m.k
+            acc = [0] * k
+            for t in range(m.rows - 1, -1, -1):  # Horner over the rows
+                row = x[t * k:(t + 1) * k]
+                acc = [(a * sigma + b) % R for a, b in zip(acc, row)]
+            out[name] = acc
+        return out
+
+    @staticmethod
+    def prover_claims(pc) -> list:
+        return []
+
+    @staticmethod
+    def verifier_claims(vc) -> list:
+        return []

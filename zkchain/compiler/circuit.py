@@ -194,11 +194,14 @@ class Block:
       its vectors;
     - :meth:`closed_forms` — the evaluation of each parameter-free fixed vector it lays out (a sum-pool kernel).
 
-    JSON: every dataclass field, encoded by its annotated type (``Expr``, ``Grid``, ``int``, ``str``, ``X | None``).
+    JSON: every dataclass field, encoded by its annotated type (``Expr``, ``Grid``, ``int``, ``str``, ``X | None``);
+    a field named in :attr:`omitted_at_default` is left out at its default (added after the format was fixed, it
+    must not change the VK digest of circuits that do not use it).
     """
 
     kind: ClassVar[str] = ""
     hidden_operands: ClassVar[tuple[str, ...]] = ()
+    omitted_at_default: ClassVar[tuple[str, ...]] = ()  # fields left out of the JSON at their default
 
     # -- structure --------------------------------------------------------------------------------------
     def check(self, circuit: "Circuit", where: str) -> None:
@@ -239,7 +242,10 @@ class Block:
     def to_json(self) -> dict:
         out = {"block": self.kind}
         for f in dataclasses.fields(self):
-            out[f.name] = encode_field(getattr(self, f.name))
+            v = getattr(self, f.name)
+            if f.name in self.omitted_at_default and v == f.default:
+                continue  # a field added later: circuits that do not use it keep their JSON, so their VK digest
+            out[f.name] = encode_field(v)
         return out
 
     @classmethod

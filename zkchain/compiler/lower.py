@@ -6,7 +6,9 @@ One table says how each integer primitive becomes blocks (tinygrad style: find a
 primitive       blocks
 ==============  ==========================================================================================
 ``linear``      MatMul with the weights (bias folded) as a fixed vector; its accumulator is *not* committed
-                when a ``rescale`` consumes it: it becomes the expression ``(2^s·q + rem − 2^(s−1))/M``
+                when a ``rescale`` consumes it: it becomes the expression ``(2^s·q + rem − 2^(s−1))/M``.
+                Every axis but the last is a row: over several rows the input is one committed vector (a copy
+                and a Zero when it is an expression or public) and a public output is read through a copy
 ``rescale``     quotient ``q`` and the remainder's 8-bit limbs committed; Lookups ``limb ∈ [0, 2^8)``; a Zero
                 constraint only when the input is not a pending matmul accumulator
 ``table``       output committed; Lookup ``(x, y)`` in the map table (also range-checks ``x``)
@@ -67,6 +69,7 @@ class _Pending:
 
     make: object
     length: int
+    rows: int = 1  # a matmul over several rows reads its accumulator's terms as committed vectors
 
 
 @dataclass
@@ -148,12 +151,6 @@ def lower(model, public_input: bool = False) -> Compiled:
     bad = [f"{op.kind} (node {op.source or '?'})" for op in model.ops if op.kind not in PROVABLE]
     if bad:
         raise UnsupportedModelError("these operations have no proof block yet: " + ", ".join(bad))
-    for op in model.ops:
-        shape = list(model.tensors[op.inputs[0]].shape) if op.kind == "linear" else []
-        if shape and int(np.prod(shape[:-1])) != 1:
-            raise UnsupportedModelError(
-                f"linear {op.source}: its input has shape {shape}, {int(np.prod(shape[:-1]))} rows of {shape[-1]} "
-                "(every axis but the last is a row); only a single row [1, k] is provable yet")
 
     c = Circuit(meta={"model": model.info.get("model", ""), "input": model.input_name,
                       "outputs": list(model.output_names), "output_scales": {}})
@@ -229,7 +226,13 @@ def lower(model, public_input: bool = False) -> Compiled:
     def expr(t: str) -> Expr:
         if t in pending:  # an accumulator read by something other than a rescale: commit it
             p = pending.pop(t)
-            e = new_vector(t)
+            if p.rows > 1 and t in outputs:  # not as the public vector: the rows claim reads committed terms
+                name = _vec_name(t) + ".acc"
+                e = c.add_vector(name, size(t), "witness")
+                sources[name] = source(t)
+                exprs[t] = e
+            else:
+                e = new_vector(t)
             c.constraints.append(p.make(e))
             return e
         return exprs[t]
@@ -248,6 +251,22 @@ def lower(model, public_input: bool = False) -> Compiled:
                                                                  for tm in e.terms), -e.const % R),
                                   f"materialise {t}"))
         looked_up.add(t)  # bounded terms plus a constant: bounded, so no range check of its own
+        return v
+
+    def committed(t: str) -> Expr:
+        """``expr(t)`` as one whole committed witness vector: itself, or a copy tied to the expression by a Zero
+        relation (a matmul over several rows folds the rows of one committed vector, ``docs/protocol.md`` §5.1)."""
+        e = expr(t)
+        if (len(e.terms) == 1 and not e.const % R and not e.terms[0].shift and e.terms[0].coef % R == 1
+                and c.vectors[e.terms[0].vector].kind == "witness" and c.vectors[e.terms[0].vector].length == e.length):
+            return e
+        name = _vec_name(t) + (".copy" if _vec_name(t) in c.vectors else "")
+        v = c.add_vector(name, e.length, "witness")
+        sources[name] = source(t)
+        c.constraints.append(Zero(Expr(e.length, v.terms + tuple(Term(tm.vector, -tm.coef % R, tm.shift)
+                                                                 for tm in e.terms), -e.const % R), f"materialise {t}"))
+        exprs[t] = v
+        looked_up.add(t)  # equal to bounded terms
         return v
 
     # The input.
@@ -276,6 +295,17 @@ def lower(model, public_input: bool = False) -> Compiled:
         if k == "linear":
             W = np.asarray(op.params["W"]).astype(object)
             kk, n = W.shape
+            shape = list(model.tensors[op.inputs[0]].shape)
+            rows = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
+            if rows > 1:  # Y[T×n] = X[T×k]·W + b: the weights once, the rows folded (docs/protocol.md §5.1)
+                x = committed(op.inputs[0])
+                wname = f"W.{len(fixed)}.{_vec_name(op.outputs[0])}"
+                c.add_vector(wname, row_stride(kk) * n, "fixed")
+                fixed[wname] = weight_vector(W.tolist(), [int(v) for v in np.asarray(op.params["bias"]).reshape(-1)])
+                pending[op.outputs[0]] = _Pending(
+                    lambda out, x=x, wname=wname, kk=kk, n=n, rows=rows, nm=op.source or op.outputs[0]:
+                    MatMul(x, wname, kk, n, out, nm, rows=rows), rows * n, rows)
+                continue
             # (x + C)·W + b = x·W + (C·W + b): a hidden constant in the input goes into the bias (exact over the
             # integers), so the matmul's x holds no hidden vector (docs/protocol.md §7.8)
             x, bias = fold_into_bias(c, expr(op.inputs[0]), fixed, W, np.asarray(op.params["bias"]).reshape(-1))
@@ -373,6 +403,8 @@ def lower(model, public_input: bool = False) -> Compiled:
             # M·x + 2^(s−1) = 2^s·q + rem
             if src in pending:
                 p = pending.pop(src)
+                if p.rows > 1 and any(c.vectors[t.vector].kind == "public" for t in qe.terms):
+                    qe = committed(q)  # a public output: the matmul reads a committed copy
                 mi = inv(M)
                 acc = Expr(p.length, tuple(Term(t.vector, t.coef * (1 << s) * mi % R, t.shift) for t in qe.terms)
                            + tuple(Term(t.vector, t.coef * mi % R, t.shift) for t in re_.terms),

@@ -32,7 +32,8 @@ _UNROLL = 4  # items per iteration of unrolled loops
 _LOOP_MIN = 16  # longer runs of identical per-item code become loops over contiguous calldata / memory
 _ONES_HORNER = 8  # ones_n for n up to this by Horner: n − 1 mulmods beat an inverse and a squaring chain
 _MEM_BASE = 0x80  # 0x00-0x3f scratch, 0x40 free-memory pointer, 0x60 zero slot: never written
-_NAMED_POINTS = {(1, 0): "rho", (0, -1): "zeta", (0, 1): "zi", (1, 1): "rzi"}
+_CHALLENGE_POINTS = ("rho", "zeta", "sigma")  # points that are challenges themselves (kept with the transcript's)
+_NAMED_POINTS = {(1, 0, 0): "rho", (0, -1, 0): "zeta", (0, 1, 0): "zi", (1, 1, 0): "rzi", (0, 0, 1): "sigma"}
 
 
 def lit(v: int) -> str:
@@ -47,20 +48,22 @@ def label_word(label: str) -> str:
     return hex(int.from_bytes(b.ljust(32, b"\0"), "big"))
 
 
-def _psym(a: int, b: int) -> str:
-    if (a, b) in _NAMED_POINTS:
-        return _NAMED_POINTS[(a, b)]
-    if a < 0 or b < 0 or (a, b) == (0, 0):
-        raise AssertionError(f"point rho^{a} zeta^-{b}")  # pragma: no cover - verifier bug
-    return f"q{a}_{b}"
+def _psym(a: int, b: int, c: int = 0) -> str:
+    """The symbol of point ``ρ^a·ζ^(−b)·σ^c`` (``σ``: the row-folding challenge)."""
+    if (a, b, c) in _NAMED_POINTS:
+        return _NAMED_POINTS[(a, b, c)]
+    if a < 0 or b < 0 or c < 0 or (a, b, c) == (0, 0, 0):
+        raise AssertionError(f"point rho^{a} zeta^-{b} sigma^{c}")  # pragma: no cover - verifier bug
+    return f"q{a}_{b}" + (f"_{c}" if c else "")
 
 
-def _pab(sym: str) -> tuple[int, int]:
+def _pab(sym: str) -> tuple[int, int, int]:
+    """``(a, b, c)`` of a point symbol (:func:`_psym`)."""
     inv = {v: k for k, v in _NAMED_POINTS.items()}
     if sym in inv:
         return inv[sym]
-    a, b = sym[1:].split("_")
-    return int(a), int(b)
+    parts = [int(v) for v in sym[1:].split("_")]
+    return parts[0], parts[1], parts[2] if len(parts) > 2 else 0
 
 
 class Y:
@@ -302,17 +305,17 @@ class EvmLoader:
         return out
 
     # -- points ---------------------------------------------------------------------------------------------
-    def set_points(self, rho: Y, zeta: Y) -> None:
+    def set_points(self, rho: Y, zeta: Y, sigma: Y | None = None) -> None:
         """From here on the equations are emitted after the power tables and the inversion (:meth:`assemble`)."""
         self.lines = self.body
 
-    def point(self, a: int, b: int) -> Y:
-        sym = _psym(a, b)
+    def point(self, a: int, b: int, c: int = 0) -> Y:
+        sym = _psym(a, b, c)
         self.val_need.add(sym)
         return Y(self, self._xval(sym).text, "mem", sym=sym)
 
     def _xval(self, sym: str) -> Y:
-        if sym in ("rho", "zeta"):
+        if sym in _CHALLENGE_POINTS:
             return self.mem(("ch", sym))
         return self.mem(("x", sym))
 
@@ -336,7 +339,7 @@ class EvmLoader:
         if n <= 1:
             return self.const(n)
         if key not in self.memo and n <= _ONES_HORNER:
-            if p.sym not in ("rho", "zeta"):
+            if p.sym not in _CHALLENGE_POINTS:
                 self.val_need.add(p.sym)
             x = self._xval(p.sym).text
             self.emit(f"{{  // ones_{n}({p.sym}) by Horner")
@@ -673,7 +676,7 @@ class EvmLoader:
         point is ``x = ρ^a·ζ^−b`` or ζ, so ``1/(x − 1) = ζ^b / (ρ^a − ζ^b)`` and all denominators are known before
         ``1/ζ`` is. A zero denominator (``x = 1``) is replaced by 1 and flagged; the closed forms add their limit."""
         self.section("powers of zeta and rho with constant exponents")
-        self._emit_powers(["zeta", "rho"])
+        self._emit_powers(["zeta", "rho", "sigma"])
         self.section("3. one batched field inversion (Montgomery's trick + modexp precompile 0x05, EIP-198)")
         zeta = self.mem(("ch", "zeta")).text
         syms = sorted(self._plan["inv"]) if self._plan else sorted(self.inv_need)
@@ -681,9 +684,11 @@ class EvmLoader:
         for sym in syms:
             if sym == "zeta":
                 den = self.sub(self.mem(("ch", "zeta")), self.const(1)).text
-            else:
-                a, b = _pab(sym)
-                den = self.sub(self.pow(self.point(1, 0), a) if a else self.const(1), self.pow(self.point(0, -1), b)).text
+            else:  # ρ^a·σ^c − ζ^b
+                a, b, c = _pab(sym)
+                num = self.mul(self.pow(self.point(1, 0), a), self.pow(self.point(0, 0, 1), c)) if a and c else (
+                    self.pow(self.point(1, 0), a) if a else self.pow(self.point(0, 0, 1), c) if c else self.const(1))
+                den = self.sub(num, self.pow(self.point(0, -1), b)).text
             self.emit(f"mstore({hex(self.alloc(('den', sym)))}, {den})")
             d = self.mem(("den", sym)).text
             self.emit(f"mstore({hex(self.alloc(('isone', sym)))}, iszero({d}))  // {sym} == 1")
@@ -711,16 +716,18 @@ class EvmLoader:
         self._emit_powers(["zi"])
         known = (set(syms) | set(self._plan["pow"] if self._plan else self.pow_need) | {"rzi"}
                  | (self._plan["val"] if self._plan else self.val_need))
-        others = sorted(x for x in known if x not in ("rho", "zeta", "zi", "rzi"))
+        others = sorted(x for x in known if x not in ("rho", "zeta", "zi", "rzi", "sigma"))
         self.emit(f"mstore({hex(self.alloc(('x', 'rzi')))}, {self.mul(self.point(1, 0), self.point(0, 1)).text})"
                   "  // rho/zeta")
         self._emit_powers(["rzi"])
         for sym in others:
-            a, b = _pab(sym)
+            a, b, c = _pab(sym)
             m = min(a, b) if a > 0 and b > 0 else 0  # ρ^a·ζ^−b = (ρ/ζ)^m · (ρ^(a−m) or ζ^−(b−m))
             v = self.mul(self.pow(self.point(1, 1), m), self.mul(self.pow(self.point(1, 0), a - m),
                                                                 self.pow(self.point(0, 1), b - m)))
-            self.emit(f"mstore({hex(self.alloc(('x', sym)))}, {v.text})  // rho^{a} * zeta^-{b}")
+            if c:
+                v = self.mul(v, self.pow(self.point(0, 0, 1), c))
+            self.emit(f"mstore({hex(self.alloc(('x', sym)))}, {v.text})  // rho^{a} * zeta^-{b}" + (f" * sigma^{c}" if c else ""))
         self._emit_powers(others)
         for sym in syms:
             mult = self.const(1) if sym == "zeta" else self.pow(self.point(0, -1), _pab(sym)[1])

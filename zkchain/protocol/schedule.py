@@ -7,8 +7,8 @@ hard-code it. Round structure (``docs/protocol.md`` §4)::
 
     transcript ← domain "zkchain.proof.v2", VK digest, public inputs and outputs (Fr, in circuit order)
     round "witness":   witness vectors (circuit order), the arguments' first polynomials (m), mask S,
-                       the fixed vectors' per-proof masks Δ_f (circuit order)                     → γ, β, λ
-    round "helpers":   the arguments' helper polynomials (h, g), R_λ                                → ρ, α, ε
+                       the fixed vectors' per-proof masks Δ_f (circuit order)        → γ, β, λ (, σ: row fold)
+    round "helpers":   the arguments' helper polynomials (h, g, folded rows x̄), R_λ                  → ρ, α, ε
     round "quotients": Laurent quotients A, B; degree reversal W                                     → ζ
     evaluations at ζ, 1/ζ, ρ/ζ (schedule order)                                                      → ν
     one batched KZG opening proof per point                                                          → u
@@ -155,9 +155,10 @@ def schedule(circuit: Circuit) -> Schedule:
     witness = [v.name for v in circuit.of_kind("witness")]
     fixed = [v.name for v in circuit.of_kind("fixed") if v.role != PARAMETER_FREE]  # hidden ones (§7.6)
     polys = [(n, ln, rnd) for a in args for n, ln, rnd in a.polynomials(circuit)]
+    extra = [c for a in args if hasattr(a, "challenges") for c in a.challenges(circuit).get("witness", ())]
     rounds = (
         Round("witness", tuple(witness + [n for n, _, rnd in polys if rnd == "witness"] + [S]
-                               + [delta_name(f) for f in fixed]), ("gamma", "beta", LINK_CHALLENGE)),
+                               + [delta_name(f) for f in fixed]), ("gamma", "beta", LINK_CHALLENGE, *extra)),
         Round("helpers", tuple([n for n, _, rnd in polys if rnd == "helpers"] + ([R_LAMBDA] if fixed else [])),
               ("rho", "alpha", "epsilon")),
         Round("quotients", (A, B, W), ("zeta",)),
@@ -176,7 +177,8 @@ def schedule(circuit: Circuit) -> Schedule:
     need[ZETA].update(degree_checked)
     need[ZETA].update([A, S])
     need[ZETA_INV].update([B, W])
-    order = {name: i for i, name in enumerate(list(circuit.vectors) + list(PROTOCOL_POLYNOMIALS))}
+    own = [n for n, _, _ in polys if n not in PROTOCOL_POLYNOMIALS]  # an argument's per-circuit polynomials
+    order = {name: i for i, name in enumerate(list(circuit.vectors) + list(PROTOCOL_POLYNOMIALS) + own)}
     public = [v.name for v in circuit.public("input")] + [v.name for v in circuit.public("output")]
     free = {v.name for v in circuit.of_kind("fixed") if v.role == PARAMETER_FREE}
     missing = sorted(free - set(closed_forms(circuit)))

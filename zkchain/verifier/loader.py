@@ -35,7 +35,7 @@ class Loader:
     Scalars (``S``): ``const(v)``, ``a + b``, ``a − b``, ``a * b``, ``−a`` (with ``S`` or ``int``);
     ``named(x, comment)`` (keep a value: a memory slot in Yul), ``lincomb([(coef, S)])``, ``prod([S])``,
     ``powsum([S], x) = Σ x^i·S_i``, ``powers(x, n) = [1, x, …, x^(n−1)]``.
-    Points: ``set_points(ρ, ζ)``, ``point(a, b) = ρ^a·ζ^(−b)``, ``pow(P, e)``, ``ones(n, P)``, ``iota(n, P)``.
+    Points: ``set_points(ρ, ζ, σ)``, ``point(a, b, c) = ρ^a·ζ^(−b)·σ^c``, ``pow(P, e)``, ``ones(n, P)``, ``iota(n, P)``.
     Proof values: ``opened(point, name)``, ``public_eval(name, P)``, ``commitment(name)``, ``fixed(name)``,
     ``opening(point)``, ``generator()``. Transcript: ``begin(domain, digest)``, ``absorb_public()``,
     ``absorb_round(round)``, ``absorb_evaluations()``, ``absorb_openings()``, ``challenge(label)``.
@@ -99,13 +99,13 @@ class NativeLoader(Loader):
         self._rho = self._zeta_inv = None
 
     @classmethod
-    def standalone(cls, rho: int, zeta: int, opened: dict | None = None) -> "NativeLoader":
+    def standalone(cls, rho: int, zeta: int, opened: dict | None = None, sigma: int | None = None) -> "NativeLoader":
         """A loader with the points of ``(ρ, ζ)`` and given openings (``{point: {name: value}}``) and no proof:
         for checking a block's closed forms against its coefficients (tests)."""
         ld = cls.__new__(cls)
         ld.vk = ld.proof = ld.sch = ld.be = ld.circuit = None
         ld._opened = {p: dict((opened or {}).get(p, {})) for p in POINTS}
-        ld.set_points(rho, zeta)
+        ld.set_points(rho, zeta, sigma)
         return ld
 
     # -- scalars -------------------------------------------------------------------------------------------
@@ -148,12 +148,14 @@ class NativeLoader(Loader):
         """A heading in generated code; nothing here."""
 
     # -- points --------------------------------------------------------------------------------------------
-    def set_points(self, rho, zeta) -> None:
+    def set_points(self, rho, zeta, sigma=None) -> None:
         self._rho, self._zeta_inv = Scalar._of(rho), inv(Scalar._of(zeta))
+        self._sigma = Scalar._of(sigma) if sigma is not None else None
 
-    def point(self, a: int, b: int) -> Scalar:
-        """``ρ^a·ζ^(−b)`` (``b < 0``: a positive power of ζ)."""
-        return Scalar(pow(self._rho, a, R) * pow(self._zeta_inv, b, R))
+    def point(self, a: int, b: int, c: int = 0) -> Scalar:
+        """``ρ^a·ζ^(−b)·σ^c`` (``b < 0``: a positive power of ζ; ``σ`` the row-folding challenge, when drawn)."""
+        v = pow(self._rho, a, R) * pow(self._zeta_inv, b, R)
+        return Scalar(v * pow(self._sigma, c, R) if c else v)
 
     @staticmethod
     def pow(p, e: int) -> Scalar:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from zkchain.blocks import ARGUMENTS, degree, hiding, inner_product
 from zkchain.blocks.common import VerifierContext
+from zkchain.blocks.matmul import SIGMA
 from zkchain.crypto.backend import get_backend
 from zkchain.protocol.proof import Proof
 from zkchain.protocol.schedule import (ACCUMULATION_CHALLENGE, EVALUATION_CHALLENGE, LINK_POINT, PROOF_DOMAIN,
@@ -75,7 +76,7 @@ def run(L, vk: VerifyingKey) -> dict:
     ch[EVALUATION_CHALLENGE] = L.challenge(EVALUATION_CHALLENGE)
     L.absorb_openings()
     ch[ACCUMULATION_CHALLENGE] = L.challenge(ACCUMULATION_CHALLENGE)
-    L.set_points(ch["rho"], ch["zeta"])
+    L.set_points(ch["rho"], ch["zeta"], ch.get(SIGMA))
     vc = VerifierContext(L, c, ch)
 
     # 3. Block equations: the degree check, the aggregated inner-product check.
