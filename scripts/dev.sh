@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine: creates .venv, installs zkchain with its extras, installs the offline
-# npm toolchain (solc-js, anvil, snarkjs) into tools/node_modules, then runs what you asked for.
+# npm toolchain (solc-js, anvil, snarkjs) into tools/node_modules and, when missing, Debian's chromium (as root with
+# apt-get; the report test renders a page in it), then runs what you asked for.
 #
 #   bash scripts/dev.sh demo [ARGS...]   # the whole pipeline on the bundled digits model
 #   bash scripts/dev.sh test [ARGS...]   # the test suite (pytest ARGS)
@@ -24,6 +25,16 @@ setup() {
     if [ ! -d tools/node_modules/solc ] || [ tools/package-lock.json -nt tools/node_modules/.package-lock.json ]; then
         echo "==> npm ci (solc-js, anvil, snarkjs) into tools/node_modules" >&2
         (cd tools && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+    # Headless Chromium renders `zkchain report`'s page in its test (tests/app/test_report.py skips without it).
+    if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            echo "==> apt-get install chromium (headless browser for the report test)" >&2
+            { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+                chromium; } >/dev/null 2>&1 || echo "note: could not install chromium; the report's browser test will skip" >&2
+        else
+            echo "note: chromium not found (install Debian's 'chromium' package); the report's browser test will skip" >&2
+        fi
     fi
 }
 

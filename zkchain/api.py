@@ -148,7 +148,9 @@ def load_proving_key(build_dir) -> tuple[ProvingKey, object]:
 def prove(build_dir, x_float: np.ndarray, workers: int = 1, progress=None) -> tuple[Proof, dict]:
     """Prove one inference on float input ``x_float`` (the model's input shape, or as many values).
 
-    Returns the proof and a summary dict (``prove_s``, ``timings``, ``outputs`` dequantized, ``proof_bytes``).
+    Returns the proof and a summary dict: ``prove_s`` (wall seconds), ``timings`` (seconds per prover stage),
+    ``block_timings`` (``[label, seconds]`` per block, :class:`~zkchain.prover.prove.Timings`), ``outputs``
+    (dequantized), ``proof_bytes`` (calldata form).
     Raises :class:`InputError` for a wrong shape, NaN/inf, or values outside the calibrated range."""
     pk, model = load_proving_key(build_dir)
     x_int = model.quantize_input(np.asarray(x_float))
@@ -159,7 +161,7 @@ def prove(build_dir, x_float: np.ndarray, workers: int = 1, progress=None) -> tu
     proof = prove_circuit(pk, values, workers=workers, progress=progress, timings=tm)
     elapsed = time.perf_counter() - t0
     outputs = [model.dequantize_output(witness[o], o).reshape(-1).tolist() for o in model.output_names]
-    info = {"prove_s": elapsed, "timings": dict(tm), "outputs": outputs,
+    info = {"prove_s": elapsed, "timings": dict(tm), "block_timings": [list(b) for b in tm.blocks], "outputs": outputs,
             "proof_bytes": len(proof.proof_bytes(pk.circuit))}
     return proof, info
 

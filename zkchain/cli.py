@@ -1,6 +1,6 @@
 """The ``zkchain`` command line. Verbs mirror the pipeline::
 
-    compile -> setup -> prove -> verify -> gen-verifier -> deploy-verifier -> submit-proof
+    compile -> setup -> prove -> verify -> gen-verifier -> deploy-verifier -> submit-proof  (report: a page on all)
 
 Exit codes: 0 success, 1 proof rejected, 2 usage or input error (one clear line on stderr, no traceback).
 """
@@ -145,14 +145,19 @@ def setup(build_dir: Path, srs: str, public_input: bool, force: bool) -> None:
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Prover processes (default 1: each worker rebuilds the SRS, which costs more than it saves today).")
 @click.option("--force", is_flag=True, help="Overwrite an existing proof file.")
-@click.option("--profile", is_flag=True, help="Print the time of each prover stage.")
+@click.option("--profile", is_flag=True,
+              help="Print the time of each prover stage and block, and keep them in PROOF.profile.json (next to "
+                   "the proof, for `zkchain report`).")
 def prove(build_dir: Path, input_path: Path, out: Path, workers: int | None, force: bool, profile: bool) -> None:
     """Prove one inference of the compiled model; the proof carries the public output."""
     from zkchain import api
+    from zkchain.app.report import profile_path
     from zkchain.prover.parallel import default_workers
 
     if out.exists() and not force:
         raise ZkchainError(f"{out} exists; pass --force to overwrite it")
+    if profile and profile_path(out).exists() and not force:
+        raise ZkchainError(f"{profile_path(out)} exists; pass --force to overwrite it")
     x = api.read_input(input_path)
     vk = api.VerifyingKey.load(build_dir / "vk.json")
     con = _console()
@@ -164,6 +169,9 @@ def prove(build_dir: Path, input_path: Path, out: Path, workers: int | None, for
     if profile:
         for k, v in info["timings"].items():
             con.print(f"  {k:<28} {v:8.3f} s")
+        con.print("  per block (claims + Laurent products):")
+        for k, v in info["block_timings"]:
+            con.print(f"    {k:<40} {v:8.3f} s", markup=False, highlight=False)
     outs = info["outputs"][0]
     con.print(f"output: {[round(v, 4) for v in outs]}  (argmax {max(range(len(outs)), key=outs.__getitem__)})")
     if vk.srs_insecure:
@@ -172,6 +180,10 @@ def prove(build_dir: Path, input_path: Path, out: Path, workers: int | None, for
 
     con.print(f"zero-knowledge: the proof hides the {', '.join(HIDES)} (docs/protocol.md §7)")
     click.echo(f"wrote {out}")
+    if profile:
+        from zkchain.app.report import write_profile
+
+        click.echo(f"wrote {write_profile(out, info, force=True)}")
 
 
 @cli.command()
@@ -350,6 +362,40 @@ def submit_proof_cmd(build_dir: Path, proof_path: Path, rpc_url: str, address: s
     click.echo(f"rejected: {result.reason} at {where}", err=True)
     click.echo(tx_line)
     raise click.exceptions.Exit(1)
+
+
+@cli.command("report")
+@click.argument("build_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("proof_path", metavar="[PROOF.json]", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path), default=None,
+              help="Where to write the HTML page (default: BUILD_DIR/report.html).")
+@click.option("--input", "input_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Instead of PROOF.json: prove this input.json/.npy now and report that proof, timed here.")
+@click.option("--no-gas", is_flag=True, help="Skip the verify-gas measurement (it compiles and deploys the "
+                                             "verifier on an in-process chain: a few seconds).")
+@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+def report_cmd(build_dir: Path, proof_path: Path | None, out: Path | None, input_path: Path | None, no_gas: bool,
+               force: bool) -> None:
+    """Write one static HTML page about BUILD_DIR: the model graph with each layer's scale and fidelity (float vs
+    quantized), and for PROOF.json the prove time per stage and per block (from the PROOF.profile.json that
+    `zkchain prove --profile` wrote), the proof size and the verify gas by part (measured on an in-process chain).
+    The page has no script and loads nothing from the network. Exit 2 for a missing build, a corrupt proof or an
+    existing output without --force."""
+    from zkchain.app import report
+
+    out = out or build_dir / "report.html"
+    report.check_output(out, force)  # before any work
+    with _console().status("collecting") as st:
+        data = report.collect(build_dir, proof_path, input_path, gas=not no_gas,
+                              progress=lambda s: st.update(s))
+    path = report.write(out, data, force=force)
+    for note in data.notes:
+        click.echo(f"note: {note}", err=True)
+    if data.gas:
+        click.echo(f"verify gas {data.gas['total']:,} ({'accepted' if data.gas['accepted'] else 'REJECTED'})")
+    if data.proof:
+        click.echo(f"proof {data.proof['bytes']:,} bytes")
+    click.echo(f"wrote {path}")
 
 
 @cli.group()

@@ -8,7 +8,8 @@ Steps (zkPyTorch §3.3, static post-training quantization):
 4. run the integer executor on the calibration batch: records every integer tensor's bound, checks the
    accumulator bound (default 2^40) and the lookup domains, naming the offending tensor;
 5. fidelity: float reference (onnxruntime if installed, else the float executor) vs dequantized integer
-   outputs — top-1 agreement, max abs error, cosine similarity.
+   outputs — top-1 agreement, max abs error, cosine similarity; and per layer (ONNX node), the float executor
+   vs the dequantized integer tensor that stands for the node's output (:func:`layer_report`).
 """
 
 from __future__ import annotations
@@ -103,6 +104,62 @@ def fidelity(ref: np.ndarray, quant: np.ndarray, first_output_size: int) -> dict
         top1 = float(np.mean(ref[:, :first_output_size].argmax(1) == quant[:, :first_output_size].argmax(1)))
     return {"samples": int(ref.shape[0]), "top1_agreement": top1, "max_abs_error": err,
             "max_abs_float": float(np.abs(ref).max()) if ref.size else 0.0, "cosine_similarity": cos}
+
+
+#: calibration samples the per-layer fidelity is measured on (the first ones: a float and an integer run each)
+LAYER_SAMPLES = 16
+
+
+def layer_report(graph: Graph, env: dict[str, QT], model: QuantizedModel, batch: np.ndarray) -> list[dict[str, Any]]:
+    """One entry per ONNX node, in graph order: what the integer model made of it and how close it stays.
+
+    Keys: ``name``, ``op`` (ONNX op type), ``inputs`` (runtime input tensors), ``output`` (ONNX tensor), ``tensor``
+    (the integer tensor standing for it), ``shape``, ``scale`` (real value ≈ int · scale), ``bound`` (max |int| on
+    the calibration set), ``bits`` (signed bits of that bound), ``weight_scale`` (for nodes with a weight
+    matrix/kernel: accumulator scale / input scale, else None), ``int_ops`` (integer primitives it became), and
+    ``fidelity`` over ``samples`` calibration samples of the float executor against the dequantized integer
+    tensor: ``max_abs_error``, ``max_abs_float``, ``rel_error`` (their ratio) and ``cosine_similarity``."""
+    by_source: dict[str, list[IntOp]] = {}
+    for op in model.ops:
+        by_source.setdefault(op.source, []).append(op)
+    rows, acc = [], []
+    for node in graph.nodes:
+        out = node.outputs[0] if node.outputs else ""
+        q = env.get(out)
+        t = model.tensors.get(q.name) if q is not None else None
+        if t is None or t.scale is None:
+            continue
+        ops = by_source.get(node.name, [])
+        w_scale = None
+        for op in ops:
+            if "W" in op.params and op.inputs and model.tensors[op.inputs[0]].scale:
+                w_scale = float(model.tensors[op.outputs[0]].scale) / float(model.tensors[op.inputs[0]].scale)
+                break
+        rows.append({"name": node.name, "op": node.op_type,
+                     "inputs": [i for i in node.inputs if i and not graph.is_const(i)], "output": out,
+                     "tensor": t.name, "shape": list(t.shape), "scale": float(t.scale), "bound": int(t.bound),
+                     "bits": int(t.bound).bit_length() + 1, "weight_scale": w_scale,
+                     "int_ops": [op.kind for op in ops]})
+        acc.append([0.0, 0.0, 0.0, 0.0, 0.0])  # max |err|, max |float|, Σ f·q, Σ f², Σ q²
+    samples = batch[:LAYER_SAMPLES]
+    for x in samples:
+        floats = float_execute(graph, x)
+        w = model.execute(model.quantize_input(x))
+        for row, a in zip(rows, acc):
+            f = np.asarray(floats[row["output"]], dtype=np.float64).ravel()
+            qv = np.asarray(w[row["tensor"]]).astype(np.float64).ravel() * row["scale"]
+            if f.size != qv.size:
+                continue
+            a[0] = max(a[0], float(np.abs(f - qv).max()) if f.size else 0.0)
+            a[1] = max(a[1], float(np.abs(f).max()) if f.size else 0.0)
+            a[2] += float(f @ qv)
+            a[3] += float(f @ f)
+            a[4] += float(qv @ qv)
+    for row, (err, mx, fq, ff, qq) in zip(rows, acc):
+        cos = fq / (ff * qq) ** 0.5 if ff > 0 and qq > 0 else (1.0 if ff == qq else 0.0)
+        row["fidelity"] = {"samples": int(len(samples)), "max_abs_error": err, "max_abs_float": mx,
+                           "rel_error": err / mx if mx > 0 else 0.0, "cosine_similarity": cos}
+    return rows
 
 
 # ------------------------------------------------------------------------------------------------- compile
@@ -213,6 +270,7 @@ def compile_model(model_path: str | Path, calibration: str | Path | np.ndarray |
         "calibration_samples": int(batch.shape[0]),
         "fidelity": report,
         "op_counts": model.op_counts(),
+        "layers": layer_report(graph, L.env, model, batch),
         "onnx_ops": graph.op_types(),
     }
     return model
