@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One entry point for a fresh machine: creates .venv, installs zkchain with its extras, installs the offline
+# One entry point for a fresh machine: creates .venv, installs zkchain with its dev and torch extras, installs the offline
 # npm toolchain (solc-js, anvil, snarkjs) into tools/node_modules and, when missing, Debian's chromium (as root with
 # apt-get; the report test renders a page in it), then runs what you asked for.
 #
@@ -15,11 +15,12 @@ setup() {
         echo "==> creating .venv" >&2
         python3 -m venv .venv
     fi
-    # Re-install only when pyproject.toml changed since the last install.
+    # Re-install only when pyproject.toml or this script changed since the last install. The torch extra (the
+    # CPU wheel pip finds on the machine) lets the from_torch tests and the README's 5-line example run.
     stamp=.venv/.zkchain-installed
-    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-        echo "==> pip install -e .[dev]" >&2
-        .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/dev.sh -nt "$stamp" ]; then
+        echo "==> pip install -e .[dev,torch]" >&2
+        .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev,torch]"
         touch "$stamp"
     fi
     if [ ! -d tools/node_modules/solc ] || [ tools/package-lock.json -nt tools/node_modules/.package-lock.json ]; then

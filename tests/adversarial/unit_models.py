@@ -124,6 +124,38 @@ def rows_matmul(rng):
     return _model(nodes, inits, (1, 4, 6), (1, 4, 3), "rows_matmul"), (1, 4, 6)
 
 
+def movement(rng):
+    """x(1×3×4) → Transpose → MatMul+Add → Relu → a(1×4×5); Concat[a, ReduceMean(a, last axis)] → MatMul+Add
+    → y(1×4×3): a permutation, a row mean and a concatenation (Gather blocks) between multi-row matmuls."""
+    mk = helper.make_node
+    nodes = [mk("Transpose", ["x"], ["t"], perm=[0, 2, 1], name="swap"),
+             mk("MatMul", ["t", "W1"], ["h"], name="fc1"), mk("Add", ["h", "b1"], ["hb"], name="fc1_bias"),
+             mk("Relu", ["hb"], ["a"], name="relu"),
+             mk("ReduceMean", ["a"], ["m"], axes=[-1], keepdims=1, name="mean"),
+             mk("Concat", ["a", "m"], ["c"], axis=-1, name="cat"),
+             mk("MatMul", ["c", "W2"], ["o"], name="fc2"), mk("Add", ["o", "b2"], ["y"], name="fc2_bias")]
+    inits = [_w(rng, "W1", (3, 5)), _w(rng, "b1", (5,)), _w(rng, "W2", (6, 3)), _w(rng, "b2", (3,))]
+    return _model(nodes, inits, (1, 3, 4), (1, 4, 3), "movement"), (1, 3, 4)
+
+
+def layer_norm(rng):
+    """x(1×6) → Gemm → LayerNorm written out (ReduceMean, Sub, Mul, ReduceMean, Add ε, Sqrt, Div, Mul γ, Add β)
+    → Gemm → y(1×3): row means, per-row scalars broadcast over the row (Gather blocks)."""
+    mk = helper.make_node
+    nodes = [mk("Gemm", ["x", "W1", "b1"], ["h"], transB=1, name="fc1"),
+             mk("ReduceMean", ["h"], ["mu"], axes=[-1], keepdims=1, name="mean"),
+             mk("Sub", ["h", "mu"], ["d"], name="centre"), mk("Mul", ["d", "d"], ["d2"], name="square"),
+             mk("ReduceMean", ["d2"], ["var"], axes=[-1], keepdims=1, name="variance"),
+             mk("Add", ["var", "eps"], ["ve"], name="epsilon"), mk("Sqrt", ["ve"], ["std"], name="sqrt"),
+             mk("Div", ["d", "std"], ["n"], name="normalise"), mk("Mul", ["n", "gamma"], ["ng"], name="gamma"),
+             mk("Add", ["ng", "beta"], ["z"], name="beta"), mk("Gemm", ["z", "W2", "b2"], ["y"], transB=1, name="fc2")]
+    inits = [_w(rng, "W1", (8, 6), 1.0), _w(rng, "b1", (8,)),
+             numpy_helper.from_array(np.array([1e-5], np.float32), "eps"),
+             numpy_helper.from_array((1 + 0.3 * rng.normal(size=8)).astype(np.float32), "gamma"),
+             _w(rng, "beta", (8,), 0.1), _w(rng, "W2", (3, 8)), _w(rng, "b2", (3,))]
+    return _model(nodes, inits, (1, 6), (1, 3), "layer_norm"), (1, 6)
+
+
 #: name -> (builder, public input?) — every op and option the lowering supports
 UNIT_MODELS = {
     "gemm_relu": (gemm_relu, False),
@@ -145,6 +177,9 @@ UNIT_MODELS = {
     "batch_norm": (batch_norm, False),
     "rows_matmul": (rows_matmul, False),
     "rows_matmul_public": (rows_matmul, True),
+    "movement": (movement, False),
+    "layer_norm": (layer_norm, False),
+    "softmax": (table_op("Softmax", axis=-1), False),
 }
 
 

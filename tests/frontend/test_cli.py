@@ -90,18 +90,20 @@ def test_calibration_not_matching_model_exit_2(tmp_path, capsys, rng, mlp_path):
     assert code == 2 and "calibration file does not match" in err
 
 
-def test_compile_refuses_what_cannot_be_proven(tmp_path, capsys, rng, make_model, save):
-    """Softmax quantizes (its row max, subtraction and sum run in `predict`) but has no proof block yet: compile
-    says so, naming the ONNX node, instead of failing later at `setup`. --quantize-only writes it anyway."""
+def _grouped_conv(rng, make_model):
     from onnx import helper
 
-    w = ("W", rng.normal(size=(6, 4)).astype(np.float32))
-    m = make_model([helper.make_node("MatMul", ["x", "W"], ["h"], name="mm0"),
-                    helper.make_node("Softmax", ["h"], ["y"], name="sm0", axis=-1)],
-                   [("x", [1, 6])], [("y", [1, 4])], [w])
-    p = save(m, tmp_path / "softmax.onnx")
+    w = ("W", rng.normal(size=(2, 1, 3, 3)).astype(np.float32))
+    return make_model([helper.make_node("Conv", ["x", "W"], ["y"], name="dw0", group=2, kernel_shape=[3, 3])],
+                      [("x", [1, 2, 5, 5])], [("y", [1, 2, 3, 3])], [w])
+
+
+def test_compile_refuses_what_cannot_be_proven(tmp_path, capsys, rng, make_model, save):
+    """A grouped (depthwise) convolution quantizes (it runs in `predict`) but has no proof layout yet: compile
+    says so, naming the ONNX node, instead of failing later at `setup`. --quantize-only writes it anyway."""
+    p = save(_grouped_conv(rng, make_model), tmp_path / "dw.onnx")
     code, _, err = run(capsys, "compile", str(p), "-o", str(tmp_path / "b"))
-    assert code == 2 and "error: " in err and "cannot be proven" in err and "sm0" in err, err
+    assert code == 2 and "error: " in err and "cannot be proven" in err and "dw0" in err, err
     assert "Traceback" not in err
     assert not (tmp_path / "b").exists() or not any((tmp_path / "b").iterdir())  # nothing half-written
     code, out, err = run(capsys, "compile", str(p), "-o", str(tmp_path / "b"), "--quantize-only")
@@ -110,17 +112,11 @@ def test_compile_refuses_what_cannot_be_proven(tmp_path, capsys, rng, make_model
 
 def test_api_compile_checks_provability_like_the_cli(tmp_path, rng, make_model, save):
     """The README's first API step refuses what cannot be proven (it used to surface only at `api.setup`)."""
-    from onnx import helper
-
     from zkchain import api
     from zkchain.errors import UnsupportedModelError
 
-    w = ("W", rng.normal(size=(6, 4)).astype(np.float32))
-    m = make_model([helper.make_node("MatMul", ["x", "W"], ["h"], name="mm0"),
-                    helper.make_node("Softmax", ["h"], ["y"], name="sm0", axis=-1)],
-                   [("x", [1, 6])], [("y", [1, 4])], [w])
-    p = save(m, tmp_path / "softmax.onnx")
-    with pytest.raises(UnsupportedModelError, match="cannot be proven.*sm0"):
+    p = save(_grouped_conv(rng, make_model), tmp_path / "dw.onnx")
+    with pytest.raises(UnsupportedModelError, match="cannot be proven.*dw0"):
         api.compile(p, tmp_path / "b")
     assert api.compile(p, tmp_path / "b", quantize_only=True).blocks is None
 

@@ -110,8 +110,11 @@ def test_selection_closed_form_matches_coefficients(case):
     rho, zeta = random.randrange(R), random.randrange(2, R)
     y = inv(zeta)
     vc = VerifierContext(NativeLoader.standalone(rho, zeta), Circuit(), {})
-    coeffs = c.selection(rho)
-    assert int(vc.selection(*c.steps())) == sum(a * pow(y, i, R) for i, a in enumerate(coeffs) if a) % R
+    coeffs = c.selection().coefficients(rho, c.kernel_length)
+    assert int(c.selection().closed_form(vc)) == sum(a * pow(y, i, R) for i, a in enumerate(coeffs) if a) % R
+    pin = c.pin(rho)
+    assert int(c.pin_eval(vc)) == sum(a * pow(y, i, R) for i, a in enumerate(pin) if a) % R
+    assert all(pin[i] == 0 for i in range(c.kernel_length) if c.sumpool_kernel()[i]) and pin[0] == 1
     pz = PadZero(c.x, c.inp)
     mask = pz.mask(rho)
     assert int(pz.mask_eval(vc, 1)) == sum(a * pow(y, i, R) for i, a in enumerate(mask) if a) % R

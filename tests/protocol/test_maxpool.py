@@ -68,6 +68,6 @@ def test_pick_closed_form_matches_coefficients():
     c = Pick(Expr.of("x", gi.size), gi, go, 1, 0, 2, 2, Expr.of("y", go.size))
     rho, zeta = random.randrange(R), random.randrange(2, R)
     y = inv(zeta)
-    g = c.right_side(rho)
+    g = c.selection().coefficients(rho, gi.size)
     vc = VerifierContext(NativeLoader.standalone(rho, zeta), Circuit(), {})
-    assert int(vc.selection(*c.steps())) == sum(a * pow(y, i, R) for i, a in enumerate(g) if a) % R
+    assert int(c.selection().closed_form(vc)) == sum(a * pow(y, i, R) for i, a in enumerate(g) if a) % R

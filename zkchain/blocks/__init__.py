@@ -10,13 +10,14 @@ backbone (``zkchain/protocol/schedule.py``).
 import contextlib
 
 from zkchain.blocks.conv import Conv, PadZero
+from zkchain.blocks.gather import Gather
 from zkchain.blocks.hadamard import Hadamard
 from zkchain.blocks.linear import Zero
 from zkchain.blocks.lookup import LogUp, Lookup
 from zkchain.blocks.matmul import MatMul, RowFold
 from zkchain.blocks.pick import Pick
 
-BLOCKS = [MatMul, Lookup, Zero, Conv, PadZero, Hadamard, Pick]
+BLOCKS = [MatMul, Lookup, Zero, Conv, PadZero, Hadamard, Pick, Gather]
 KINDS = {b.kind: b for b in BLOCKS}
 ARGUMENTS = (LogUp, RowFold)
 
@@ -54,4 +55,4 @@ def load_circuit(d: dict):
 
 
 __all__ = ["BLOCKS", "KINDS", "ARGUMENTS", "load_circuit", "register", "registered", "MatMul", "Lookup", "Zero", "Conv", "PadZero",
-           "Hadamard", "Pick", "LogUp", "RowFold"]
+           "Hadamard", "Pick", "Gather", "LogUp", "RowFold"]

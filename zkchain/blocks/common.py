@@ -232,13 +232,3 @@ class VerifierContext:
                 v = self.rho_read(t.vector, vec.length if vec is not None else e.length)
             terms.append((t.coef % R, v if t.shift == 0 else L.pow(self.rho, t.shift) * v))
         return L.lincomb(terms)
-
-    def selection(self, base: tuple[int, int], steps: list[tuple[int, int, int]], extra: list | None = None):
-        """``(Π extra) · ρ^(r_0)·ζ^(−e_0) · Π_k ones_{n_k}(ρ^(r_k)·ζ^(−e_k))``: the closed form of a strided selection
-        vector evaluated at ``1/ζ`` (``Σ_{i_1<n_1} … ρ^(r_0 + Σ i_k r_k)·Y^(e_0 + Σ i_k e_k)`` at ``Y = 1/ζ``), the right
-        side of the convolution and pick claims. ``steps`` lists ``(n_k, r_k, e_k)``."""
-        L = self.L
-        factors = list(extra or []) + [L.pow(self.rho, base[0]), L.pow(self.zeta_inv, base[1])]
-        factors += [L.ones(n, L.point(r, e)) for n, r, e in steps]
-        return L.prod(factors)
-

@@ -45,7 +45,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zkchain.blocks.common import RESERVED_SPAN, ZETA
-from zkchain.compiler.circuit import Block, Expr, Grid
+from zkchain.compiler.circuit import Block, Expr, Grid, Selection
 from zkchain.crypto import poly as fpoly
 from zkchain.crypto.field import R
 
@@ -113,44 +113,45 @@ class Conv(Block):
             out[o * L + self.window_base] = int(bias[o]) % R
         return out
 
-    def pattern(self) -> set[int]:
-        """Positions of ``K`` a kernel may fill: every tap of every channel, and the bias."""
-        C, Wp, g, L = self.inp.C, self.inp.Wp, self.inp.Hp * self.inp.Wp, self.block_length
-        taps = {(C - cc) * g + u * Wp + v for cc in range(C) for u in range(self.kh) for v in range(self.kw)}
-        return {o * L + p for o in range(self.OC) for p in taps | {self.window_base}}
+    def taps(self) -> Selection:
+        """The kernel's tap positions ``o·L + (C−c)·g + u·Wp + v`` (``c < C``, ``u < kh``, ``v < kw``) as a diagonal
+        selection (entry ``p`` weighted ``ρ^p``)."""
+        C, Wp, g, Lb = self.inp.C, self.inp.Wp, self.inp.Hp * self.inp.Wp, self.block_length
+        return Selection(g, g, ((self.OC, Lb, Lb), (C, g, g), (self.kh, Wp, Wp), (self.kw, 1, 1)))
+
+    def bias_slots(self) -> Selection:
+        """The bias positions ``o·L + window_base`` as a diagonal selection."""
+        Lb = self.block_length
+        return Selection(self.window_base, self.window_base, ((self.OC, Lb, Lb),))
 
     def pin(self, rho: int) -> list[int]:
         """Coefficients of ``Z_ρ``: ``ρ^p`` at every position of ``K`` off the tap/bias pattern."""
-        keep = self.pattern()
+        taps, bias = self.taps().coefficients(rho, self.kernel_length), self.bias_slots().coefficients(rho, self.kernel_length)
         z, p = [], 1
         for i in range(self.kernel_length):
-            z.append(0 if i in keep else p)
+            z.append((p - taps[i] - bias[i]) % R)
             p = p * rho % R
         return z
 
-    def selection(self, rho: int) -> list[int]:
-        """Coefficients of ``sel_ρ`` (``kernel_length`` entries): ``ρ^(out index)`` at each valid product position."""
-        C, Hp, Wp = self.inp.C, self.inp.Hp, self.inp.Wp
-        L, g, oo = self.block_length, Hp * Wp, self.outp
-        sel = [0] * self.kernel_length
-        for o in range(self.OC):
-            for i in range(oo.H):
-                for j in range(oo.W):
-                    prod = o * L + (C + 1) * g + (i * self.sh + self.kh - 1) * Wp + (j * self.sw + self.kw - 1)
-                    sel[prod] = pow(rho, oo.index(o, i, j), R)
-        return sel
+    def pin_eval(self, vc):
+        """``Z_ρ(1/ζ) = ones_{OC·L}(ρ/ζ) − taps(ρ/ζ) − bias(ρ/ζ)`` from the same two selections."""
+        L = vc.L
+        return L.ones(self.kernel_length, L.point(1, 1)) - self.taps().closed_form(vc) - self.bias_slots().closed_form(vc)
 
-    def steps(self) -> tuple[tuple[int, int], list[tuple[int, int, int]]]:
-        """``sel_ρ(1/ζ)`` as a strided selection (``VerifierContext.selection``)."""
-        Wp, oo = self.inp.Wp, self.outp
-        return ((oo.top * oo.Wp + oo.left, self.window_base),
-                [(self.OC, oo.Hp * oo.Wp, self.block_length), (oo.H, oo.Wp, self.sh * Wp), (oo.W, 1, self.sw)])
+    def selection(self) -> Selection:
+        """``sel_ρ``: product position ``o·L + window_base + i·sh·Wp + j·sw`` of ``x'·K`` holds ``out[o, i, j]``
+        (cell ``(o, top+i, left+j)`` of ``outp``); the prover's coefficients and the verifier's closed form."""
+        oo = self.outp
+        return Selection(oo.top * oo.Wp + oo.left, self.window_base,
+                         ((self.OC, oo.Hp * oo.Wp, self.block_length), (oo.H, oo.Wp, self.sh * self.inp.Wp),
+                          (oo.W, 1, self.sw)))
 
     def prover_claims(self, pc) -> list:
         xp = [1] * (self.inp.Hp * self.inp.Wp) + pc.poly(self.x)  # x' = ones_g + X^g·x
         k = pc.committed(self.weight)
         xk = fpoly.poly(xp) * fpoly.poly(k)
-        return [pc.claim([(fpoly.coeffs(xk), self.selection(pc.rho))], self.out, self.name or "conv"),
+        return [pc.claim([(fpoly.coeffs(xk), self.selection().coefficients(pc.rho, self.kernel_length))], self.out,
+                          self.name or "conv"),
                 pc.claim([(k, self.pin(pc.rho))], None, f"{self.name or 'conv'} kernel pattern")]
 
     def pin_eval(self, vc):
@@ -195,9 +196,8 @@ class Conv(Block):
     def verifier_claims(self, vc) -> list:
         L, g = vc.L, self.inp.Hp * self.inp.Wp
         xp = L.ones(g, vc.zeta) + L.pow(vc.zeta, g) * vc.at(self.x, ZETA)
-        base, steps = self.steps()
         k = vc.vec(self.weight, ZETA)
-        lhs = L.named(vc.selection(base, steps, [xp, k]), f"conv {self.name}")
+        lhs = L.named(self.selection().closed_form(vc, [xp, k]), f"conv {self.name}")
         return [(lhs, vc.at_rho(self.out)),
                 (L.named(k * self.pin_eval(vc), f"conv pattern {self.name}"), L.const(0))]
 
@@ -221,22 +221,25 @@ class PadZero(Block):
     def openings(self, circuit) -> list[tuple[str, str]]:
         return [(v, ZETA) for v in self.x.vectors()]
 
+    def inside(self) -> Selection:
+        """The grid's data cells as a diagonal selection (cell ``p`` weighted ``ρ^p``)."""
+        gr = self.grid
+        at = gr.top * gr.Wp + gr.left
+        return Selection(at, at, ((gr.C, gr.Hp * gr.Wp, gr.Hp * gr.Wp), (gr.H, gr.Wp, gr.Wp), (gr.W, 1, 1)))
+
     def mask(self, rho: int) -> list[int]:
         """Coefficients ``ρ^pos`` at the padding cells of the grid, 0 elsewhere."""
-        gr = self.grid
-        inside = {gr.index(ch, i, j) for ch in range(gr.C) for i in range(gr.H) for j in range(gr.W)}
-        return [0 if p in inside else pow(rho, p, R) for p in range(gr.size)]
+        inside = self.inside().coefficients(rho, self.grid.size)
+        out, p = [], 1
+        for i in range(self.grid.size):
+            out.append((p - inside[i]) % R)
+            p = p * rho % R
+        return out
 
     def mask_eval(self, vc, b: int):
-        """``mask_ρ(y)`` at ``y = 1/ζ`` (``b = 1``) or ``y = 1`` (``b = 0``), with ``t = ρ·ζ^(−b)``."""
-        L, gr = vc.L, self.grid
-
-        def t(k: int):
-            return L.point(k, k * b)
-
-        inner = L.prod([L.pow(t(1), gr.top * gr.Wp + gr.left), L.ones(gr.C, t(gr.Hp * gr.Wp)),
-                        L.ones(gr.H, t(gr.Wp)), L.ones(gr.W, t(1))])
-        return L.ones(gr.size, t(1)) - inner
+        """``mask_ρ(y)`` at ``y = 1/ζ`` (``b = 1``) or ``y = 1`` (``b = 0``): ``ones_size(ρy) − inside(y)``."""
+        L = vc.L
+        return L.ones(self.grid.size, L.point(1, b)) - self.inside().closed_form(vc, at_one=not b)
 
     def prover_claims(self, pc) -> list:
         mask = self.mask(pc.rho)

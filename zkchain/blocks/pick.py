@@ -23,8 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zkchain.blocks.common import ZETA
-from zkchain.compiler.circuit import Block, Expr, Grid
-from zkchain.crypto.field import R
+from zkchain.compiler.circuit import Block, Expr, Grid, Selection
 
 
 @dataclass(frozen=True)
@@ -52,31 +51,22 @@ class Pick(Block):
     def openings(self, circuit) -> list[tuple[str, str]]:
         return [(v, ZETA) for v in self.x.vectors()] + [(v, ZETA) for v in self.out.vectors()]
 
+    def selection(self) -> Selection:
+        """The tap's index map: ``(c, i, j)`` reads ``x`` at ``c·Hp·Wp + (i·sh + u)·Wp + j·sw + v`` (``inp``'s grid)
+        into ``out``'s cell ``(c, i, j)``; the prover's ``G`` and the verifier's closed form both come from it."""
+        gi, go = self.inp, self.outp
+        return Selection(go.top * go.Wp + go.left, self.u * gi.Wp + self.v,
+                         ((go.C, go.Hp * go.Wp, gi.Hp * gi.Wp), (go.H, go.Wp, self.sh * gi.Wp), (go.W, 1, self.sw)))
+
     def pairs(self):
-        """``(input position, output position)`` of every gathered entry."""
-        gi, go = self.inp, self.outp
-        for ch in range(go.C):
-            for i in range(go.H):
-                for j in range(go.W):
-                    yield ch * gi.Hp * gi.Wp + (i * self.sh + self.u) * gi.Wp + (j * self.sw + self.v), go.index(ch, i, j)
-
-    def right_side(self, rho: int) -> list[int]:
-        """Coefficients of ``G`` (``inp.size`` entries)."""
-        g = [0] * self.inp.size
-        for src, dst in self.pairs():
-            g[src] = pow(rho, dst, R)
-        return g
-
-    def steps(self) -> tuple[tuple[int, int], list[tuple[int, int, int]]]:
-        """``G(1/ζ)`` as a strided selection (``VerifierContext.selection``)."""
-        gi, go = self.inp, self.outp
-        return ((go.top * go.Wp + go.left, self.u * gi.Wp + self.v),
-                [(go.C, go.Hp * go.Wp, gi.Hp * gi.Wp), (go.H, go.Wp, self.sh * gi.Wp), (go.W, 1, self.sw)])
+        """``(input position, output position)`` of every gathered entry (the witness generator's map)."""
+        e, r = self.selection().pairs()
+        return zip(e.tolist(), r.tolist())
 
     def prover_claims(self, pc) -> list:
-        return [pc.claim([(pc.poly(self.x), self.right_side(pc.rho))], self.out, self.name or "pick")]
+        g = self.selection().coefficients(pc.rho, self.inp.size)
+        return [pc.claim([(pc.poly(self.x), g)], self.out, self.name or "pick")]
 
     def verifier_claims(self, vc) -> list:
-        base, steps = self.steps()
-        lhs = vc.L.named(vc.selection(base, steps, [vc.at(self.x, ZETA)]), f"pick {self.name}")
+        lhs = vc.L.named(self.selection().closed_form(vc, [vc.at(self.x, ZETA)]), f"pick {self.name}")
         return [(lhs, vc.at_rho(self.out))]

@@ -131,6 +131,128 @@ class Grid:
         return full.reshape(-1)
 
 
+def row_major_strides(shape) -> list[int]:
+    """Strides (in entries) of a row-major tensor of ``shape``."""
+    out, acc = [], 1
+    for d in reversed(list(shape)):
+        out.append(acc)
+        acc *= int(d)
+    return out[::-1]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """An affine index map from an input vector to a block's output (``zkchain/blocks/gather.py``): for every
+    multi-index ``(m_1, …, m_K)`` with ``m_k < n_k``, input entry ``e0 + Σ m_k·e_k`` adds into output entry
+    ``r0 + Σ m_k·r_k``. ``steps`` holds ``(n_k, r_k, e_k)``. A step with ``r_k = 0`` sums, one with ``e_k = 0``
+    broadcasts. The prover's coefficients (:meth:`coefficients`) and the verifier's closed form
+    (:meth:`closed_form`) both come from this one description. Raises ``ValueError`` for a negative stride, an
+    empty range, or a step that moves neither index."""
+
+    r0: int
+    e0: int
+    steps: tuple[tuple[int, int, int], ...]
+
+    def __post_init__(self):
+        if self.r0 < 0 or self.e0 < 0 or any(n < 1 or r < 0 or e < 0 or (n > 1 and r == e == 0)
+                                             for n, r, e in self.steps):
+            raise ValueError(f"invalid selection {self}")
+
+    # -- common maps ------------------------------------------------------------------------------------
+    @classmethod
+    def transpose(cls, shape, perm) -> "Selection":
+        """``out = x.transpose(perm)`` for a row-major ``x`` of ``shape``."""
+        si = row_major_strides(shape)
+        oshape = [int(shape[p]) for p in perm]
+        so = row_major_strides(oshape)
+        return cls(0, 0, tuple((oshape[k], so[k], si[perm[k]]) for k in range(len(perm)) if oshape[k] > 1))
+
+    @classmethod
+    def reduce(cls, shape, axes) -> "Selection":
+        """``out = x.sum(axes, keepdims=True)``."""
+        si = row_major_strides(shape)
+        so = row_major_strides([1 if a in axes else d for a, d in enumerate(shape)])
+        return cls(0, 0, tuple((int(d), 0 if a in axes else so[a], si[a]) for a, d in enumerate(shape) if d > 1))
+
+    @classmethod
+    def identity(cls, n: int) -> "Selection":
+        """``out = x`` for ``n`` entries."""
+        return cls(0, 0, ((int(n), 1, 1),))
+
+    @classmethod
+    def take(cls, shape, axis: int, j: int) -> "Selection":
+        """``out = x.take([j], axis)`` (keepdims): entry ``j`` along ``axis``."""
+        si = row_major_strides(shape)
+        so = row_major_strides([1 if a == axis else d for a, d in enumerate(shape)])
+        return cls(0, j * si[axis], tuple((int(d), so[a], si[a]) for a, d in enumerate(shape) if a != axis and d > 1))
+
+    @classmethod
+    def broadcast(cls, shape, out_shape) -> "Selection":
+        """``out = np.broadcast_to(x, out_shape)`` for ``x`` of ``shape`` (same rank; size-1 axes repeat)."""
+        if len(shape) != len(out_shape) or any(d not in (1, o) for d, o in zip(shape, out_shape)):
+            raise ValueError(f"cannot broadcast {list(shape)} to {list(out_shape)}")
+        si, so = row_major_strides(shape), row_major_strides(out_shape)
+        return cls(0, 0, tuple((int(o), so[a], si[a] if shape[a] == o else 0)
+                               for a, o in enumerate(out_shape) if o > 1))
+
+    @classmethod
+    def place(cls, shape, out_shape, axis: int, offset: int) -> "Selection":
+        """``x`` (``shape``) written into ``out`` (``out_shape``) from index ``offset`` of ``axis`` (one part of
+        a concatenation)."""
+        si, so = row_major_strides(shape), row_major_strides(out_shape)
+        return cls(offset * so[axis], 0, tuple((int(d), so[a], si[a]) for a, d in enumerate(shape) if d > 1))
+
+    # -- the two sides --------------------------------------------------------------------------------
+    def reach(self) -> tuple[int, int]:
+        """``(1 + largest input index, 1 + largest output index)``."""
+        return (self.e0 + sum((n - 1) * e for n, _, e in self.steps) + 1,
+                self.r0 + sum((n - 1) * r for n, r, _ in self.steps) + 1)
+
+    def pairs(self):
+        """``(input index, output index)`` arrays (numpy int64) of every term of the map, in multi-index order."""
+        import numpy as np
+
+        e, r = np.array([self.e0], dtype=np.int64), np.array([self.r0], dtype=np.int64)
+        for n, rs, es in self.steps:
+            m = np.arange(n, dtype=np.int64)
+            e = (e[:, None] + m[None, :] * es).reshape(-1)
+            r = (r[:, None] + m[None, :] * rs).reshape(-1)
+        return e, r
+
+    def coefficients(self, rho: int, length: int) -> list[int]:
+        """``G`` with ``G[e(m)] += ρ^(r(m))`` (``length`` entries): the right side of the gather claim."""
+        e, r = self.pairs()
+        powers, p = [], 1
+        for _ in range(self.reach()[1]):
+            powers.append(p)
+            p = p * rho % R
+        g = [0] * length
+        for a, b in zip(e.tolist(), r.tolist()):
+            g[a] = (g[a] + powers[b]) % R
+        return g
+
+    def closed_form(self, vc, extra=(), at_one: bool = False):
+        """``(Π extra)·G(y)`` in closed form through the verifier context's loader, at ``y = 1/ζ`` (or ``y = 1``
+        with ``at_one``): ``ρ^(r0)·y^(e0)·Π_k ones_(n_k)(ρ^(r_k)·y^(e_k))``. The one formula behind every
+        selection-shaped right side (gather, pick, convolution, padding, kernel pattern)."""
+        L = vc.L
+        b = 0 if at_one else 1
+        factors = list(extra) + [L.pow(vc.rho, self.r0)]
+        if b:
+            factors.append(L.pow(vc.zeta_inv, self.e0))
+        for n, r, e in self.steps:
+            if n > 1:
+                factors.append(L.const(n) if r == 0 and e * b == 0 else L.ones(n, L.point(r, e * b)))
+        return L.prod(factors)
+
+    def to_json(self) -> list:
+        return [self.r0, self.e0, [list(s) for s in self.steps]]
+
+    @staticmethod
+    def from_json(v) -> "Selection":
+        return Selection(int(v[0]), int(v[1]), tuple(tuple(int(a) for a in s) for s in v[2]))
+
+
 @dataclass(frozen=True)
 class Table:
     """A lookup table: rows ``(tag, lo + i, out_i)`` for ``i < size``.
@@ -153,6 +275,10 @@ def encode_field(v: Any) -> Any:
         return v.to_json()
     if isinstance(v, Grid):
         return list(astuple(v))
+    if isinstance(v, Selection):
+        return v.to_json()
+    if isinstance(v, tuple):
+        return [encode_field(x) for x in v]
     if v is None or isinstance(v, (str, bool)):
         return v
     if isinstance(v, int):
@@ -169,6 +295,11 @@ def decode_field(tp: Any):
         return int
     if tp is str:
         return str
+    if tp is Selection:
+        return Selection.from_json
+    if typing.get_origin(tp) is tuple:  # tuple[X, ...]
+        inner = decode_field(typing.get_args(tp)[0])
+        return lambda v: tuple(inner(x) for x in v)
     args = typing.get_args(tp)
     if args and type(None) in args:  # X | None
         inner = decode_field(next(a for a in args if a is not type(None)))
@@ -194,7 +325,8 @@ class Block:
       its vectors;
     - :meth:`closed_forms` — the evaluation of each parameter-free fixed vector it lays out (a sum-pool kernel).
 
-    JSON: every dataclass field, encoded by its annotated type (``Expr``, ``Grid``, ``int``, ``str``, ``X | None``);
+    JSON: every dataclass field, encoded by its annotated type (``Expr``, ``Grid``, ``Selection``, ``int``, ``str``,
+    ``X | None``, ``tuple[X, ...]``);
     a field named in :attr:`omitted_at_default` is left out at its default (added after the format was fixed, it
     must not change the VK digest of circuits that do not use it).
     """
@@ -204,20 +336,28 @@ class Block:
     omitted_at_default: ClassVar[tuple[str, ...]] = ()  # fields left out of the JSON at their default
 
     # -- structure --------------------------------------------------------------------------------------
-    def check(self, circuit: "Circuit", where: str) -> None:
+    def _named_expressions(self) -> list[tuple[str, Expr]]:
+        """``(field, expression)`` of every ``Expr`` field, a tuple field's items as ``field[i]``."""
+        out = []
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
             if isinstance(v, Expr):
-                circuit.check_expr(v, where)
+                out.append((f.name, v))
+            elif isinstance(v, tuple):
+                out += [(f"{f.name}[{i}]", x) for i, x in enumerate(v) if isinstance(x, Expr)]
+        return out
+
+    def check(self, circuit: "Circuit", where: str) -> None:
+        for _, e in self._named_expressions():
+            circuit.check_expr(e, where)
 
     def expressions(self) -> list[Expr]:
-        return [v for f in dataclasses.fields(self) if isinstance(v := getattr(self, f.name), Expr)]
+        return [e for _, e in self._named_expressions()]
 
     def structured_expressions(self) -> list[tuple[str, Expr]]:
         """``(field, expression)`` of the operands a structured right side reads (the output is read as
         ``⟨out, q_N⟩``, which any tail passes)."""
-        return [(f.name, v) for f in dataclasses.fields(self)
-                if f.name != "out" and isinstance(v := getattr(self, f.name), Expr)]
+        return [(n, e) for n, e in self._named_expressions() if n != "out"]
 
     def openings(self, circuit: "Circuit") -> list[tuple[str, str]]:
         return []

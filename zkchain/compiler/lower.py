@@ -12,19 +12,31 @@ primitive       blocks
 ``rescale``     quotient ``q`` and the remainder's 8-bit limbs committed; Lookups ``limb ∈ [0, 2^8)``; a Zero
                 constraint only when the input is not a pending matmul accumulator
 ``table``       output committed; Lookup ``(x, y)`` in the map table (also range-checks ``x``)
-``add/sub``     expression (no commitment, no constraint)
+``add/sub``     expression (no commitment, no constraint); an operand of another shape is broadcast first
+                (numpy rules): a committed copy tied to it by a Gather (``Selection.broadcast``)
 ``add_const``   expression; a per-entry constant is a hidden fixed vector term, folded into the bias of a
                 matmul that reads it, and committed (a witness and a Zero) before any other block that lays the
                 expression out (``docs/protocol.md`` §7.8)
 ``mul_const``   expression for a scalar; Hadamard with a fixed vector for a per-entry constant
-``mul``         Hadamard of the two operands; its product is not committed when a rescale consumes it
+``mul``         Hadamard of the two operands (broadcast as for ``add``); its product is not committed when a
+                rescale consumes it
 ``conv2d``      Conv with the kernel (bias on a ones channel) as a fixed vector; accumulator as for ``linear``
 ``sumpool``     Conv with a fixed 0/1 depthwise kernel (average pooling = sumpool + rescale)
-``sum``         over the spatial axes of (1, C, H, W) only: a sumpool with an H×W window (global average pooling)
+``sum``         over the spatial axes of (1, C, H, W): a sumpool with an H×W window (global average pooling); over
+                any other axes: a Gather whose selection sums (``Selection.reduce``), not committed when a
+                rescale consumes it (ReduceMean is one Gather claim and a rescale)
+``transpose``   Gather with a permuting selection (``Selection.transpose``); output committed
+``concat``      Gather with one placing selection per input (``Selection.place``); output committed
 ``maxpool``     output ``y`` committed; per window tap a Pick of ``x`` and a committed ``d = y − x_tap`` range-checked
                 ``≥ 0``; a Hadamard chain proves ``Π d = 0`` (``y`` equals one tap); padding holds a value below
                 every real entry (the input's is set by PadZero, after a ReLU table it is 0)
+``max``         along one axis (ReduceMax, a softmax's row maximum): output committed; per position ``j`` along
+                the axis a Gather takes ``x_j`` into ``y − d_j`` with ``d_j`` committed and range-checked ``≥ 0``,
+                and a Hadamard chain proves ``Π d_j = 0``, as for ``maxpool``
 ``reshape``     alias (row-major order is unchanged)
+
+Movement ops (transpose, concat, a non-spatial sum) read and write plain row-major vectors: a tensor a
+convolution reads on a padded grid cannot be moved yet, and the compiler says so.
 ==============  ==========================================================================================
 
 Grids. A convolution reads its input on a padded grid (``zkchain.compiler.circuit.Grid``). Elementwise ops
@@ -46,20 +58,34 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zkchain.blocks import Conv, Hadamard, Lookup, MatMul, PadZero, Pick, Zero
+from zkchain.blocks import Conv, Gather, Hadamard, Lookup, MatMul, PadZero, Pick, Zero
 from zkchain.blocks.common import RESERVED_SPAN
 from zkchain.blocks.lookup import TABLE_OUT, table_layout
 from zkchain.blocks.matmul import row_stride, weight_vector
-from zkchain.compiler.circuit import PARAMETER_FREE, RESERVED_NAMES, Circuit, Expr, Grid, Term
-from zkchain.compiler.witness import FromTensor, Limb, Product, Recipe, TapDiff, WitnessPlan
+from zkchain.compiler.circuit import PARAMETER_FREE, RESERVED_NAMES, Circuit, Expr, Grid, Selection, Term
+from zkchain.compiler.witness import FromTensor, Limb, Product, Recipe, Selected, TapDiff, WitnessPlan
 from zkchain.crypto.field import R, inv
 from zkchain.errors import UnsupportedModelError
 
 PROVABLE = ("linear", "conv2d", "sumpool", "sum", "maxpool", "rescale", "table", "add", "sub", "add_const", "mul_const",
-            "mul", "reshape")
+            "mul", "reshape", "transpose", "concat", "max")
+MOVEMENT = ("transpose", "concat")  # with a non-spatial sum: Gather blocks over plain row-major vectors
 ELEMENTWISE = ("rescale", "table", "add", "sub", "add_const", "mul_const", "mul")
 LIMB_BITS = 8  # remainders are committed as 8-bit limbs so every range table stays ≤ 256 rows
 MAX_DIRECT_RANGE = 1 << 12  # a value range this small is checked with one table; larger ones through limbs
+
+
+def _spatial_sum(op, model) -> bool:
+    """A sum over the spatial axes of a (1, C, H, W) tensor (global average pooling), proved as a sum pooling."""
+    shape = model.tensors[op.inputs[0]].shape
+    return (op.kind == "sum" and len(shape) == 4 and shape[0] == 1
+            and sorted(int(a) % 4 for a in op.params.get("axes", [])) == [2, 3])
+
+
+def _row_major_reader(op, model) -> bool:
+    """Does ``op`` read its inputs in plain row-major order (so no padded grid)?"""
+    return (op.kind in ("linear", "reshape", "max") + MOVEMENT or op.kind not in PROVABLE
+            or (op.kind == "sum" and not _spatial_sum(op, model)))
 
 
 @dataclass
@@ -115,7 +141,7 @@ def _plan_grids(model) -> dict[str, Grid]:
                     parent[b] = a
     need: dict[str, tuple[Grid, str]] = {}
     for op in model.ops:
-        if op.kind not in ("conv2d", "sumpool", "maxpool", "sum"):
+        if op.kind not in ("conv2d", "sumpool", "maxpool") and not _spatial_sum(op, model):
             continue
         x = op.inputs[0]
         shape = model.tensors[x].shape
@@ -135,7 +161,7 @@ def _plan_grids(model) -> dict[str, Grid]:
             _, C, H, W = t.shape
             grids[name] = need.get(find(name), (Grid(C, H, W, H, W), ""))[0]
     for op in model.ops:  # consumers that read the plain row-major order
-        if op.kind in ("linear", "reshape") or op.kind not in PROVABLE:
+        if _row_major_reader(op, model):
             for x in op.inputs:
                 if x in grids and grids[x].padded:
                     raise UnsupportedModelError(f"{op.kind} {op.source}: reads {x}, which a convolution also reads "
@@ -269,6 +295,43 @@ def lower(model, public_input: bool = False) -> Compiled:
         looked_up.add(t)  # equal to bounded terms
         return v
 
+    def broadcast(t: str, out: str, where: str, laid_out: bool = False) -> Expr:
+        """``expr(t)`` (``operand(t)`` if ``laid_out``) when ``t`` has ``out``'s shape; else ``t`` broadcast to it
+        (numpy rules): a committed vector tied to ``t`` by a Gather whose selection repeats the size-1 axes
+        (``Selection.broadcast``)."""
+        shape, oshape = tuple(model.tensors[t].shape), tuple(model.tensors[out].shape)
+        full = (1,) * (len(oshape) - len(shape)) + shape
+        if full == oshape:
+            return operand(t) if laid_out else expr(t)
+        if any(g in grids and grids[g].padded for g in (t, out)):
+            raise UnsupportedModelError(f"{where}: broadcasting onto a convolution's padded grid is not provable yet")
+        try:
+            sel = Selection.broadcast(full, oshape)
+        except ValueError as exc:
+            raise UnsupportedModelError(f"{where}: {exc}") from None
+        x = operand(t)
+        name = f"{_vec_name(t)}.bcast{len(c.vectors)}"
+        v = c.add_vector(name, size(out), "witness")
+        sources[name] = Selected((x,), (sel,), size(out))
+        c.constraints.append(Gather((x,), (sel,), v, f"{where} broadcast {t}"))
+        return v
+
+    def zero_product(ds: list[Expr], yt: str, length: int, name: str) -> None:
+        """``Π_w d_w = 0`` with at least two factors: ``e_1 = d_0·d_1``, ``e_k = e_(k−1)·d_(k+1)``, the last product
+        the zero vector. Each ``d_w`` is range-checked to ``[0, 4·xbound)``, so ``d_w = 0`` in Fr means ``d_w = 0``,
+        and a product of field elements is 0 iff a factor is (no bound on the products is needed)."""
+        assert len(ds) >= 2, "a product chain needs two factors"
+        acc = ds[0]
+        for i, d in enumerate(ds[1:]):
+            if i == len(ds) - 2:
+                out = Expr(length, ())
+            else:
+                ename = f"{_vec_name(yt)}.prod{i}"
+                out = c.add_vector(ename, length, "witness")
+                sources[ename] = Product(acc, d)
+            c.constraints.append(Hadamard(acc, d, out, name))
+            acc = out
+
     # The input.
     xin = model.input_name
     bound = max(1, model.tensors[xin].bound)
@@ -315,7 +378,7 @@ def lower(model, public_input: bool = False) -> Compiled:
             pending[op.outputs[0]] = _Pending(
                 lambda out, x=x, wname=wname, kk=kk, n=n, nm=op.source or op.outputs[0]: MatMul(x, wname, kk, n, out, nm),
                 n)
-        elif k in ("conv2d", "sumpool", "sum"):
+        elif k in ("conv2d", "sumpool") or _spatial_sum(op, model):
             xt, yt = op.inputs[0], op.outputs[0]
             gin, gout = grids[xt], grids[yt]
             if fill.get(xt, 0) != 0 and gin.padded:
@@ -329,9 +392,6 @@ def lower(model, public_input: bool = False) -> Compiled:
                 OC, _, kh, kw = w.shape
             else:
                 if k == "sum":
-                    axes = sorted(int(a) % 4 for a in op.params.get("axes", []))
-                    if axes != [2, 3]:
-                        raise UnsupportedModelError(f"sum {op.source}: only sums over the spatial axes are provable")
                     kh, kw = gin.H, gin.W
                 else:
                     kh, kw = (int(v) for v in op.params["kernel"])
@@ -347,6 +407,30 @@ def lower(model, public_input: bool = False) -> Compiled:
                 lambda out, x=x, kname=kname, gin=gin, gout=gout, OC=int(OC), kh=int(kh), kw=int(kw), sh=sh, sw=sw,
                 nm=op.source or yt: Conv(x, kname, gin, gout, OC, kh, kw, sh, sw, out, nm),
                 gout.size)
+        elif k in MOVEMENT or k == "sum":
+            # out = Σ_i S_i·x_i with one selection per input (docs/protocol.md §5.9)
+            yt = op.outputs[0]
+            for t in op.inputs + [yt]:
+                if t in grids and grids[t].padded:
+                    raise UnsupportedModelError(f"{k} {op.source}: {t} is laid out on a convolution's padded grid; "
+                                                "moving padded data is not provable yet")
+            shapes = [tuple(int(d) for d in model.tensors[t].shape) for t in op.inputs]
+            if k == "transpose":
+                sels = (Selection.transpose(shapes[0], [int(a) for a in op.params["perm"]]),)
+            elif k == "sum":
+                sels = (Selection.reduce(shapes[0], {int(a) % len(shapes[0]) for a in op.params.get("axes", [])}),)
+            else:
+                out_shape, axis = model.tensors[yt].shape, int(op.params["axis"]) % len(shapes[0])
+                offsets = np.cumsum([0] + [s[axis] for s in shapes[:-1]])
+                sels = tuple(Selection.place(s, out_shape, axis, int(o)) for s, o in zip(shapes, offsets))
+            xs = tuple(operand(t) for t in op.inputs)
+            fill[yt] = 0
+            make = lambda out, xs=xs, sels=sels, nm=op.source or yt: Gather(xs, sels, out, nm)  # noqa: E731
+            looked_up.add(yt)  # entries (or short sums) of bounded operands: bounded, no range check of its own
+            if k == "sum":  # like a matmul accumulator: a rescale consuming it reads it as an expression
+                pending[yt] = _Pending(make, size(yt))
+            else:
+                c.constraints.append(make(new_vector(yt)))
         elif k == "maxpool":
             xt, yt = op.inputs[0], op.outputs[0]
             gin, gout = grids[xt], grids[yt]
@@ -378,22 +462,38 @@ def lower(model, public_input: bool = False) -> Compiled:
                     c.constraints.append(Pick(xe, gin, gout, u, v, sh, sw, diff, f"{op.source} tap {u},{v}"))
                     check_range(dname, gout.size, 0, 4 * xbound)  # y − x ≤ 2·max|x| (padding included)
                     ds.append(de)
-            # Π_w d_w = 0 with at least two factors: e_1 = d_0·d_1, e_k = e_(k−1)·d_(k+1), the last product is
-            # the zero vector. Each d_w is range-checked to [0, 4·xbound), so d_w = 0 in Fr means d_w = 0, and a
-            # product of field elements is 0 iff a factor is (no bound on the products is needed).
-            assert len(ds) >= 2, "a product chain needs two factors"
-            acc = ds[0]
-            for i, d in enumerate(ds[1:]):
-                last = i == len(ds) - 2
-                if last:
-                    out = Expr(gout.size, ())
-                else:
-                    ename = f"{_vec_name(yt)}.prod{i}"
-                    out = c.add_vector(ename, gout.size, "witness")
-                    sources[ename] = Product(acc, d)
-                c.constraints.append(Hadamard(acc, d, out, f"{op.source} max"))
-                acc = out
+            zero_product(ds, yt, gout.size, f"{op.source} max")
             looked_up.add(yt)  # y = some tap of x: bounded like x
+        elif k == "max":
+            # y = the largest entry along one axis: per position j along it a Gather takes x[..., j, ...] and a
+            # committed d_j = y − x_j is range-checked ≥ 0; Π_j d_j = 0 makes y one of them (as a max pooling)
+            xt, yt = op.inputs[0], op.outputs[0]
+            for t in (xt, yt):
+                if t in grids and grids[t].padded:
+                    raise UnsupportedModelError(f"max {op.source}: {t} is laid out on a convolution's padded grid; "
+                                                "not provable yet")
+            shape = tuple(int(d) for d in model.tensors[xt].shape)
+            axis = int(op.params["axis"]) % len(shape)
+            xe = operand(xt)
+            if shape[axis] == 1:
+                exprs[yt] = xe
+                continue
+            ye = new_vector(yt)
+            n_out = size(yt)
+            xbound = _pow2_at_least(max(1, model.tensors[xt].bound) + 1)
+            neg_x = Expr(xe.length, tuple(Term(t.vector, -t.coef % R, t.shift) for t in xe.terms), -xe.const % R)
+            ds = []
+            for j in range(shape[axis]):
+                tap = Selection.take(shape, axis, j)
+                dname = f"{_vec_name(yt)}.d{j}"
+                de = c.add_vector(dname, n_out, "witness")
+                sources[dname] = Selected((ye, neg_x), (Selection.identity(n_out), tap), n_out)
+                diff = Expr(n_out, ye.terms + (Term(dname, R - 1),), ye.const)
+                c.constraints.append(Gather((xe,), (tap,), diff, f"{op.source} entry {j}"))
+                check_range(dname, n_out, 0, 4 * xbound)  # y − x_j ≤ 2·max|x|
+                ds.append(de)
+            zero_product(ds, yt, n_out, f"{op.source} max")
+            looked_up.add(yt)  # y = some entry of x: bounded like x
         elif k == "rescale":
             src, (q, rem) = op.inputs[0], op.outputs
             M, s = int(op.params["M"]), int(op.params["s"])
@@ -431,9 +531,7 @@ def lower(model, public_input: bool = False) -> Compiled:
             looked_up.add(y)  # outputs are table values: bounded by the table
             exprs[idx] = None  # the index is implicit in the lookup
         elif k in ("add", "sub"):
-            a, b = expr(op.inputs[0]), expr(op.inputs[1])
-            if a.length != b.length:
-                raise UnsupportedModelError(f"{k} {op.source}: broadcasting is not provable yet")
+            a, b = (broadcast(t, op.outputs[0], f"{k} {op.source}") for t in op.inputs)
             sign = 1 if k == "add" else R - 1
             fill[op.outputs[0]] = fill.get(op.inputs[0], 0) + (1 if k == "add" else -1) * fill.get(op.inputs[1], 0)
             exprs[op.outputs[0]] = Expr(a.length, a.terms + tuple(Term(t.vector, t.coef * sign % R, t.shift) for t in b.terms),
@@ -470,9 +568,7 @@ def lower(model, public_input: bool = False) -> Compiled:
                 pending[yt] = _Pending(lambda out, a=a, ce=ce, nm=op.source or yt: Hadamard(a, ce, out, nm), a.length)
         elif k == "mul":
             at, bt = op.inputs
-            a, b = operand(at), operand(bt)
-            if a.length != b.length:
-                raise UnsupportedModelError(f"mul {op.source}: broadcasting is not provable yet")
+            a, b = (broadcast(t, op.outputs[0], f"mul {op.source}", laid_out=True) for t in (at, bt))
             fill[op.outputs[0]] = fill.get(at, 0) * fill.get(bt, 0)
             if set(a.vectors()) & set(b.vectors()):
                 # x∘x: the two sides' zero-knowledge tails must sit in different windows (docs/protocol.md §7.3),

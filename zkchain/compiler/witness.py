@@ -12,6 +12,7 @@ recipe         entries
                through limbs, ``lower.check_range``)
 ``tap_diff``   ``y − x_tap`` of a max pooling window tap (``zkchain.blocks.pick``), 0 off the gathered cells
 ``product``    the entrywise product of two expressions (a max pooling's Hadamard chain)
+``selected``   ``Σ_i S_i·x_i`` for selections ``S_i`` of expressions ``x_i`` (a broadcast operand, ``blocks.gather``)
 =============  ===========================================================================================
 
 Entries are signed Python ints (the prover reduces them mod r). A recipe may read only vectors listed before
@@ -29,7 +30,7 @@ import numpy as np
 
 from zkchain.blocks.common import expr_values
 from zkchain.blocks.pick import Pick
-from zkchain.compiler.circuit import Expr, Grid, decode_field, encode_field
+from zkchain.compiler.circuit import Expr, Grid, Selection, decode_field, encode_field
 from zkchain.crypto.field import R
 from zkchain.errors import InputError
 
@@ -131,7 +132,30 @@ class Product(Recipe):
         return [x * y for x, y in zip(av, bv)]
 
 
-RECIPES: dict[str, type[Recipe]] = {r.kind: r for r in (FromTensor, Limb, TapDiff, Product)}
+@dataclass(frozen=True)
+class Selected(Recipe):
+    """``out[r] = Σ_i Σ_{m: r_i(m) = r} x_i[e_i(m)]``: what a Gather with these selections proves (``length``
+    entries)."""
+
+    kind = "selected"
+    x: tuple[Expr, ...]
+    sel: tuple[Selection, ...]
+    length: int
+
+    def reads(self):
+        return [v for e in self.x for v in e.vectors()]
+
+    def values(self, witness, vectors):
+        out = [0] * self.length
+        for e, s in zip(self.x, self.sel):
+            xv = [a if a <= R // 2 else a - R for a in expr_values(e, vectors.__getitem__)]
+            src, dst = s.pairs()
+            for i, j in zip(src.tolist(), dst.tolist()):
+                out[j] += xv[i]
+        return out
+
+
+RECIPES: dict[str, type[Recipe]] = {r.kind: r for r in (FromTensor, Limb, TapDiff, Product, Selected)}
 
 
 @dataclass
