@@ -138,6 +138,22 @@ def movement(rng):
     return _model(nodes, inits, (1, 3, 4), (1, 4, 3), "movement"), (1, 3, 4)
 
 
+def slice_split(rng):
+    """x(1×6) → Gemm → h(1×8) → Split [3, 5] → a + b[0::2] → Relu → Gather [2, 0, 0, 1] → Gemm → y(1×3):
+    strided and offset selections (Gather blocks) of one activation."""
+    mk = helper.make_node
+    i64 = lambda name, v: numpy_helper.from_array(np.array(v, np.int64), name)  # noqa: E731
+    nodes = [mk("Gemm", ["x", "W1", "b1"], ["h"], transB=1, name="fc1"),
+             mk("Split", ["h", "parts"], ["a", "b"], axis=-1, name="split"),
+             mk("Slice", ["b", "st", "en", "ax", "sp"], ["bs"], name="every_other"),
+             mk("Add", ["a", "bs"], ["s"], name="sum"), mk("Relu", ["s"], ["r"], name="relu"),
+             mk("Gather", ["r", "idx"], ["g"], axis=1, name="reorder"),
+             mk("Gemm", ["g", "W2", "b2"], ["y"], transB=1, name="fc2")]
+    inits = [_w(rng, "W1", (8, 6)), _w(rng, "b1", (8,)), i64("parts", [3, 5]), i64("st", [0]), i64("en", [5]),
+             i64("ax", [-1]), i64("sp", [2]), i64("idx", [2, 0, 0, 1]), _w(rng, "W2", (3, 4)), _w(rng, "b2", (3,))]
+    return _model(nodes, inits, (1, 6), (1, 3), "slice_split"), (1, 6)
+
+
 def layer_norm(rng):
     """x(1×6) → Gemm → LayerNorm written out (ReduceMean, Sub, Mul, ReduceMean, Add ε, Sqrt, Div, Mul γ, Add β)
     → Gemm → y(1×3): row means, per-row scalars broadcast over the row (Gather blocks)."""
@@ -180,6 +196,7 @@ UNIT_MODELS = {
     "movement": (movement, False),
     "layer_norm": (layer_norm, False),
     "softmax": (table_op("Softmax", axis=-1), False),
+    "slice_split": (slice_split, False),
 }
 
 

@@ -151,6 +151,30 @@ def test_a_linear_over_rows_compiles_proves_and_verifies(tmp_path, capsys, rng, 
     assert code == 1 and "rejected" in out + err
 
 
+def test_layer_normalization_over_rows_proves_through_the_cli(tmp_path, capsys, rng, make_model, save):
+    """An opset-17 LayerNormalization over the last axis of a [1, 4, 8] activation, then a Linear: written out at
+    import (per-row mean and variance, broadcasts: Gather blocks), compiled, proved and verified from the CLI;
+    the prediction stays close to onnxruntime's."""
+    from onnx import helper
+
+    gamma = ("gamma", (1 + 0.2 * rng.normal(size=8)).astype(np.float32))
+    beta = ("beta", (0.1 * rng.normal(size=8)).astype(np.float32))
+    w = ("W", rng.normal(size=(8, 3)).astype(np.float32))
+    m = make_model([helper.make_node("LayerNormalization", ["x", "gamma", "beta"], ["n"], name="ln", axis=-1),
+                    helper.make_node("MatMul", ["n", "W"], ["y"], name="proj")],
+                   [("x", [1, 4, 8])], [("y", [1, 4, 3])], [gamma, beta, w])
+    p = save(m, tmp_path / "ln.onnx")
+    np.save(tmp_path / "cal.npy", rng.normal(size=(16, 1, 4, 8)).astype(np.float32))
+    np.save(tmp_path / "x.npy", rng.normal(size=(1, 4, 8)).astype(np.float32))
+    b = str(tmp_path / "b")
+    code, out, err = run(capsys, "compile", str(p), "--calibration", str(tmp_path / "cal.npy"), "-o", b)
+    assert code == 0 and "cosine similarity 0.99" in out, out + err
+    assert run(capsys, "setup", b)[0] == 0
+    assert run(capsys, "prove", b, "--input", str(tmp_path / "x.npy"), "-o", str(tmp_path / "p.json"))[0] == 0
+    code, out, _ = run(capsys, "verify", b, str(tmp_path / "p.json"))
+    assert code == 0 and "accepted" in out
+
+
 def test_unsupported_op_message_does_not_promise_a_proof(tmp_path, capsys, make_model, save):
     from onnx import helper
 

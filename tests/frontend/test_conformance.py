@@ -23,7 +23,7 @@ EXPECTED_SUPPORTED = {
     "1l_average", "1l_batch_norm", "1l_concat", "1l_conv", "1l_div", "1l_downsample", "1l_eltwise_div", "1l_elu", "1l_erf",
     "1l_flatten", "1l_gelu_noappx", "1l_gelu_tanh_appx", "1l_identity", "1l_leakyrelu", "1l_linear",
     "1l_max_pool", "1l_mean", "1l_mlp", "1l_powf", "1l_relu", "1l_reshape", "1l_sigmoid", "1l_softmax",
-    "1l_sqrt", "1l_tanh", "1l_tiny_div", "1l_var", "2l_relu_fc", "2l_relu_sigmoid", "2l_relu_sigmoid_conv",
+    "1l_sqrt", "1l_tanh", "1l_tiny_div", "1l_var", "1l_slice", "1l_instance_norm", "layernorm", "2l_relu_fc", "2l_relu_sigmoid", "2l_relu_sigmoid_conv",
     "2l_relu_sigmoid_small", "2l_relu_small", "2l_sigmoid_small", "3l_relu_conv_fc", "4l_relu_conv_fc",
     "accuracy", "blackman_window", "celu", "clip", "exp", "eye", "fr_age", "hard_sigmoid", "hard_swish", "lenet_5",
     "linear_regression", "log", "log_softmax", "max", "min", "mish", "quantize_dequantize", "reducel1",

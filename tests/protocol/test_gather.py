@@ -1,12 +1,12 @@
 """Gather (``docs/protocol.md`` §5.9): one selection descriptor gives the prover's coefficients and the
 verifier's closed form, and the block moves data the way numpy does.
 
-* Every kind of map (transpose, sum over axes, placement into a concatenation, one entry along an axis,
+* Every kind of map (transpose, sum over axes, placement into a concatenation, one entry along an axis, a slice,
   broadcast of a per-row scalar,
   strided window taps, the diagonal maps of padding and kernel patterns): its coefficient vector evaluated at
   ``1/ζ`` (and at 1) equals the closed form through the native loader, on random shapes and points.
 * ``pairs`` applied to a random array reproduces ``np.transpose``, ``sum(keepdims)``, ``np.concatenate`` and
-  ``np.broadcast_to``.
+  ``np.broadcast_to``, ``take`` and strided slicing.
 * An attack on a real compiled model (``movement``: Transpose → MatMul → ReduceMean/Concat → MatMul): a moved
   entry of the transposed activation, everything downstream recomputed, proved with checks off, is rejected by
   Python and Solidity; with the Gather claims removed the same proof is accepted (the test can fail).
@@ -49,8 +49,11 @@ def _random_selections(rnd: random.Random):
     yield "transpose", Selection.transpose(shape, perm), shape
     yield "reduce", Selection.reduce(shape, axes), shape
     yield "place", Selection.place(shape, out_shape, axis, offset), shape
-    yield "take", Selection.take(shape, axis, rnd.randrange(shape[axis])), shape
+    yield "take", Selection.take(shape, axis, rnd.randrange(shape[axis]), at=1, count=3), shape
     yield "identity", Selection.identity(rnd.randint(1, 9)), None
+    starts = [rnd.randrange(d) for d in shape]
+    steps = [rnd.randint(1, 2) for _ in shape]
+    yield "slice", Selection.slice(shape, [len(range(a, d, t)) for a, d, t in zip(starts, shape, steps)], starts, steps), shape
     yield "broadcast", Selection(0, 0, ((rows, rnd.randint(2, 5), 1), (rnd.randint(2, 5), 1, 0))), (rows,)
     yield "strided", Selection(rnd.randint(0, 3), rnd.randint(0, 3), ((2, 7, 11), (3, 2, 3), (rnd.randint(1, 3), 1, 1))), None
 
@@ -91,6 +94,15 @@ def test_selections_move_data_like_numpy(seed):
     j = int(rnd.integers(shape[axis]))
     want = x.take([j], axis=axis).reshape(-1)
     assert np.array_equal(_apply(Selection.take(shape, axis, j), x, want.size), want)
+    idx = [int(i) for i in rnd.integers(shape[axis], size=int(rnd.integers(1, 4)))]
+    want = np.take(x, idx, axis=axis)
+    got = sum(_apply(Selection.take(shape, axis, j, at=p, count=len(idx)), x, want.size) for p, j in enumerate(idx))
+    assert np.array_equal(got, want.reshape(-1))
+    starts = [int(rnd.integers(d)) for d in shape]
+    steps = [int(rnd.integers(1, 3)) for _ in shape]
+    want = x[tuple(slice(a, None, t) for a, t in zip(starts, steps))]
+    got = _apply(Selection.slice(shape, want.shape, starts, steps), x, want.size)
+    assert np.array_equal(got, want.reshape(-1))
     small = tuple(1 if rnd.random() < 0.5 else d for d in shape)
     s = rnd.integers(-50, 50, size=small)
     assert np.array_equal(_apply(Selection.broadcast(small, shape), s, x.size), np.broadcast_to(s, shape).reshape(-1))

@@ -175,16 +175,25 @@ class Selection:
         return cls(0, 0, tuple((int(d), 0 if a in axes else so[a], si[a]) for a, d in enumerate(shape) if d > 1))
 
     @classmethod
+    def slice(cls, shape, out_shape, starts, steps) -> "Selection":
+        """``out = x[starts[a] :: steps[a]]`` on every axis, ``out_shape`` entries."""
+        si, so = row_major_strides(shape), row_major_strides(out_shape)
+        return cls(0, sum(int(s) * si[a] for a, s in enumerate(starts)),
+                   tuple((int(o), so[a], int(steps[a]) * si[a]) for a, o in enumerate(out_shape) if o > 1))
+
+    @classmethod
     def identity(cls, n: int) -> "Selection":
         """``out = x`` for ``n`` entries."""
         return cls(0, 0, ((int(n), 1, 1),))
 
     @classmethod
-    def take(cls, shape, axis: int, j: int) -> "Selection":
-        """``out = x.take([j], axis)`` (keepdims): entry ``j`` along ``axis``."""
+    def take(cls, shape, axis: int, j: int, at: int = 0, count: int = 1) -> "Selection":
+        """Entry ``j`` along ``axis`` of ``x`` written at position ``at`` of that axis of an output with ``count``
+        positions there (``out[..., at, ...] = x[..., j, ...]``; the default is ``x.take([j], axis)``)."""
         si = row_major_strides(shape)
-        so = row_major_strides([1 if a == axis else d for a, d in enumerate(shape)])
-        return cls(0, j * si[axis], tuple((int(d), so[a], si[a]) for a, d in enumerate(shape) if a != axis and d > 1))
+        so = row_major_strides([count if a == axis else d for a, d in enumerate(shape)])
+        return cls(at * so[axis], j * si[axis],
+                   tuple((int(d), so[a], si[a]) for a, d in enumerate(shape) if a != axis and d > 1))
 
     @classmethod
     def broadcast(cls, shape, out_shape) -> "Selection":

@@ -27,6 +27,10 @@ primitive       blocks
                 rescale consumes it (ReduceMean is one Gather claim and a rescale)
 ``transpose``   Gather with a permuting selection (``Selection.transpose``); output committed
 ``concat``      Gather with one placing selection per input (``Selection.place``); output committed
+``take``        Gather with one selection per constant index (``Selection.take``, all reading ``x``); output
+                committed (ONNX Gather with constant indices)
+``slice``       Gather with a strided selection (``Selection.slice``; Split is one slice per output); output
+                committed
 ``maxpool``     output ``y`` committed; per window tap a Pick of ``x`` and a committed ``d = y − x_tap`` range-checked
                 ``≥ 0``; a Hadamard chain proves ``Π d = 0`` (``y`` equals one tap); padding holds a value below
                 every real entry (the input's is set by PadZero, after a ReLU table it is 0)
@@ -68,8 +72,8 @@ from zkchain.crypto.field import R, inv
 from zkchain.errors import UnsupportedModelError
 
 PROVABLE = ("linear", "conv2d", "sumpool", "sum", "maxpool", "rescale", "table", "add", "sub", "add_const", "mul_const",
-            "mul", "reshape", "transpose", "concat", "max")
-MOVEMENT = ("transpose", "concat")  # with a non-spatial sum: Gather blocks over plain row-major vectors
+            "mul", "reshape", "transpose", "concat", "max", "slice", "take")
+MOVEMENT = ("transpose", "concat", "slice", "take")  # with a non-spatial sum: Gather blocks over plain row-major vectors
 ELEMENTWISE = ("rescale", "table", "add", "sub", "add_const", "mul_const", "mul")
 LIMB_BITS = 8  # remainders are committed as 8-bit limbs so every range table stays ≤ 256 rows
 MAX_DIRECT_RANGE = 1 << 12  # a value range this small is checked with one table; larger ones through limbs
@@ -135,6 +139,8 @@ def _plan_grids(model) -> dict[str, Grid]:
     for op in model.ops:
         if op.kind in ELEMENTWISE:
             members = op.inputs + (op.outputs if op.kind == "rescale" else op.outputs[:1])  # not a table's idx
+            # a broadcast operand (another shape) is read through a Gather, not laid out on the result's grid
+            members = [t for t in members if tuple(model.tensors[t].shape) == tuple(model.tensors[op.outputs[0]].shape)]
             for t in members[1:]:
                 a, b = find(members[0]), find(t)
                 if a != b:
@@ -415,15 +421,22 @@ def lower(model, public_input: bool = False) -> Compiled:
                     raise UnsupportedModelError(f"{k} {op.source}: {t} is laid out on a convolution's padded grid; "
                                                 "moving padded data is not provable yet")
             shapes = [tuple(int(d) for d in model.tensors[t].shape) for t in op.inputs]
+            reads = op.inputs  # the operand of each selection
             if k == "transpose":
                 sels = (Selection.transpose(shapes[0], [int(a) for a in op.params["perm"]]),)
+            elif k == "take":  # one selection per index, all reading the same x
+                axis, idx = int(op.params["axis"]), [int(i) for i in op.params["indices"]]
+                sels = tuple(Selection.take(shapes[0], axis, j, at=p, count=len(idx)) for p, j in enumerate(idx))
+                reads = op.inputs * len(idx)
+            elif k == "slice":
+                sels = (Selection.slice(shapes[0], model.tensors[yt].shape, op.params["starts"], op.params["steps"]),)
             elif k == "sum":
                 sels = (Selection.reduce(shapes[0], {int(a) % len(shapes[0]) for a in op.params.get("axes", [])}),)
             else:
                 out_shape, axis = model.tensors[yt].shape, int(op.params["axis"]) % len(shapes[0])
                 offsets = np.cumsum([0] + [s[axis] for s in shapes[:-1]])
                 sels = tuple(Selection.place(s, out_shape, axis, int(o)) for s, o in zip(shapes, offsets))
-            xs = tuple(operand(t) for t in op.inputs)
+            xs = tuple(operand(t) for t in reads)
             fill[yt] = 0
             make = lambda out, xs=xs, sels=sels, nm=op.source or yt: Gather(xs, sels, out, nm)  # noqa: E731
             looked_up.add(yt)  # entries (or short sums) of bounded operands: bounded, no range check of its own

@@ -290,6 +290,59 @@ def fold_batchnorm(graph: Graph) -> None:
     graph.nodes = [n for n in graph.nodes if id(n) not in removed]
 
 
+def expand_normalization(graph: Graph) -> None:
+    """Write ``LayerNormalization`` (opset 17) and ``InstanceNormalization`` as the ops they are made of, so each
+    step is quantized, calibrated and proved by the blocks that already exist (zkPyTorch §3.2: preprocessing with
+    auxiliary nodes):
+
+        mean = ReduceMean(x, axes);  d = x − mean;  var = ReduceMean(d·d, axes)
+        y = d / Sqrt(var + ε) · scale + bias
+
+    LayerNormalization normalises over ``axis..rank−1`` (``scale`` and ``bias`` broadcast over the leading axes),
+    InstanceNormalization over the spatial axes ``2..rank−1`` (``scale`` and ``bias`` per channel). A node whose
+    optional Mean/InvStdDev outputs are read stays as it is (and is reported as unsupported)."""
+    read = {i for n in graph.nodes for i in n.inputs} | {t.name for t in graph.outputs}
+    nodes: list[Node] = []
+    for n in graph.nodes:
+        if n.op_type not in ("LayerNormalization", "InstanceNormalization") or any(o in read for o in n.outputs[1:] if o) \
+                or not all(graph.is_const(i) for i in n.inputs[1:] if i):
+            nodes.append(n)
+            continue
+        x, y = n.inputs[0], n.outputs[0]
+        shape = tuple(graph.tensors[x].shape)
+        rank = len(shape)
+        if n.op_type == "LayerNormalization":
+            axes = list(range(int(n.attrs.get("axis", -1)) % rank, rank))
+            scale = n.inputs[1]
+            bias = n.inputs[2] if len(n.inputs) > 2 and n.inputs[2] else None
+        else:
+            axes = list(range(2, rank))
+            per_channel = (1, shape[1]) + (1,) * (rank - 2)
+            scale, bias = f"{y}::in_scale", f"{y}::in_bias"
+            graph.constants[scale] = np.asarray(graph.constants[n.inputs[1]]).reshape(per_channel)
+            graph.constants[bias] = np.asarray(graph.constants[n.inputs[2]]).reshape(per_channel)
+        red = tuple(1 if a in axes else d for a, d in enumerate(shape))
+        eps = f"{y}::eps"
+        graph.constants[eps] = np.array(float(n.attrs.get("epsilon", 1e-5)), dtype=np.float32)
+
+        def t(suffix: str, shp) -> str:
+            name = f"{y}::{suffix}"
+            graph.tensors[name] = TensorInfo(name, tuple(shp), "float32")
+            return name
+
+        mean, d, sq, var, ve, std, normed = (t("mean", red), t("centred", shape), t("square", shape), t("var", red),
+                                             t("var_eps", red), t("std", red), t("normed", shape))
+        scaled = t("scaled", shape) if bias else y
+        mk = lambda op, ins, out, **attrs: Node(f"{n.name}/{out.rsplit('::', 1)[-1]}", op, ins, [out], attrs)  # noqa: E731
+        nodes += [mk("ReduceMean", [x], mean, axes=axes, keepdims=1), mk("Sub", [x, mean], d),
+                  mk("Mul", [d, d], sq), mk("ReduceMean", [sq], var, axes=axes, keepdims=1),
+                  mk("Add", [var, eps], ve), mk("Sqrt", [ve], std), mk("Div", [d, std], normed),
+                  mk("Mul", [normed, scale], scaled)]
+        if bias:
+            nodes.append(mk("Add", [scaled, bias], y))
+    graph.nodes = nodes
+
+
 def pad_spec(node: Node, graph: Graph) -> tuple[list[int], float, str] | None:
     """(pads [begin..., end...], constant value, mode) of a Pad node with constant parameters, else None."""
     mode = node.attrs.get("mode", "constant")
@@ -398,4 +451,5 @@ def graph_from_model(model: onnx.ModelProto, batch_size: int = 1, source: str = 
     graph = Graph(inputs, outputs, nodes, consts, tensors, opset, source)
     fold_batchnorm(graph)
     fold_pad(graph)
+    expand_normalization(graph)
     return graph

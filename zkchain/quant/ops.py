@@ -16,6 +16,8 @@ Lowering map (ONNX -> integer primitives of :mod:`zkchain.quant.primitives`):
     BatchNormalization                 folded into the preceding Conv at import, else mul_const + add_const + rescale
     Softmax (last axis)                max, sub, table(exp), sum, rescale, table(reciprocal), mul, rescale
     Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Concat   reshape / transpose / concat (scale unchanged)
+    Slice, Split (constant parameters, positive steps)        slice, one per output (scale unchanged)
+    LayerNormalization, InstanceNormalization   written out at import (onnx/importer.expand_normalization)
     Identity, Cast (float -> float), Dropout                  no op (alias)
 """
 
@@ -310,14 +312,29 @@ def _gather_run(n: Node, x: list, g: Graph) -> list:
 
 
 def _gather_check(n: Node, g: Graph) -> str | None:
-    """Only the relabelling case: a constant index into an axis of length 1 (e.g. dropping a batch axis)."""
+    """Constant indices only (a runtime index, an embedding lookup, is not supported yet)."""
     if len(n.inputs) < 2 or not g.is_const(n.inputs[1]):
         return "Gather with a runtime index is not supported"
     shape = g.tensors[n.inputs[0]].shape
     axis = int(n.attrs.get("axis", 0)) % max(len(shape), 1)
-    if shape[axis] != 1:
-        return f"Gather along axis {axis} of length {shape[axis]} is not supported yet (only length-1 axes)"
+    idx = np.asarray(g.constants[n.inputs[1]]).ravel()
+    if idx.size and (idx.min() < -shape[axis] or idx.max() >= shape[axis]):
+        return f"index out of range for axis {axis} of length {shape[axis]}"
     return None
+
+
+def _gather_lower(L: Lowerer, n: Node) -> None:
+    """A constant index into a length-1 axis is a relabelling; any other: ``take`` (its entries along one axis)
+    and a reshape to the output's shape."""
+    x, shape = L.q(n.inputs[0]), _out_shape(L.graph, n)
+    axis = int(n.attrs.get("axis", 0)) % max(len(x.shape), 1)
+    if x.shape[axis] == 1:
+        _reshape_lower(L, n)
+        return
+    idx = [int(i) % x.shape[axis] for i in np.asarray(L.graph.constants[n.inputs[1]]).ravel()]
+    kept = x.shape[:axis] + (len(idx),) + x.shape[axis + 1:]
+    y = L.emit("take", [x], {"axis": axis, "indices": idx}, f"{n.outputs[0]}:take", x.scale, x.bound, kept, n.name)
+    L.env[n.outputs[0]] = L.emit("reshape", [y], {"shape": list(shape)}, n.outputs[0], y.scale, y.bound, shape, n.name)
 
 
 def _reshape_lower(L: Lowerer, n: Node) -> None:
@@ -355,6 +372,74 @@ def _concat_lower(L: Lowerer, n: Node) -> None:
     axis = n.attrs["axis"] % len(shape)
     y = L.emit("concat", xs, {"axis": axis}, f"{out}:cat", xs[0].scale, 0, shape, n.name)
     L.env[out] = L.fit(y, out, out, n.name)
+
+
+def _slice_spec(n: Node, g: Graph) -> tuple[list[int], list[int]] | str:
+    """``(starts, steps)`` over every axis of a Slice with constant parameters (ONNX clamping rules), or why not."""
+    shape = g.tensors[n.inputs[0]].shape
+    rank = len(shape)
+    if "starts" in n.attrs:  # opset < 10
+        starts, ends = list(n.attrs["starts"]), list(n.attrs["ends"])
+        axes, steps = list(n.attrs.get("axes", range(len(starts)))), [1] * len(starts)
+    else:
+        ins = n.inputs + ["", "", ""]
+        if any(i and not g.is_const(i) for i in ins[1:5]):
+            return "starts, ends, axes and steps must be constants"
+        starts, ends = (np.asarray(g.constants[i]).ravel().tolist() for i in ins[1:3])
+        axes = np.asarray(g.constants[ins[3]]).ravel().tolist() if ins[3] else list(range(len(starts)))
+        steps = np.asarray(g.constants[ins[4]]).ravel().tolist() if ins[4] else [1] * len(starts)
+    full_start, full_step = [0] * rank, [1] * rank
+    for a, st, step in zip(axes, starts, steps):
+        a, st, step = int(a) % rank, int(st), int(step)
+        if step <= 0:
+            return "only positive steps are supported"
+        dim = shape[a]
+        full_start[a] = min(max(st + dim if st < 0 else st, 0), dim)
+        full_step[a] = step
+    return full_start, full_step
+
+
+def _slice_check(n: Node, g: Graph) -> str | None:
+    spec = _slice_spec(n, g)
+    return spec if isinstance(spec, str) else None
+
+
+def _slice_run(n: Node, x: list, g: Graph) -> list:
+    starts, steps = _slice_spec(n, g)
+    out = _out_shape(g, n)
+    return [x[0][tuple(slice(s, s + (o - 1) * t + 1, t) for s, t, o in zip(starts, steps, out))]]
+
+
+def _slice_lower(L: Lowerer, n: Node) -> None:
+    x = L.q(n.inputs[0])
+    starts, steps = _slice_spec(n, L.graph)
+    shape = _out_shape(L.graph, n)
+    L.env[n.outputs[0]] = L.emit("slice", [x], {"starts": starts, "steps": steps, "shape": list(shape)},
+                                 n.outputs[0], x.scale, x.bound, shape, n.name)
+
+
+def _split_offsets(n: Node, g: Graph) -> tuple[int, list[int]]:
+    """(axis, start of each output along it): the outputs' shapes are known, so their sizes are the split."""
+    rank = len(g.tensors[n.inputs[0]].shape)
+    axis = int(n.attrs.get("axis", 0)) % rank
+    sizes = [g.tensors[o].shape[axis] for o in n.outputs]
+    return axis, [int(v) for v in np.cumsum([0] + sizes[:-1])]
+
+
+def _split_run(n: Node, x: list, g: Graph) -> list:
+    axis, offs = _split_offsets(n, g)
+    return [np.take(x[0], range(o, o + g.tensors[out].shape[axis]), axis=axis) for o, out in zip(offs, n.outputs)]
+
+
+def _split_lower(L: Lowerer, n: Node) -> None:
+    x = L.q(n.inputs[0])
+    axis, offs = _split_offsets(n, L.graph)
+    for o, out in zip(offs, n.outputs):
+        shape = _out_shape(L.graph, n, n.outputs.index(out))
+        starts = [0] * len(shape)
+        starts[axis] = o
+        L.env[out] = L.emit("slice", [x], {"starts": starts, "steps": [1] * len(shape), "shape": list(shape)},
+                            out, x.scale, x.bound, shape, n.name)
 
 
 def _identity_run(n: Node, x: list, g: Graph) -> list:
@@ -755,9 +840,11 @@ ONNX_OPS: dict[str, Op] = {
     "Reshape": Op(_reshape_run, _reshape_lower),
     "Squeeze": Op(_reshape_run, _reshape_lower),
     "Unsqueeze": Op(_reshape_run, _reshape_lower),
-    "Gather": Op(_gather_run, _reshape_lower, _gather_check),  # constant index on a length-1 axis = relabelling
+    "Gather": Op(_gather_run, _gather_lower, _gather_check),  # constant indices: take (or a relabelling)
     "Transpose": Op(_transpose_run, _transpose_lower),
     "Concat": Op(_concat_run, _concat_lower, _concat_check),
+    "Slice": Op(_slice_run, _slice_lower, _slice_check),
+    "Split": Op(_split_run, _split_lower),
     "Identity": Op(_identity_run, _alias_lower),
     "Dropout": Op(_identity_run, _alias_lower, _dropout_check),
     "Cast": Op(_identity_run, _alias_lower, _cast_check),

@@ -34,6 +34,10 @@ kind           inputs -> outputs                       semantics (params)
 ``concat``     x1..xn -> y                             numpy concatenate along ``axis`` (all at one scale)
 ``reshape``    x -> y                                  same entries, row-major order, new ``shape``
 ``transpose``  x -> y                                  y = x.transpose(``perm``)
+``take``       x -> y                                  y = np.take(x, ``indices``, ``axis``) (constant indices, kept as one
+                                                       axis of ``len(indices)`` positions; a reshape follows)
+``slice``      x -> y                                  y = x[starts[a] :: steps[a]] on every axis ``a``, ``shape`` entries
+                                                       (``steps`` ≥ 1)
 =============  ======================================  ================================================
 
 Scales (zkPyTorch §3.3, static symmetric per-tensor quantization): each integer tensor t stands for the real
@@ -54,7 +58,7 @@ from zkchain.errors import InputError
 
 KINDS = (
     "linear", "conv2d", "rescale", "table", "add", "sub", "add_const", "mul_const", "mul",
-    "sum", "sumpool", "maxpool", "max", "concat", "reshape", "transpose",
+    "sum", "sumpool", "maxpool", "max", "concat", "reshape", "transpose", "slice", "take",
 )
 RESCALE_MAX_SHIFT = 16
 RESCALE_MAX_MULTIPLIER = 1 << 24
@@ -262,6 +266,9 @@ RUN: dict[str, Callable[[IntOp, list[np.ndarray]], list[np.ndarray]]] = {
                                                       for x in xs], axis=op.params["axis"]))],
     "reshape": lambda op, xs: [xs[0].reshape(op.params["shape"])],
     "transpose": lambda op, xs: [np.ascontiguousarray(xs[0].transpose(op.params["perm"]))],
+    "take": lambda op, xs: [np.ascontiguousarray(np.take(xs[0], op.params["indices"], axis=op.params["axis"]))],
+    "slice": lambda op, xs: [np.ascontiguousarray(xs[0][tuple(
+        slice(s, s + (o - 1) * t + 1, t) for s, t, o in zip(op.params["starts"], op.params["steps"], op.params["shape"]))])],
 }
 assert set(RUN) == set(KINDS)
 
