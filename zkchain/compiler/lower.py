@@ -39,6 +39,11 @@ primitive       blocks
                 and a Hadamard chain proves ``Π d_j = 0``, as for ``maxpool``
 ``reshape``     alias (row-major order is unchanged)
 
+Each row is one rule: a small function registered with ``@rule("kind")`` in :data:`RULES` and written with the
+methods of :class:`Lowering` (``expr``, ``operand``, ``committed``, ``broadcast``, ``new_vector``, ``check_range``,
+``remainder``, ``zero_product``); :func:`lower` lowers the input, runs the rules in the model's order and
+``finish``-es (outputs, range checks, weight packing). :data:`PROVABLE` is the registry's keys.
+
 Movement ops (transpose, concat, a non-spatial sum) read and write plain row-major vectors: a tensor a
 convolution reads on a padded grid cannot be moved yet, and the compiler says so.
 ==============  ==========================================================================================
@@ -59,6 +64,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -70,9 +76,8 @@ from zkchain.compiler.circuit import PARAMETER_FREE, RESERVED_NAMES, Circuit, Ex
 from zkchain.compiler.witness import FromTensor, Limb, Product, Recipe, Selected, TapDiff, WitnessPlan
 from zkchain.crypto.field import R, inv
 from zkchain.errors import UnsupportedModelError
+from zkchain.quant.primitives import IntOp
 
-PROVABLE = ("linear", "conv2d", "sumpool", "sum", "maxpool", "rescale", "table", "add", "sub", "add_const", "mul_const",
-            "mul", "reshape", "transpose", "concat", "max", "slice", "take")
 MOVEMENT = ("transpose", "concat", "slice", "take")  # with a non-spatial sum: Gather blocks over plain row-major vectors
 ELEMENTWISE = ("rescale", "table", "add", "sub", "add_const", "mul_const", "mul")
 LIMB_BITS = 8  # remainders are committed as 8-bit limbs so every range table stays ≤ 256 rows
@@ -175,154 +180,149 @@ def _plan_grids(model) -> dict[str, Grid]:
     return grids
 
 
-def lower(model, public_input: bool = False) -> Compiled:
-    """Lower a :class:`zkchain.quant.model.QuantizedModel` to a circuit.
+class Lowering:
+    """The state one lowering shares between its rules (:data:`RULES`): the circuit being built, the private
+    fixed values, the witness recipes, each tensor's expression, grid and padding value, the accumulators
+    not yet given an expression (``pending``) and the tensors whose range a lookup already proves. The
+    methods are the vocabulary the rules are written in."""
 
-    The input is private (a committed witness vector) unless ``public_input``; outputs are public.
-    Raises :class:`UnsupportedModelError` listing every op that has no block yet (with its ONNX node)."""
-    bad = [f"{op.kind} (node {op.source or '?'})" for op in model.ops if op.kind not in PROVABLE]
-    if bad:
-        raise UnsupportedModelError("these operations have no proof block yet: " + ", ".join(bad))
+    def __init__(self, model) -> None:
+        self.model = model
+        self.c = Circuit(meta={"model": model.info.get("model", ""), "input": model.input_name,
+                               "outputs": list(model.output_names), "output_scales": {}})
+        self.fixed: dict[str, list[int]] = {}
+        self.sources: dict[str, Recipe] = {}
+        self.exprs: dict[str, Expr] = {}
+        self.grids = _plan_grids(model)
+        self.fill: dict[str, int] = {model.input_name: 0}  # value of each tensor's padding cells
+        self.pending: dict[str, _Pending] = {}
+        self.outputs = set(model.output_names)
+        self.looked_up: set[str] = set()  # tensors whose range a lookup already proves
+        self.table_values: dict[str, np.ndarray] = {}
 
-    c = Circuit(meta={"model": model.info.get("model", ""), "input": model.input_name,
-                      "outputs": list(model.output_names), "output_scales": {}})
-    fixed: dict[str, list[int]] = {}
-    sources: dict[str, Recipe] = {}
-    exprs: dict[str, Expr] = {}
-    grids = _plan_grids(model)
-    fill: dict[str, int] = {model.input_name: 0}  # value of each tensor's padding cells
-    pending: dict[str, _Pending] = {}
-    consumers: dict[str, list] = {}
-    for op in model.ops:
-        for t in op.inputs:
-            consumers.setdefault(t, []).append(op)
-    outputs = set(model.output_names)
-    looked_up: set[str] = set()  # tensors whose range a lookup already proves
-    table_values: dict[str, np.ndarray] = {}
+    def size(self, t: str) -> int:
+        g = self.grids.get(t)
+        return g.size if g is not None else int(np.prod(self.model.tensors[t].shape))
 
-    def size(t: str) -> int:
-        g = grids.get(t)
-        return g.size if g is not None else int(np.prod(model.tensors[t].shape))
+    def source(self, t: str, shift: int = 0, bits: int = 0) -> FromTensor:
+        return FromTensor(t, shift, bits, self.grids.get(t), self.fill.get(t, 0))
 
-    def source(t: str, shift: int = 0, bits: int = 0) -> FromTensor:
-        return FromTensor(t, shift, bits, grids.get(t), fill.get(t, 0))
-
-    def new_vector(t: str, kind_hint: str = "witness") -> Expr:
+    def new_vector(self, t: str, kind_hint: str = "witness") -> Expr:
         name = _vec_name(t)
-        n = size(t)
-        if t in outputs:
-            e = c.add_vector(name, n, "public", "output", bound=2**62)
+        n = self.size(t)
+        if t in self.outputs:
+            e = self.c.add_vector(name, n, "public", "output", bound=2**62)
         else:
-            e = c.add_vector(name, n, kind_hint)
-        sources[name] = source(t)
-        exprs[t] = e
+            e = self.c.add_vector(name, n, kind_hint)
+        self.sources[name] = self.source(t)
+        self.exprs[t] = e
         return e
 
-    def range_check(t: str, e: Expr, lo: int, size_: int) -> None:
-        tab = c.add_table(f"range[{lo},{lo + size_})", "range", lo, size_)
-        c.constraints.append(Lookup(tab.name, e, None, f"range {t}"))
+    def range_check(self, t: str, e: Expr, lo: int, size_: int) -> None:
+        tab = self.c.add_table(f"range[{lo},{lo + size_})", "range", lo, size_)
+        self.c.constraints.append(Lookup(tab.name, e, None, f"range {t}"))
 
-    def check_range(vname: str, length: int, lo: int, size_: int) -> None:
+    def check_range(self, vname: str, length: int, lo: int, size_: int) -> None:
         """``lo ≤ v < lo + size`` for committed vector ``vname``: one table when small, else 8-bit limbs of
         ``v − lo`` (committed, each range-checked) tied to ``v`` by a Zero constraint."""
         e = Expr.of(vname, length)
         if size_ <= MAX_DIRECT_RANGE:
-            range_check(vname, e, lo, size_)
+            self.range_check(vname, e, lo, size_)
             return
         bits = (size_ - 1).bit_length()
         terms = []
         for i, lo_bit in enumerate(range(0, bits, LIMB_BITS)):
             lb = min(LIMB_BITS, bits - lo_bit)
             name = f"{vname}.limb{i}"
-            le = c.add_vector(name, length, "witness")
-            sources[name] = Limb(vname, lo_bit, lb, lo)
-            range_check(name, le, 0, 1 << lb)
+            le = self.c.add_vector(name, length, "witness")
+            self.sources[name] = Limb(vname, lo_bit, lb, lo)
+            self.range_check(name, le, 0, 1 << lb)
             terms.append(Term(name, 1 << lo_bit))
         # v − lo − Σ 2^(8i)·limb_i = 0
-        c.constraints.append(Zero(Expr(length, (Term(vname),) + tuple(Term(tm.vector, -tm.coef % R) for tm in terms),
+        self.c.constraints.append(Zero(Expr(length, (Term(vname),) + tuple(Term(tm.vector, -tm.coef % R) for tm in terms),
                                        -lo % R), f"range {vname}"))
 
-    def remainder(t: str, s: int) -> Expr:
+    def remainder(self, t: str, s: int) -> Expr:
         """Commit ``rem ∈ [0, 2^s)`` as limbs of LIMB_BITS bits, each range-checked; return ``Σ 2^(8i)·limb_i``."""
-        n, terms = size(t), []
+        n, terms = self.size(t), []
         for i, lo_bit in enumerate(range(0, s, LIMB_BITS)):
             bits = min(LIMB_BITS, s - lo_bit)
             name = f"{_vec_name(t)}.{i}"
-            e = c.add_vector(name, n, "witness")
-            sources[name] = source(t, lo_bit, bits)
-            range_check(name, e, 0, 1 << bits)
+            e = self.c.add_vector(name, n, "witness")
+            self.sources[name] = self.source(t, lo_bit, bits)
+            self.range_check(name, e, 0, 1 << bits)
             terms.append(Term(name, 1 << lo_bit))
-        looked_up.add(t)
+        self.looked_up.add(t)
         return Expr(n, tuple(terms))
 
-    def expr(t: str) -> Expr:
-        if t in pending:  # an accumulator read by something other than a rescale: commit it
-            p = pending.pop(t)
-            if p.rows > 1 and t in outputs:  # not as the public vector: the rows claim reads committed terms
+    def expr(self, t: str) -> Expr:
+        if t in self.pending:  # an accumulator read by something other than a rescale: commit it
+            p = self.pending.pop(t)
+            if p.rows > 1 and t in self.outputs:  # not as the public vector: the rows claim reads committed terms
                 name = _vec_name(t) + ".acc"
-                e = c.add_vector(name, size(t), "witness")
-                sources[name] = source(t)
-                exprs[t] = e
+                e = self.c.add_vector(name, self.size(t), "witness")
+                self.sources[name] = self.source(t)
+                self.exprs[t] = e
             else:
-                e = new_vector(t)
-            c.constraints.append(p.make(e))
+                e = self.new_vector(t)
+            self.c.constraints.append(p.make(e))
             return e
-        return exprs[t]
+        return self.exprs[t]
 
-    def operand(t: str) -> Expr:
+    def operand(self, t: str) -> Expr:
         """``expr(t)`` for an operand a block lays out (conv input, lookup query, Hadamard side, pick source).
         An expression holding a hidden fixed vector (a per-entry constant added on the way) is committed as a
         witness vector of its own, tied to the expression by a Zero relation, which reads data only: a hidden
         vector's free mask coefficients must never meet another operand's coefficients (``docs/protocol.md``
         §7.8; the schedule refuses any circuit where they would)."""
-        e = expr(t)
-        if not hidden_terms(c, e):
+        e = self.expr(t)
+        if not hidden_terms(self.c, e):
             return e
-        v = new_vector(t)
-        c.constraints.append(Zero(Expr(e.length, v.terms + tuple(Term(tm.vector, -tm.coef % R, tm.shift)
+        v = self.new_vector(t)
+        self.c.constraints.append(Zero(Expr(e.length, v.terms + tuple(Term(tm.vector, -tm.coef % R, tm.shift)
                                                                  for tm in e.terms), -e.const % R),
                                   f"materialise {t}"))
-        looked_up.add(t)  # bounded terms plus a constant: bounded, so no range check of its own
+        self.looked_up.add(t)  # bounded terms plus a constant: bounded, so no range check of its own
         return v
 
-    def committed(t: str) -> Expr:
+    def committed(self, t: str) -> Expr:
         """``expr(t)`` as one whole committed witness vector: itself, or a copy tied to the expression by a Zero
         relation (a matmul over several rows folds the rows of one committed vector, ``docs/protocol.md`` §5.1)."""
-        e = expr(t)
+        e = self.expr(t)
         if (len(e.terms) == 1 and not e.const % R and not e.terms[0].shift and e.terms[0].coef % R == 1
-                and c.vectors[e.terms[0].vector].kind == "witness" and c.vectors[e.terms[0].vector].length == e.length):
+                and self.c.vectors[e.terms[0].vector].kind == "witness" and self.c.vectors[e.terms[0].vector].length == e.length):
             return e
-        name = _vec_name(t) + (".copy" if _vec_name(t) in c.vectors else "")
-        v = c.add_vector(name, e.length, "witness")
-        sources[name] = source(t)
-        c.constraints.append(Zero(Expr(e.length, v.terms + tuple(Term(tm.vector, -tm.coef % R, tm.shift)
+        name = _vec_name(t) + (".copy" if _vec_name(t) in self.c.vectors else "")
+        v = self.c.add_vector(name, e.length, "witness")
+        self.sources[name] = self.source(t)
+        self.c.constraints.append(Zero(Expr(e.length, v.terms + tuple(Term(tm.vector, -tm.coef % R, tm.shift)
                                                                  for tm in e.terms), -e.const % R), f"materialise {t}"))
-        exprs[t] = v
-        looked_up.add(t)  # equal to bounded terms
+        self.exprs[t] = v
+        self.looked_up.add(t)  # equal to bounded terms
         return v
 
-    def broadcast(t: str, out: str, where: str, laid_out: bool = False) -> Expr:
+    def broadcast(self, t: str, out: str, where: str, laid_out: bool = False) -> Expr:
         """``expr(t)`` (``operand(t)`` if ``laid_out``) when ``t`` has ``out``'s shape; else ``t`` broadcast to it
         (numpy rules): a committed vector tied to ``t`` by a Gather whose selection repeats the size-1 axes
         (``Selection.broadcast``)."""
-        shape, oshape = tuple(model.tensors[t].shape), tuple(model.tensors[out].shape)
+        shape, oshape = tuple(self.model.tensors[t].shape), tuple(self.model.tensors[out].shape)
         full = (1,) * (len(oshape) - len(shape)) + shape
         if full == oshape:
-            return operand(t) if laid_out else expr(t)
-        if any(g in grids and grids[g].padded for g in (t, out)):
+            return self.operand(t) if laid_out else self.expr(t)
+        if any(g in self.grids and self.grids[g].padded for g in (t, out)):
             raise UnsupportedModelError(f"{where}: broadcasting onto a convolution's padded grid is not provable yet")
         try:
             sel = Selection.broadcast(full, oshape)
         except ValueError as exc:
             raise UnsupportedModelError(f"{where}: {exc}") from None
-        x = operand(t)
-        name = f"{_vec_name(t)}.bcast{len(c.vectors)}"
-        v = c.add_vector(name, size(out), "witness")
-        sources[name] = Selected((x,), (sel,), size(out))
-        c.constraints.append(Gather((x,), (sel,), v, f"{where} broadcast {t}"))
+        x = self.operand(t)
+        name = f"{_vec_name(t)}.bcast{len(self.c.vectors)}"
+        v = self.c.add_vector(name, self.size(out), "witness")
+        self.sources[name] = Selected((x,), (sel,), self.size(out))
+        self.c.constraints.append(Gather((x,), (sel,), v, f"{where} broadcast {t}"))
         return v
 
-    def zero_product(ds: list[Expr], yt: str, length: int, name: str) -> None:
+    def zero_product(self, ds: list[Expr], yt: str, length: int, name: str) -> None:
         """``Π_w d_w = 0`` with at least two factors: ``e_1 = d_0·d_1``, ``e_k = e_(k−1)·d_(k+1)``, the last product
         the zero vector. Each ``d_w`` is range-checked to ``[0, 4·xbound)``, so ``d_w = 0`` in Fr means ``d_w = 0``,
         and a product of field elements is 0 iff a factor is (no bound on the products is needed)."""
@@ -333,311 +333,403 @@ def lower(model, public_input: bool = False) -> Compiled:
                 out = Expr(length, ())
             else:
                 ename = f"{_vec_name(yt)}.prod{i}"
-                out = c.add_vector(ename, length, "witness")
-                sources[ename] = Product(acc, d)
-            c.constraints.append(Hadamard(acc, d, out, name))
+                out = self.c.add_vector(ename, length, "witness")
+                self.sources[ename] = Product(acc, d)
+            self.c.constraints.append(Hadamard(acc, d, out, name))
             acc = out
 
-    # The input.
-    xin = model.input_name
-    bound = max(1, model.tensors[xin].bound)
-    half = _pow2_at_least(bound + 1)
-    if public_input:
-        # the verifier bounds a public input to |x| ≤ half: every real entry is ≥ −half, the padding value a
-        # max pooling relies on, and its values are as small as a range-checked private input's
-        e = c.add_vector(_vec_name(xin), size(xin), "public", "input", bound=half)
-        sources[_vec_name(xin)] = source(xin)
-        exprs[xin] = e
+    def lower_input(self, public_input: bool) -> None:
+        """The model input: a public vector (bounded by the verifier) or a committed, range-checked witness;
+        a padded grid gets PadZero."""
+        xin = self.model.input_name
+        bound = max(1, self.model.tensors[xin].bound)
+        half = _pow2_at_least(bound + 1)
+        if public_input:
+            # the verifier bounds a public input to |x| ≤ half: every real entry is ≥ −half, the padding value a
+            # max pooling relies on, and its values are as small as a range-checked private input's
+            e = self.c.add_vector(_vec_name(xin), self.size(xin), "public", "input", bound=half)
+            self.sources[_vec_name(xin)] = self.source(xin)
+            self.exprs[xin] = e
+        else:
+            e = self.new_vector(xin)
+            self.range_check(xin, e, -half, 2 * half)
+            self.looked_up.add(xin)
+        if xin in self.grids and self.grids[xin].padded:
+            # a max pooling reads padding as "never wins": fill it with the smallest value the range check allows
+            if any(op.kind == "maxpool" and op.inputs[0] == xin for op in self.model.ops):
+                self.fill[xin] = -half
+                self.sources[_vec_name(xin)] = self.source(xin)
+            self.c.constraints.append(PadZero(e, self.grids[xin], "input padding", self.fill[xin] % R))
+
+    def finish(self) -> Compiled:
+        """Bind the outputs, range-check what no lookup bounds, pack the weights, add the map tables' output
+        column; check the circuit."""
+        # Outputs that are expressions (not committed): bind them to a public vector with a Zero constraint.
+        for o in self.model.output_names:
+            if o in self.pending:
+                self.expr(o)
+            e = self.exprs[o]
+            if not (len(e.terms) == 1 and e.terms[0].vector == _vec_name(o) and e.const == 0):
+                pub = self.c.add_vector(_vec_name(o) + ".out", self.size(o), "public", "output", bound=2**62)
+                self.sources[_vec_name(o) + ".out"] = self.source(o)
+                self.c.constraints.append(Zero(Expr(e.length, e.terms + (Term(pub.terms[0].vector, R - 1),), e.const), f"output {o}"))
+
+        # Public outputs dequantize with their tensor's scale (proof.json's outputs_float is derived from these).
+        for v in self.c.public("output"):
+            t = self.sources[v.name].tensor
+            self.c.meta["output_scales"][v.name] = float(self.model.tensors[t].scale)
+
+        # Committed values no lookup reads (quotients feeding another rescale, accumulators): range-check them over
+        # their calibrated bound.
+        for v in list(self.c.vectors.values()):
+            src = self.sources.get(v.name)
+            if v.kind != "witness" or not isinstance(src, FromTensor) or src.tensor in self.looked_up:
+                continue
+            t = src.tensor
+            half = _pow2_at_least(max(1, self.model.tensors[t].bound) + 1)
+            self.check_range(v.name, v.length, -half, 2 * half)
+
+        _drop_unread_fixed(self.c, self.fixed)  # a constant folded into every bias that read it
+        _pack_weights(self.c, self.fixed)
+
+        # The map tables' output column.
+        if any(t.kind == "map" for t in self.c.tables.values()):
+            col = []
+            for t, _ in table_layout(self.c):
+                col += [int(v) for v in self.table_values[t.name]] if t.kind == "map" else [0] * t.size
+            # ReLU tables are max(v, 0) over their rows: with nothing else in the column it is not hidden
+            relu_only = all(t.kind != "map" or _is_relu(t, self.table_values[t.name]) for t in self.c.tables.values())
+            self.c.add_vector(TABLE_OUT, len(col), "fixed", role=PARAMETER_FREE if relu_only else "")
+            self.fixed[TABLE_OUT] = [v % R for v in col]
+        self.c.check()
+        return Compiled(self.c, self.fixed, WitnessPlan(self.sources))
+
+
+#: integer primitive -> its lowering rule (one small function each; the table at the top of this module)
+RULES: dict[str, Callable[[Lowering, IntOp], None]] = {}
+
+
+def rule(*kinds: str):
+    """Register the decorated function as the lowering rule of ``kinds``."""
+
+    def add(fn):
+        for k in kinds:
+            RULES[k] = fn
+        return fn
+
+    return add
+
+
+@rule("linear")
+def _linear(L: Lowering, op: IntOp) -> None:
+    """MatMul with the weights (bias folded) as a fixed vector; over several rows the rows fold (§5.1)."""
+    k = op.kind
+    W = np.asarray(op.params["W"]).astype(object)
+    kk, n = W.shape
+    shape = list(L.model.tensors[op.inputs[0]].shape)
+    rows = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
+    if rows > 1:  # Y[T×n] = X[T×k]·W + b: the weights once, the rows folded (docs/protocol.md §5.1)
+        x = L.committed(op.inputs[0])
+        wname = f"W.{len(L.fixed)}.{_vec_name(op.outputs[0])}"
+        L.c.add_vector(wname, row_stride(kk) * n, "fixed")
+        L.fixed[wname] = weight_vector(W.tolist(), [int(v) for v in np.asarray(op.params["bias"]).reshape(-1)])
+        L.pending[op.outputs[0]] = _Pending(
+            lambda out, x=x, wname=wname, kk=kk, n=n, rows=rows, nm=op.source or op.outputs[0]:
+            MatMul(x, wname, kk, n, out, nm, rows=rows), rows * n, rows)
+        return
+    # (x + C)·W + b = x·W + (C·W + b): a hidden constant in the input goes into the bias (exact over the
+    # integers), so the matmul's x holds no hidden vector (docs/protocol.md §7.8)
+    x, bias = fold_into_bias(L.c, L.expr(op.inputs[0]), L.fixed, W, np.asarray(op.params["bias"]).reshape(-1))
+    wname = f"W.{len(L.fixed)}.{_vec_name(op.outputs[0])}"
+    L.c.add_vector(wname, row_stride(kk) * n, "fixed")
+    L.fixed[wname] = weight_vector(W.tolist(), bias)
+    L.pending[op.outputs[0]] = _Pending(
+        lambda out, x=x, wname=wname, kk=kk, n=n, nm=op.source or op.outputs[0]: MatMul(x, wname, kk, n, out, nm),
+        n)
+
+
+@rule("conv2d", "sumpool")
+def _conv(L: Lowering, op: IntOp) -> None:
+    """Conv with the kernel (or a sum-pool kernel) as a fixed vector; its accumulator pending (§5.6)."""
+    k = op.kind
+    xt, yt = op.inputs[0], op.outputs[0]
+    gin, gout = L.grids[xt], L.grids[yt]
+    if L.fill.get(xt, 0) != 0 and gin.padded:
+        raise UnsupportedModelError(f"{k} {op.source}: its input's padding would not be zero")
+    x = L.operand(xt)
+    if k == "conv2d":
+        if int(op.params.get("group", 1)) != 1:
+            raise UnsupportedModelError(f"conv2d {op.source}: grouped convolutions are not provable yet")
+        w = np.asarray(op.params["W"]).astype(object)
+        bias = [int(v) for v in np.asarray(op.params["bias"]).reshape(-1)]
+        OC, _, kh, kw = w.shape
     else:
-        e = new_vector(xin)
-        range_check(xin, e, -half, 2 * half)
-        looked_up.add(xin)
-    if xin in grids and grids[xin].padded:
-        # a max pooling reads padding as "never wins": fill it with the smallest value the range check allows
-        if any(op.kind == "maxpool" and op.inputs[0] == xin for op in model.ops):
-            fill[xin] = -half
-            sources[_vec_name(xin)] = source(xin)
-        c.constraints.append(PadZero(e, grids[xin], "input padding", fill[xin] % R))
-
-    for op in model.ops:
-        k = op.kind
-        if k == "linear":
-            W = np.asarray(op.params["W"]).astype(object)
-            kk, n = W.shape
-            shape = list(model.tensors[op.inputs[0]].shape)
-            rows = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
-            if rows > 1:  # Y[T×n] = X[T×k]·W + b: the weights once, the rows folded (docs/protocol.md §5.1)
-                x = committed(op.inputs[0])
-                wname = f"W.{len(fixed)}.{_vec_name(op.outputs[0])}"
-                c.add_vector(wname, row_stride(kk) * n, "fixed")
-                fixed[wname] = weight_vector(W.tolist(), [int(v) for v in np.asarray(op.params["bias"]).reshape(-1)])
-                pending[op.outputs[0]] = _Pending(
-                    lambda out, x=x, wname=wname, kk=kk, n=n, rows=rows, nm=op.source or op.outputs[0]:
-                    MatMul(x, wname, kk, n, out, nm, rows=rows), rows * n, rows)
-                continue
-            # (x + C)·W + b = x·W + (C·W + b): a hidden constant in the input goes into the bias (exact over the
-            # integers), so the matmul's x holds no hidden vector (docs/protocol.md §7.8)
-            x, bias = fold_into_bias(c, expr(op.inputs[0]), fixed, W, np.asarray(op.params["bias"]).reshape(-1))
-            wname = f"W.{len(fixed)}.{_vec_name(op.outputs[0])}"
-            c.add_vector(wname, row_stride(kk) * n, "fixed")
-            fixed[wname] = weight_vector(W.tolist(), bias)
-            pending[op.outputs[0]] = _Pending(
-                lambda out, x=x, wname=wname, kk=kk, n=n, nm=op.source or op.outputs[0]: MatMul(x, wname, kk, n, out, nm),
-                n)
-        elif k in ("conv2d", "sumpool") or _spatial_sum(op, model):
-            xt, yt = op.inputs[0], op.outputs[0]
-            gin, gout = grids[xt], grids[yt]
-            if fill.get(xt, 0) != 0 and gin.padded:
-                raise UnsupportedModelError(f"{k} {op.source}: its input's padding would not be zero")
-            x = operand(xt)
-            if k == "conv2d":
-                if int(op.params.get("group", 1)) != 1:
-                    raise UnsupportedModelError(f"conv2d {op.source}: grouped convolutions are not provable yet")
-                w = np.asarray(op.params["W"]).astype(object)
-                bias = [int(v) for v in np.asarray(op.params["bias"]).reshape(-1)]
-                OC, _, kh, kw = w.shape
-            else:
-                if k == "sum":
-                    kh, kw = gin.H, gin.W
-                else:
-                    kh, kw = (int(v) for v in op.params["kernel"])
-                OC = gin.C
-            sh, sw = (int(v) for v in op.params.get("strides", [1, 1]))
-            kname = f"K.{len(fixed)}.{_vec_name(yt)}"
-            proto = Conv(x, kname, gin, gout, int(OC), int(kh), int(kw), sh, sw, Expr.of(kname, 1), op.source or yt)
-            # a sum-pool kernel (ones on the diagonal) follows from the shapes: not hidden (docs/protocol.md §7.6)
-            c.add_vector(kname, proto.kernel_length, "fixed", role="" if k == "conv2d" else PARAMETER_FREE)
-            fixed[kname] = proto.kernel_vector(w.tolist(), bias) if k == "conv2d" else proto.sumpool_kernel()
-            fill[yt] = 0  # the Conv claim forces the output's padding cells to 0
-            pending[yt] = _Pending(
-                lambda out, x=x, kname=kname, gin=gin, gout=gout, OC=int(OC), kh=int(kh), kw=int(kw), sh=sh, sw=sw,
-                nm=op.source or yt: Conv(x, kname, gin, gout, OC, kh, kw, sh, sw, out, nm),
-                gout.size)
-        elif k in MOVEMENT or k == "sum":
-            # out = Σ_i S_i·x_i with one selection per input (docs/protocol.md §5.9)
-            yt = op.outputs[0]
-            for t in op.inputs + [yt]:
-                if t in grids and grids[t].padded:
-                    raise UnsupportedModelError(f"{k} {op.source}: {t} is laid out on a convolution's padded grid; "
-                                                "moving padded data is not provable yet")
-            shapes = [tuple(int(d) for d in model.tensors[t].shape) for t in op.inputs]
-            reads = op.inputs  # the operand of each selection
-            if k == "transpose":
-                sels = (Selection.transpose(shapes[0], [int(a) for a in op.params["perm"]]),)
-            elif k == "take":  # one selection per index, all reading the same x
-                axis, idx = int(op.params["axis"]), [int(i) for i in op.params["indices"]]
-                sels = tuple(Selection.take(shapes[0], axis, j, at=p, count=len(idx)) for p, j in enumerate(idx))
-                reads = op.inputs * len(idx)
-            elif k == "slice":
-                sels = (Selection.slice(shapes[0], model.tensors[yt].shape, op.params["starts"], op.params["steps"]),)
-            elif k == "sum":
-                sels = (Selection.reduce(shapes[0], {int(a) % len(shapes[0]) for a in op.params.get("axes", [])}),)
-            else:
-                out_shape, axis = model.tensors[yt].shape, int(op.params["axis"]) % len(shapes[0])
-                offsets = np.cumsum([0] + [s[axis] for s in shapes[:-1]])
-                sels = tuple(Selection.place(s, out_shape, axis, int(o)) for s, o in zip(shapes, offsets))
-            xs = tuple(operand(t) for t in reads)
-            fill[yt] = 0
-            make = lambda out, xs=xs, sels=sels, nm=op.source or yt: Gather(xs, sels, out, nm)  # noqa: E731
-            looked_up.add(yt)  # entries (or short sums) of bounded operands: bounded, no range check of its own
-            if k == "sum":  # like a matmul accumulator: a rescale consuming it reads it as an expression
-                pending[yt] = _Pending(make, size(yt))
-            else:
-                c.constraints.append(make(new_vector(yt)))
-        elif k == "maxpool":
-            xt, yt = op.inputs[0], op.outputs[0]
-            gin, gout = grids[xt], grids[yt]
+        if k == "sum":
+            kh, kw = gin.H, gin.W
+        else:
             kh, kw = (int(v) for v in op.params["kernel"])
-            sh, sw = (int(v) for v in op.params["strides"])
-            xe = operand(xt)
-            if gin.padded:
-                producer = next((o for o in model.ops if xt in o.outputs), None)
-                floor_ok = (xt == model.input_name or (producer is not None and producer.kind == "table"
-                            and fill.get(xt, 0) <= int(np.min(model.tables[producer.params["table"]].values))))
-                if not floor_ok:
-                    raise UnsupportedModelError(f"maxpool {op.source}: its padding cells could win the maximum")
-            ye = new_vector(yt)
-            fill[yt] = 0
-            if kh * kw == 1:
-                # one tap: the window maximum *is* the tap, so y is the strided gather itself (no d, no chain:
-                # with one factor "Π d = 0" would be an empty chain that constrains nothing)
-                c.constraints.append(Pick(xe, gin, gout, 0, 0, sh, sw, ye, f"{op.source} tap 0,0"))
-                looked_up.add(yt)  # y = a tap of x: bounded like x
-                continue
-            xbound = _pow2_at_least(max(1, model.tensors[xt].bound) + 1)
-            ds = []
-            for u in range(kh):
-                for v in range(kw):
-                    dname = f"{_vec_name(yt)}.d{u}_{v}"
-                    de = c.add_vector(dname, gout.size, "witness")
-                    sources[dname] = TapDiff(ye, xe, gin, gout, u, v, sh, sw)
-                    diff = Expr(gout.size, ye.terms + (Term(dname, R - 1),), ye.const)
-                    c.constraints.append(Pick(xe, gin, gout, u, v, sh, sw, diff, f"{op.source} tap {u},{v}"))
-                    check_range(dname, gout.size, 0, 4 * xbound)  # y − x ≤ 2·max|x| (padding included)
-                    ds.append(de)
-            zero_product(ds, yt, gout.size, f"{op.source} max")
-            looked_up.add(yt)  # y = some tap of x: bounded like x
-        elif k == "max":
-            # y = the largest entry along one axis: per position j along it a Gather takes x[..., j, ...] and a
-            # committed d_j = y − x_j is range-checked ≥ 0; Π_j d_j = 0 makes y one of them (as a max pooling)
-            xt, yt = op.inputs[0], op.outputs[0]
-            for t in (xt, yt):
-                if t in grids and grids[t].padded:
-                    raise UnsupportedModelError(f"max {op.source}: {t} is laid out on a convolution's padded grid; "
-                                                "not provable yet")
-            shape = tuple(int(d) for d in model.tensors[xt].shape)
-            axis = int(op.params["axis"]) % len(shape)
-            xe = operand(xt)
-            if shape[axis] == 1:
-                exprs[yt] = xe
-                continue
-            ye = new_vector(yt)
-            n_out = size(yt)
-            xbound = _pow2_at_least(max(1, model.tensors[xt].bound) + 1)
-            neg_x = Expr(xe.length, tuple(Term(t.vector, -t.coef % R, t.shift) for t in xe.terms), -xe.const % R)
-            ds = []
-            for j in range(shape[axis]):
-                tap = Selection.take(shape, axis, j)
-                dname = f"{_vec_name(yt)}.d{j}"
-                de = c.add_vector(dname, n_out, "witness")
-                sources[dname] = Selected((ye, neg_x), (Selection.identity(n_out), tap), n_out)
-                diff = Expr(n_out, ye.terms + (Term(dname, R - 1),), ye.const)
-                c.constraints.append(Gather((xe,), (tap,), diff, f"{op.source} entry {j}"))
-                check_range(dname, n_out, 0, 4 * xbound)  # y − x_j ≤ 2·max|x|
-                ds.append(de)
-            zero_product(ds, yt, n_out, f"{op.source} max")
-            looked_up.add(yt)  # y = some entry of x: bounded like x
-        elif k == "rescale":
-            src, (q, rem) = op.inputs[0], op.outputs
-            M, s = int(op.params["M"]), int(op.params["s"])
-            t0 = M * fill.get(src, 0) + (1 << (s - 1))
-            fill[q], fill[rem] = t0 >> s, t0 - ((t0 >> s) << s)
-            qe, re_ = new_vector(q), remainder(rem, s)
-            # M·x + 2^(s−1) = 2^s·q + rem
-            if src in pending:
-                p = pending.pop(src)
-                if p.rows > 1 and any(c.vectors[t.vector].kind == "public" for t in qe.terms):
-                    qe = committed(q)  # a public output: the matmul reads a committed copy
-                mi = inv(M)
-                acc = Expr(p.length, tuple(Term(t.vector, t.coef * (1 << s) * mi % R, t.shift) for t in qe.terms)
-                           + tuple(Term(t.vector, t.coef * mi % R, t.shift) for t in re_.terms),
-                           -(1 << (s - 1)) * mi % R)
-                c.constraints.append(p.make(acc))
-            else:
-                xe = expr(src)
-                terms = tuple(Term(t.vector, t.coef * M % R, t.shift) for t in xe.terms)
-                terms += tuple(Term(t.vector, -(1 << s) % R, t.shift) for t in qe.terms)
-                terms += tuple(Term(t.vector, -t.coef % R, t.shift) for t in re_.terms)
-                c.constraints.append(Zero(Expr(xe.length, terms, (xe.const * M + (1 << (s - 1))) % R), f"rescale {q}"))
-        elif k == "table":
-            x, (y, idx) = op.inputs[0], op.outputs
-            tab = model.tables[op.params["table"]]
-            fi = fill.get(x, 0) - int(tab.lo)
-            if x in grids and grids[x].padded and not 0 <= fi < tab.size:
-                raise UnsupportedModelError(f"table {op.source}: padding value {fill.get(x, 0)} outside the table")
-            fill[y] = int(np.asarray(tab.values)[fi]) if 0 <= fi < tab.size else 0
-            t = c.add_table(tab.name, "map", int(tab.lo), int(tab.size))
-            table_values[t.name] = np.asarray(tab.values)
-            ye = new_vector(y)
-            c.constraints.append(Lookup(t.name, operand(x), ye, f"{tab.fn} {y}"))
-            looked_up.add(x)
-            looked_up.add(y)  # outputs are table values: bounded by the table
-            exprs[idx] = None  # the index is implicit in the lookup
-        elif k in ("add", "sub"):
-            a, b = (broadcast(t, op.outputs[0], f"{k} {op.source}") for t in op.inputs)
-            sign = 1 if k == "add" else R - 1
-            fill[op.outputs[0]] = fill.get(op.inputs[0], 0) + (1 if k == "add" else -1) * fill.get(op.inputs[1], 0)
-            exprs[op.outputs[0]] = Expr(a.length, a.terms + tuple(Term(t.vector, t.coef * sign % R, t.shift) for t in b.terms),
-                                        (a.const + sign * b.const) % R)
-        elif k in ("add_const", "mul_const"):
-            cst = np.asarray(op.params["c"])
-            xt, yt = op.inputs[0], op.outputs[0]
-            a = operand(xt) if k == "mul_const" and cst.size != 1 else expr(xt)  # a Hadamard side, or an expression
-            f0 = fill.get(xt, 0)
-            if cst.size == 1:
-                v = int(cst.reshape(-1)[0])
-                fill[yt] = f0 + v if k == "add_const" else f0 * v
-                if k == "add_const":
-                    exprs[yt] = Expr(a.length, a.terms, (a.const + v) % R)
-                else:
-                    exprs[yt] = Expr(a.length, tuple(Term(t.vector, t.coef * v % R, t.shift) for t in a.terms),
-                                     a.const * v % R)
-                continue
-            # a per-entry constant: a fixed vector on the tensor's grid, 0 on padding cells
-            full = np.broadcast_to(cst, model.tensors[xt].shape)
-            g = grids.get(xt)
-            if g is not None:
-                full = g.embed(full)
-            cname = f"C.{len(fixed)}.{_vec_name(yt)}"
-            ce = c.add_vector(cname, a.length, "fixed")
-            fixed[cname] = [int(v) % R for v in full.reshape(-1).tolist()]
-            if k == "add_const":
-                fill[yt] = f0
-                exprs[yt] = Expr(a.length, a.terms + ce.terms, a.const)
-            else:
-                fill[yt] = 0
-                if g is not None and g.padded and f0 != 0:
-                    raise UnsupportedModelError(f"mul_const {op.source}: padding value would not stay 0")
-                pending[yt] = _Pending(lambda out, a=a, ce=ce, nm=op.source or yt: Hadamard(a, ce, out, nm), a.length)
-        elif k == "mul":
-            at, bt = op.inputs
-            a, b = (broadcast(t, op.outputs[0], f"mul {op.source}", laid_out=True) for t in (at, bt))
-            fill[op.outputs[0]] = fill.get(at, 0) * fill.get(bt, 0)
-            if set(a.vectors()) & set(b.vectors()):
-                # x∘x: the two sides' zero-knowledge tails must sit in different windows (docs/protocol.md §7.3),
-                # so one side becomes a committed copy bound by a Zero relation (reads data only)
-                cname = f"{_vec_name(bt)}.copy{len(c.vectors)}"
-                ce = c.add_vector(cname, b.length, "witness")
-                sources[cname] = source(bt)
-                c.constraints.append(Zero(Expr(b.length, ce.terms + tuple(Term(t.vector, -t.coef % R, t.shift)
-                                                                           for t in b.terms), -b.const % R),
-                                          f"copy {bt}"))
-                b = ce
-            pending[op.outputs[0]] = _Pending(
-                lambda out, a=a, b=b, nm=op.source or op.outputs[0]: Hadamard(a, b, out, nm), a.length)
-        elif k == "reshape":
-            exprs[op.outputs[0]] = expr(op.inputs[0])
-            fill[op.outputs[0]] = fill.get(op.inputs[0], 0)
+        OC = gin.C
+    sh, sw = (int(v) for v in op.params.get("strides", [1, 1]))
+    kname = f"K.{len(L.fixed)}.{_vec_name(yt)}"
+    proto = Conv(x, kname, gin, gout, int(OC), int(kh), int(kw), sh, sw, Expr.of(kname, 1), op.source or yt)
+    # a sum-pool kernel (ones on the diagonal) follows from the shapes: not hidden (docs/protocol.md §7.6)
+    L.c.add_vector(kname, proto.kernel_length, "fixed", role="" if k == "conv2d" else PARAMETER_FREE)
+    L.fixed[kname] = proto.kernel_vector(w.tolist(), bias) if k == "conv2d" else proto.sumpool_kernel()
+    L.fill[yt] = 0  # the Conv claim forces the output's padding cells to 0
+    L.pending[yt] = _Pending(
+        lambda out, x=x, kname=kname, gin=gin, gout=gout, OC=int(OC), kh=int(kh), kw=int(kw), sh=sh, sw=sw,
+        nm=op.source or yt: Conv(x, kname, gin, gout, OC, kh, kw, sh, sw, out, nm),
+        gout.size)
 
-    # Outputs that are expressions (not committed): bind them to a public vector with a Zero constraint.
-    for o in model.output_names:
-        if o in pending:
-            expr(o)
-        e = exprs[o]
-        if not (len(e.terms) == 1 and e.terms[0].vector == _vec_name(o) and e.const == 0):
-            pub = c.add_vector(_vec_name(o) + ".out", size(o), "public", "output", bound=2**62)
-            sources[_vec_name(o) + ".out"] = source(o)
-            c.constraints.append(Zero(Expr(e.length, e.terms + (Term(pub.terms[0].vector, R - 1),), e.const), f"output {o}"))
 
-    # Public outputs dequantize with their tensor's scale (proof.json's outputs_float is derived from these).
-    for v in c.public("output"):
-        t = sources[v.name].tensor
-        c.meta["output_scales"][v.name] = float(model.tensors[t].scale)
+@rule("transpose", "concat", "slice", "take")
+def _movement(L: Lowering, op: IntOp) -> None:
+    """Gather with one selection per read operand (§5.9): transpose, concat, slice, take, a sum."""
+    k = op.kind
+    # out = Σ_i S_i·x_i with one selection per input (docs/protocol.md §5.9)
+    yt = op.outputs[0]
+    for t in op.inputs + [yt]:
+        if t in L.grids and L.grids[t].padded:
+            raise UnsupportedModelError(f"{k} {op.source}: {t} is laid out on a convolution's padded grid; "
+                                        "moving padded data is not provable yet")
+    shapes = [tuple(int(d) for d in L.model.tensors[t].shape) for t in op.inputs]
+    reads = op.inputs  # the operand of each selection
+    if k == "transpose":
+        sels = (Selection.transpose(shapes[0], [int(a) for a in op.params["perm"]]),)
+    elif k == "take":  # one selection per index, all reading the same x
+        axis, idx = int(op.params["axis"]), [int(i) for i in op.params["indices"]]
+        sels = tuple(Selection.take(shapes[0], axis, j, at=p, count=len(idx)) for p, j in enumerate(idx))
+        reads = op.inputs * len(idx)
+    elif k == "slice":
+        sels = (Selection.slice(shapes[0], L.model.tensors[yt].shape, op.params["starts"], op.params["steps"]),)
+    elif k == "sum":
+        sels = (Selection.reduce(shapes[0], {int(a) % len(shapes[0]) for a in op.params.get("axes", [])}),)
+    else:
+        out_shape, axis = L.model.tensors[yt].shape, int(op.params["axis"]) % len(shapes[0])
+        offsets = np.cumsum([0] + [s[axis] for s in shapes[:-1]])
+        sels = tuple(Selection.place(s, out_shape, axis, int(o)) for s, o in zip(shapes, offsets))
+    xs = tuple(L.operand(t) for t in reads)
+    L.fill[yt] = 0
+    make = lambda out, xs=xs, sels=sels, nm=op.source or yt: Gather(xs, sels, out, nm)  # noqa: E731
+    L.looked_up.add(yt)  # entries (or short sums) of bounded operands: bounded, no range check of its own
+    if k == "sum":  # like a matmul accumulator: a rescale consuming it reads it as an expression
+        L.pending[yt] = _Pending(make, L.size(yt))
+    else:
+        L.c.constraints.append(make(L.new_vector(yt)))
 
-    # Committed values no lookup reads (quotients feeding another rescale, accumulators): range-check them over
-    # their calibrated bound.
-    for v in list(c.vectors.values()):
-        src = sources.get(v.name)
-        if v.kind != "witness" or not isinstance(src, FromTensor) or src.tensor in looked_up:
-            continue
-        t = src.tensor
-        half = _pow2_at_least(max(1, model.tensors[t].bound) + 1)
-        check_range(v.name, v.length, -half, 2 * half)
 
-    _drop_unread_fixed(c, fixed)  # a constant folded into every bias that read it
-    _pack_weights(c, fixed)
+@rule("maxpool")
+def _maxpool(L: Lowering, op: IntOp) -> None:
+    """A Pick per window tap, ``d = y − tap`` range-checked, and a Hadamard chain ``Π d = 0`` (§5.8)."""
+    xt, yt = op.inputs[0], op.outputs[0]
+    gin, gout = L.grids[xt], L.grids[yt]
+    kh, kw = (int(v) for v in op.params["kernel"])
+    sh, sw = (int(v) for v in op.params["strides"])
+    xe = L.operand(xt)
+    if gin.padded:
+        producer = next((o for o in L.model.ops if xt in o.outputs), None)
+        floor_ok = (xt == L.model.input_name or (producer is not None and producer.kind == "table"
+                    and L.fill.get(xt, 0) <= int(np.min(L.model.tables[producer.params["table"]].values))))
+        if not floor_ok:
+            raise UnsupportedModelError(f"maxpool {op.source}: its padding cells could win the maximum")
+    ye = L.new_vector(yt)
+    L.fill[yt] = 0
+    if kh * kw == 1:
+        # one tap: the window maximum *is* the tap, so y is the strided gather itself (no d, no chain:
+        # with one factor "Π d = 0" would be an empty chain that constrains nothing)
+        L.c.constraints.append(Pick(xe, gin, gout, 0, 0, sh, sw, ye, f"{op.source} tap 0,0"))
+        L.looked_up.add(yt)  # y = a tap of x: bounded like x
+        return
+    xbound = _pow2_at_least(max(1, L.model.tensors[xt].bound) + 1)
+    ds = []
+    for u in range(kh):
+        for v in range(kw):
+            dname = f"{_vec_name(yt)}.d{u}_{v}"
+            de = L.c.add_vector(dname, gout.size, "witness")
+            L.sources[dname] = TapDiff(ye, xe, gin, gout, u, v, sh, sw)
+            diff = Expr(gout.size, ye.terms + (Term(dname, R - 1),), ye.const)
+            L.c.constraints.append(Pick(xe, gin, gout, u, v, sh, sw, diff, f"{op.source} tap {u},{v}"))
+            L.check_range(dname, gout.size, 0, 4 * xbound)  # y − x ≤ 2·max|x| (padding included)
+            ds.append(de)
+    L.zero_product(ds, yt, gout.size, f"{op.source} max")
+    L.looked_up.add(yt)  # y = some tap of x: bounded like x
 
-    # The map tables' output column.
-    if any(t.kind == "map" for t in c.tables.values()):
-        col = []
-        for t, _ in table_layout(c):
-            col += [int(v) for v in table_values[t.name]] if t.kind == "map" else [0] * t.size
-        # ReLU tables are max(v, 0) over their rows: with nothing else in the column it is not hidden
-        relu_only = all(t.kind != "map" or _is_relu(t, table_values[t.name]) for t in c.tables.values())
-        c.add_vector(TABLE_OUT, len(col), "fixed", role=PARAMETER_FREE if relu_only else "")
-        fixed[TABLE_OUT] = [v % R for v in col]
-    c.check()
-    return Compiled(c, fixed, WitnessPlan(sources))
+
+@rule("max")
+def _max(L: Lowering, op: IntOp) -> None:
+    """The maximum along one axis: Gather taps, ``d_j ≥ 0`` and ``Π d_j = 0`` (§5.9)."""
+    # y = the largest entry along one axis: per position j along it a Gather takes x[..., j, ...] and a
+    # committed d_j = y − x_j is range-checked ≥ 0; Π_j d_j = 0 makes y one of them (as a max pooling)
+    xt, yt = op.inputs[0], op.outputs[0]
+    for t in (xt, yt):
+        if t in L.grids and L.grids[t].padded:
+            raise UnsupportedModelError(f"max {op.source}: {t} is laid out on a convolution's padded grid; "
+                                        "not provable yet")
+    shape = tuple(int(d) for d in L.model.tensors[xt].shape)
+    axis = int(op.params["axis"]) % len(shape)
+    xe = L.operand(xt)
+    if shape[axis] == 1:
+        L.exprs[yt] = xe
+        return
+    ye = L.new_vector(yt)
+    n_out = L.size(yt)
+    xbound = _pow2_at_least(max(1, L.model.tensors[xt].bound) + 1)
+    neg_x = Expr(xe.length, tuple(Term(t.vector, -t.coef % R, t.shift) for t in xe.terms), -xe.const % R)
+    ds = []
+    for j in range(shape[axis]):
+        tap = Selection.take(shape, axis, j)
+        dname = f"{_vec_name(yt)}.d{j}"
+        de = L.c.add_vector(dname, n_out, "witness")
+        L.sources[dname] = Selected((ye, neg_x), (Selection.identity(n_out), tap), n_out)
+        diff = Expr(n_out, ye.terms + (Term(dname, R - 1),), ye.const)
+        L.c.constraints.append(Gather((xe,), (tap,), diff, f"{op.source} entry {j}"))
+        L.check_range(dname, n_out, 0, 4 * xbound)  # y − x_j ≤ 2·max|x|
+        ds.append(de)
+    L.zero_product(ds, yt, n_out, f"{op.source} max")
+    L.looked_up.add(yt)  # y = some entry of x: bounded like x
+
+
+@rule("rescale")
+def _rescale(L: Lowering, op: IntOp) -> None:
+    """Quotient and remainder limbs, substituted into a pending accumulator's claim, else a Zero."""
+    src, (q, rem) = op.inputs[0], op.outputs
+    M, s = int(op.params["M"]), int(op.params["s"])
+    t0 = M * L.fill.get(src, 0) + (1 << (s - 1))
+    L.fill[q], L.fill[rem] = t0 >> s, t0 - ((t0 >> s) << s)
+    qe, re_ = L.new_vector(q), L.remainder(rem, s)
+    # M·x + 2^(s−1) = 2^s·q + rem
+    if src in L.pending:
+        p = L.pending.pop(src)
+        if p.rows > 1 and any(L.c.vectors[t.vector].kind == "public" for t in qe.terms):
+            qe = L.committed(q)  # a public output: the matmul reads a committed copy
+        mi = inv(M)
+        acc = Expr(p.length, tuple(Term(t.vector, t.coef * (1 << s) * mi % R, t.shift) for t in qe.terms)
+                   + tuple(Term(t.vector, t.coef * mi % R, t.shift) for t in re_.terms),
+                   -(1 << (s - 1)) * mi % R)
+        L.c.constraints.append(p.make(acc))
+    else:
+        xe = L.expr(src)
+        terms = tuple(Term(t.vector, t.coef * M % R, t.shift) for t in xe.terms)
+        terms += tuple(Term(t.vector, -(1 << s) % R, t.shift) for t in qe.terms)
+        terms += tuple(Term(t.vector, -t.coef % R, t.shift) for t in re_.terms)
+        L.c.constraints.append(Zero(Expr(xe.length, terms, (xe.const * M + (1 << (s - 1))) % R), f"rescale {q}"))
+
+
+@rule("table")
+def _table(L: Lowering, op: IntOp) -> None:
+    """Output committed; a Lookup of ``(x, y)`` in the map table."""
+    x, (y, idx) = op.inputs[0], op.outputs
+    tab = L.model.tables[op.params["table"]]
+    fi = L.fill.get(x, 0) - int(tab.lo)
+    if x in L.grids and L.grids[x].padded and not 0 <= fi < tab.size:
+        raise UnsupportedModelError(f"table {op.source}: padding value {L.fill.get(x, 0)} outside the table")
+    L.fill[y] = int(np.asarray(tab.values)[fi]) if 0 <= fi < tab.size else 0
+    t = L.c.add_table(tab.name, "map", int(tab.lo), int(tab.size))
+    L.table_values[t.name] = np.asarray(tab.values)
+    ye = L.new_vector(y)
+    L.c.constraints.append(Lookup(t.name, L.operand(x), ye, f"{tab.fn} {y}"))
+    L.looked_up.add(x)
+    L.looked_up.add(y)  # outputs are table values: bounded by the table
+    L.exprs[idx] = None  # the index is implicit in the lookup
+
+
+@rule("add", "sub")
+def _add_sub(L: Lowering, op: IntOp) -> None:
+    """An expression (an operand of another shape broadcast first)."""
+    k = op.kind
+    a, b = (L.broadcast(t, op.outputs[0], f"{k} {op.source}") for t in op.inputs)
+    sign = 1 if k == "add" else R - 1
+    L.fill[op.outputs[0]] = L.fill.get(op.inputs[0], 0) + (1 if k == "add" else -1) * L.fill.get(op.inputs[1], 0)
+    L.exprs[op.outputs[0]] = Expr(a.length, a.terms + tuple(Term(t.vector, t.coef * sign % R, t.shift) for t in b.terms),
+                                (a.const + sign * b.const) % R)
+
+
+@rule("add_const", "mul_const")
+def _const(L: Lowering, op: IntOp) -> None:
+    """An expression for a scalar; a hidden fixed vector term or a Hadamard for a per-entry constant."""
+    k = op.kind
+    cst = np.asarray(op.params["c"])
+    xt, yt = op.inputs[0], op.outputs[0]
+    a = L.operand(xt) if k == "mul_const" and cst.size != 1 else L.expr(xt)  # a Hadamard side, or an expression
+    f0 = L.fill.get(xt, 0)
+    if cst.size == 1:
+        v = int(cst.reshape(-1)[0])
+        L.fill[yt] = f0 + v if k == "add_const" else f0 * v
+        if k == "add_const":
+            L.exprs[yt] = Expr(a.length, a.terms, (a.const + v) % R)
+        else:
+            L.exprs[yt] = Expr(a.length, tuple(Term(t.vector, t.coef * v % R, t.shift) for t in a.terms),
+                             a.const * v % R)
+        return
+    # a per-entry constant: a fixed vector on the tensor's grid, 0 on padding cells
+    full = np.broadcast_to(cst, L.model.tensors[xt].shape)
+    g = L.grids.get(xt)
+    if g is not None:
+        full = g.embed(full)
+    cname = f"C.{len(L.fixed)}.{_vec_name(yt)}"
+    ce = L.c.add_vector(cname, a.length, "fixed")
+    L.fixed[cname] = [int(v) % R for v in full.reshape(-1).tolist()]
+    if k == "add_const":
+        L.fill[yt] = f0
+        L.exprs[yt] = Expr(a.length, a.terms + ce.terms, a.const)
+    else:
+        L.fill[yt] = 0
+        if g is not None and g.padded and f0 != 0:
+            raise UnsupportedModelError(f"mul_const {op.source}: padding value would not stay 0")
+        L.pending[yt] = _Pending(lambda out, a=a, ce=ce, nm=op.source or yt: Hadamard(a, ce, out, nm), a.length)
+
+
+@rule("mul")
+def _mul(L: Lowering, op: IntOp) -> None:
+    """A Hadamard of the two operands, pending until a rescale consumes it."""
+    at, bt = op.inputs
+    a, b = (L.broadcast(t, op.outputs[0], f"mul {op.source}", laid_out=True) for t in (at, bt))
+    L.fill[op.outputs[0]] = L.fill.get(at, 0) * L.fill.get(bt, 0)
+    if set(a.vectors()) & set(b.vectors()):
+        # x∘x: the two sides' zero-knowledge tails must sit in different windows (docs/protocol.md §7.3),
+        # so one side becomes a committed copy bound by a Zero relation (reads data only)
+        cname = f"{_vec_name(bt)}.copy{len(L.c.vectors)}"
+        ce = L.c.add_vector(cname, b.length, "witness")
+        L.sources[cname] = L.source(bt)
+        L.c.constraints.append(Zero(Expr(b.length, ce.terms + tuple(Term(t.vector, -t.coef % R, t.shift)
+                                                                   for t in b.terms), -b.const % R),
+                                  f"copy {bt}"))
+        b = ce
+    L.pending[op.outputs[0]] = _Pending(
+        lambda out, a=a, b=b, nm=op.source or op.outputs[0]: Hadamard(a, b, out, nm), a.length)
+
+
+@rule("reshape")
+def _reshape(L: Lowering, op: IntOp) -> None:
+    """An alias: row-major order is unchanged."""
+    L.exprs[op.outputs[0]] = L.expr(op.inputs[0])
+    L.fill[op.outputs[0]] = L.fill.get(op.inputs[0], 0)
+
+
+@rule("sum")
+def _sum(L: Lowering, op: IntOp) -> None:
+    """Over the spatial axes of (1, C, H, W): a sum pooling (Conv); over any other axes: a Gather."""
+    (_conv if _spatial_sum(op, L.model) else _movement)(L, op)
+
+
+#: the integer primitives that have a lowering rule
+PROVABLE = tuple(RULES)
+
+
+def lower(model, public_input: bool = False) -> Compiled:
+    """Lower a :class:`zkchain.quant.model.QuantizedModel` to a circuit.
+
+    The input is private (a committed witness vector) unless ``public_input``; outputs are public.
+    Raises :class:`UnsupportedModelError` listing every op that has no block yet (with its ONNX node)."""
+    bad = [f"{op.kind} (node {op.source or '?'})" for op in model.ops if op.kind not in PROVABLE]
+    if bad:
+        raise UnsupportedModelError("these operations have no proof block yet: " + ", ".join(bad))
+
+    L = Lowering(model)
+    L.lower_input(public_input)
+    for op in model.ops:
+        RULES[op.kind](L, op)
+    return L.finish()
 
 
 def hidden_terms(c: Circuit, e: Expr) -> list[str]:
