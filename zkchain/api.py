@@ -69,13 +69,14 @@ class CompileResult:
 
 
 def compile(model_path, build_dir, calibration=None, config: dict | None = None, force: bool = False,
-            quantize_only: bool = False) -> CompileResult:
+            quantize_only: bool = False, batch: int = 1) -> CompileResult:
     """``zkchain compile``: import, calibrate and quantize ``model_path`` (``zkchain.quant.compile_model``), check
     that it can be proven — lowered to blocks and its zero-knowledge layout checked, so an operation without a
     block is reported now, with its ONNX node, not at :func:`setup` — and write the artifact into ``build_dir``.
 
     ``calibration``: ``.npy`` batch, EZKL ``input.json`` or array (None: the bundled or a synthetic set);
-    ``config``: quantization settings (``act_bits``, ``weight_bits``, ``table_bits``, ``hide_scales``).
+    ``config``: quantization settings (``act_bits``, ``weight_bits``, ``table_bits``, ``hide_scales``);
+    ``batch``: samples per proof (a batch circuit: every matmul over ``batch`` rows, its weights opened once).
     Raises :class:`InputError` for a non-empty ``build_dir`` without ``force`` or a missing model,
     :class:`UnsupportedModelError` when the model compiles but cannot be proven (``quantize_only`` writes it
     anyway, for ``predict``), ``CalibrationError``."""
@@ -88,7 +89,7 @@ def compile(model_path, build_dir, calibration=None, config: dict | None = None,
         raise InputError(f"{build_dir} is not empty (it may hold a previous build); use --force to overwrite")
     if not model_path.is_file():
         raise InputError(f"model file {model_path} does not exist")
-    model = compile_model(model_path, calibration, config)
+    model = compile_model(model_path, calibration, config, batch=batch)
     blocks = None
     if not quantize_only:
         try:

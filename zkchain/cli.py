@@ -66,8 +66,12 @@ def _fe_report(model, paths) -> None:
                    "reveals only their exponents (at most one bit of precision per tensor).")
 @click.option("--quantize-only", is_flag=True,
               help="Write the quantized model even if some operations cannot be proven yet (for `predict`).")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Samples per proof: the input's leading dimension becomes N, and each proof then takes N samples "
+                   "(prove --input with an N × sample array); weights are opened once per proof.")
 def compile_cmd(model_path: pathlib.Path, build_dir: pathlib.Path, calibration: pathlib.Path | None,
-                act_bits: int, weight_bits: int, force: bool, hide_scales: bool, quantize_only: bool) -> None:
+                act_bits: int, weight_bits: int, force: bool, hide_scales: bool, quantize_only: bool,
+                batch: int) -> None:
     """Import MODEL.onnx, calibrate, quantize to integer ops and write the compiled artifact to BUILD_DIR.
 
     The model is also lowered to proof blocks, so an operation that cannot be proven is reported here (with
@@ -76,7 +80,7 @@ def compile_cmd(model_path: pathlib.Path, build_dir: pathlib.Path, calibration: 
 
     res = api.compile(model_path, build_dir, calibration, {"act_bits": act_bits, "weight_bits": weight_bits,
                                                            "hide_scales": hide_scales},
-                      force=force, quantize_only=quantize_only)
+                      force=force, quantize_only=quantize_only, batch=batch)
     if calibration is None:
         click.echo(f"note: calibrated on {res.model.info['calibration']}", err=True)
     if res.blocks is not None:
@@ -173,7 +177,12 @@ def prove(build_dir: Path, input_path: Path, out: Path, workers: int | None, for
         for k, v in info["block_timings"]:
             con.print(f"    {k:<40} {v:8.3f} s", markup=False, highlight=False)
     outs = info["outputs"][0]
-    con.print(f"output: {[round(v, 4) for v in outs]}  (argmax {max(range(len(outs)), key=outs.__getitem__)})")
+    n = int(vk.circuit.meta.get("batch", 1))
+    if n > 1:  # a batch proof: one output row per sample
+        rows = [outs[i * len(outs) // n:(i + 1) * len(outs) // n] for i in range(n)]
+        con.print(f"outputs of {n} samples; argmax per sample: {[max(range(len(r)), key=r.__getitem__) for r in rows]}")
+    else:
+        con.print(f"output: {[round(v, 4) for v in outs]}  (argmax {max(range(len(outs)), key=outs.__getitem__)})")
     if vk.srs_insecure:
         con.print(f"[yellow]warning:[/] {vk.srs_description}")
     from zkchain.protocol.proof import HIDES

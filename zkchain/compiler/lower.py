@@ -156,6 +156,9 @@ def _plan_grids(model) -> dict[str, Grid]:
             continue
         x = op.inputs[0]
         shape = model.tensors[x].shape
+        if len(shape) == 4 and shape[0] > 1:
+            raise UnsupportedModelError(f"{op.kind} {op.source}: convolutions and pooling prove one image per proof "
+                                        f"so far, this input is a batch of {shape[0]} (compile without --batch)")
         if len(shape) != 4 or shape[0] != 1:
             raise UnsupportedModelError(f"{op.kind} {op.source}: input must be (1, C, H, W), got {list(shape)}")
         _, C, H, W = shape
@@ -190,6 +193,8 @@ class Lowering:
         self.model = model
         self.c = Circuit(meta={"model": model.info.get("model", ""), "input": model.input_name,
                                "outputs": list(model.output_names), "output_scales": {}})
+        if int(model.info.get("batch", 1)) > 1:  # samples per proof (compile --batch): outputs are per-sample rows
+            self.c.meta["batch"] = int(model.info["batch"])
         self.fixed: dict[str, list[int]] = {}
         self.sources: dict[str, Recipe] = {}
         self.exprs: dict[str, Expr] = {}
@@ -601,7 +606,9 @@ def _rescale(L: Lowering, op: IntOp) -> None:
     if src in L.pending:
         p = L.pending.pop(src)
         if p.rows > 1 and any(L.c.vectors[t.vector].kind == "public" for t in qe.terms):
-            qe = L.committed(q)  # a public output: the matmul reads a committed copy
+            public = qe
+            qe = L.committed(q)  # a public output: the matmul reads a committed copy (tied to it by a Zero) ...
+            L.exprs[q] = public  # ... and the output stays that public vector (no second one for the same values)
         mi = inv(M)
         acc = Expr(p.length, tuple(Term(t.vector, t.coef * (1 << s) * mi % R, t.shift) for t in qe.terms)
                    + tuple(Term(t.vector, t.coef * mi % R, t.shift) for t in re_.terms),

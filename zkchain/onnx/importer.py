@@ -33,7 +33,9 @@ def load_onnx(path: str | Path, batch_size: int = 1) -> Graph:
 
     Args:
         path: the ``.onnx`` file.
-        batch_size: value given to the leading symbolic (or zero) dimension of each graph input.
+        batch_size: value given to the leading symbolic (or zero) dimension of each graph input, and to a fixed
+            leading 1 when larger than 1 (a batch circuit: shape constants that spell out a batch of 1, such as a
+            Reshape to ``[1, -1]``, then fail shape inference with a clear error).
 
     Raises:
         InputError: missing, empty, truncated or invalid ONNX file.
@@ -93,7 +95,7 @@ def _fix_input_dims(model: onnx.ModelProto, init_names: set[str], batch_size: in
             continue
         shape = inp.type.tensor_type.shape
         for axis, d in enumerate(shape.dim):
-            if d.HasField("dim_value") and d.dim_value > 0:
+            if d.HasField("dim_value") and d.dim_value > 0 and not (axis == 0 and d.dim_value == 1 and batch_size > 1):
                 continue
             if axis == 0:
                 d.Clear()

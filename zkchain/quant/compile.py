@@ -165,8 +165,29 @@ def layer_report(graph: Graph, env: dict[str, QT], model: QuantizedModel, batch:
 # ------------------------------------------------------------------------------------------------- compile
 
 
+def _group_samples(samples: np.ndarray, batch: int) -> np.ndarray:
+    """``(M, 1, *rest)`` single samples as ``(⌈M/batch⌉, batch, *rest)`` batch inputs (the last group wraps
+    around to the first samples)."""
+    m = samples.shape[0]
+    groups = -(-m // batch)
+    idx = np.arange(groups * batch) % m
+    return samples[idx].reshape((groups, batch) + samples.shape[2:])
+
+
+def _per_sample(rows: np.ndarray, outputs, batch: int) -> np.ndarray:
+    """Rows of concatenated batch outputs ``(G, Σ batch·size_o)`` as one row per sample ``(G·batch, Σ size_o)``."""
+    if batch == 1:
+        return rows
+    parts, at = [], 0
+    for o in outputs:
+        n = int(np.prod(o.shape))
+        parts.append(rows[:, at:at + n].reshape(rows.shape[0] * batch, n // batch))
+        at += n
+    return np.concatenate(parts, axis=1)
+
+
 def compile_model(model_path: str | Path, calibration: str | Path | np.ndarray | None = None,
-                  config: dict[str, Any] | None = None) -> QuantizedModel:
+                  config: dict[str, Any] | None = None, batch: int = 1) -> QuantizedModel:
     """Compile an ONNX model to a :class:`QuantizedModel` (see module doc). ``info`` holds the report.
 
     Args:
@@ -174,6 +195,9 @@ def compile_model(model_path: str | Path, calibration: str | Path | np.ndarray |
         calibration: ``.npy`` batch / EZKL ``input.json`` path, an array ``(N, *input_shape)``, or None
             (then :func:`default_calibration`).
         config: overrides of :data:`~zkchain.quant.lowering.DEFAULT_CONFIG`.
+        batch: samples per proof (issue 12): the input's leading dimension becomes ``batch`` (a symbolic one or a
+            fixed 1), calibration samples are grouped ``batch`` at a time, and fidelity is reported per sample.
+            Every matmul then runs over ``batch`` rows with its weights opened once (``docs/protocol.md`` §5.1).
 
     Raises:
         InputError, UnsupportedModelError, CalibrationError (all exit code 2 in the CLI).
@@ -183,23 +207,34 @@ def compile_model(model_path: str | Path, calibration: str | Path | np.ndarray |
     if not 4 <= cfg["act_bits"] < cfg["table_bits"] + 1 or cfg["table_bits"] > 20 or not 2 <= cfg["weight_bits"] <= 24:
         raise InputError(f"bad bit widths: act_bits={cfg['act_bits']} weight_bits={cfg['weight_bits']} "
                          f"table_bits={cfg['table_bits']} (need 4 ≤ act_bits ≤ table_bits ≤ 20)")
-    graph = load_onnx(model_path)
+    if batch < 1:
+        raise InputError(f"--batch must be at least 1, got {batch}")
+    graph = load_onnx(model_path, batch_size=batch)
     check_supported(graph)
     inp = graph.inputs[0]
+    if batch > 1 and inp.shape[0] != batch:
+        raise InputError(f"--batch {batch}: the model's input {inp.name!r} has shape {list(inp.shape)}, whose leading "
+                         "dimension is not a batch dimension")
+    sample_shape = (1,) + tuple(inp.shape[1:]) if batch > 1 else tuple(inp.shape)
 
     n_real = None  # samples from index n_real on are synthetic (droppable)
     if calibration is None:
-        batch, calib_desc, n_real = default_calibration(model_path, inp.shape)
+        batch_in, calib_desc, n_real = default_calibration(model_path, sample_shape)
     elif isinstance(calibration, np.ndarray):
         from zkchain.quant.inputs import _as_samples
 
-        batch, calib_desc = _as_samples(calibration, inp.shape, "calibration array"), "calibration array"
+        batch_in, calib_desc = _as_samples(calibration, sample_shape, "calibration array"), "calibration array"
     else:
         try:
-            batch = read_samples(calibration, inp.shape)
+            batch_in = read_samples(calibration, sample_shape)
         except InputError as exc:
             raise InputError(f"calibration file does not match the model: {exc}") from None
-        calib_desc = f"{calibration} ({batch.shape[0]} samples)"
+        calib_desc = f"{calibration} ({batch_in.shape[0]} samples)"
+    if batch > 1:  # one calibration input is `batch` samples; synthetic ones are kept (their groups mix)
+        calib_desc += f", grouped {batch} per batch input"
+        batch_in, n_real = _group_samples(batch_in, batch), None
+    samples_per_input = batch
+    batch = batch_in
 
     # 2. float ranges
     stats: dict[str, float] = {}
@@ -259,15 +294,17 @@ def compile_model(model_path: str | Path, calibration: str | Path | np.ndarray |
 
     # 5. fidelity
     ref, ref_name = float_reference(model_path, graph, batch)
-    quant = np.stack(quant_rows)
-    report = fidelity(ref, quant, int(np.prod(graph.outputs[0].shape)))
+    ref = _per_sample(ref, graph.outputs, samples_per_input)
+    quant = _per_sample(np.stack(quant_rows), graph.outputs, samples_per_input)
+    report = fidelity(ref, quant, int(np.prod(graph.outputs[0].shape)) // samples_per_input)
     report["reference"] = ref_name
     model.info = {
         "model": model_path.parent.name if model_path.stem in ("model", "network") else model_path.stem,
         "source_model": str(model_path),
         "source_sha256": hashlib.sha256(model_path.read_bytes()).hexdigest(),
         "calibration": calib_desc,
-        "calibration_samples": int(batch.shape[0]),
+        "calibration_samples": int(batch.shape[0]) * samples_per_input,
+        "batch": samples_per_input,
         "fidelity": report,
         "op_counts": model.op_counts(),
         "layers": layer_report(graph, L.env, model, batch),

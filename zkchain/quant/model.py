@@ -116,6 +116,11 @@ class QuantizedModel:
         x = np.asarray(x_float, dtype=np.float64)
         size = int(np.prod(self.input_shape))
         if x.size != size:
+            n = int((getattr(self, "info", None) or {}).get("batch", 1))
+            if n > 1 and x.size % (size // n) == 0:
+                raise InputError(f"this build proves {n} samples per proof (compiled with --batch {n}); the input "
+                                 f"holds {x.size // (size // n)} (pad the batch or compile with --batch "
+                                 f"{x.size // (size // n)})")
             raise InputError(
                 f"input has {x.size} values but the model input {self.input_name!r} has shape "
                 f"{list(self.input_shape)} ({size} values)"
