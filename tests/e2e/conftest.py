@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # `from clirun import zk` under importlib mode
 
 from zkchain import api
 from zkchain.quant.compile import compile_model, write_compiled

@@ -9,23 +9,14 @@ batch — Python (``zkchain verify``, exit 1) and the generated Solidity verifie
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from clirun import zk
 
 from zkchain.models import bundled_model_dir
 
 N = 64
-
-
-def zk(*args, check=None):
-    p = subprocess.run([sys.executable, "-m", "zkchain.cli", *map(str, args)], capture_output=True, text=True,
-                       timeout=600)
-    if check is not None:
-        assert p.returncode == check, f"exit {p.returncode}\nstdout:{p.stdout}\nstderr:{p.stderr}"
-    return p
 
 
 @pytest.fixture(scope="module")

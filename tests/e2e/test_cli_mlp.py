@@ -5,23 +5,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clirun import zk
 
 from zkchain.models import bundled_model_dir
 
 CORPUS_MLPS = ["1l_mlp", "2l_relu_fc", "2l_relu_small", "1l_linear", "1l_relu", "2l_relu_sigmoid_small",
                "2l_sigmoid_small"]
-
-
-def zk(*args, check=None):
-    p = subprocess.run([sys.executable, "-m", "zkchain.cli", *map(str, args)], capture_output=True, text=True,
-                       timeout=600)
-    if check is not None:
-        assert p.returncode == check, f"exit {p.returncode}\nstdout:{p.stdout}\nstderr:{p.stderr}"
-    return p
 
 
 @pytest.fixture(scope="module")
