@@ -4,8 +4,10 @@ A graph is 2–5 nodes on a vector ``(1, F)`` or an image ``(1, C, H, W)`` input
 3 channels and 6×6): Gemm, Conv (kernel 1–3, padding 0/1, stride 1/2), MaxPool / AveragePool 2×2 (padding 0/1),
 GlobalAveragePool, BatchNormalization, Flatten, the table non-linearities (Relu, Sigmoid, Tanh, LeakyRelu), Add /
 Sub / Mul / Div with a constant of every broadcast shape (scalar, per feature or channel, per entry), and
-residual Add / Mul of two activations. Whatever compiles must prove; :func:`random_graph` is deterministic in its
-seed, so a failure names a graph that can be rebuilt.
+residual Add / Mul of two activations. On vectors, a second stream of draws (so the first stream's graphs keep
+their shape) inserts the Gather-block ops: LayerNormalization, Softmax, a row mean or row maximum subtracted
+(a broadcast), Slice, Concat with an earlier activation and Gather with constant indices. Whatever compiles must
+prove; :func:`random_graph` is deterministic in its seed, so a failure names a graph that can be rebuilt.
 """
 
 from __future__ import annotations
@@ -39,6 +41,29 @@ class _G:
         return out
 
 
+def _vector_op(g: _G, rng: np.random.Generator, x: str, cur: list[int], seen: dict) -> tuple[str, list[int], str]:
+    """One op of the second stream on a ``(1, F)`` activation: ``(output, its shape, description)``."""
+    F = cur[1]
+    op = str(rng.choice(["layernorm", "softmax", "centre", "rowmax", "slice", "concat", "take"]))
+    i64 = lambda v: g.inits.append(numpy_helper.from_array(np.asarray(v, np.int64), n := g.name("i"))) or n  # noqa: E731
+    if op == "layernorm":
+        return g.node("LayerNormalization", [x, g.const((F,), 0.2, 1.0), g.const((F,), 0.1)], axis=-1), cur, op
+    if op == "softmax":
+        return g.node("Softmax", [x], axis=-1), cur, op
+    if op in ("centre", "rowmax"):
+        m = g.node("ReduceMean" if op == "centre" else "ReduceMax", [x], axes=[-1], keepdims=1)
+        return g.node("Sub", [x, m]), cur, op
+    if op == "slice":
+        start, step = int(rng.integers(0, F - 1)), int(rng.integers(1, 3))
+        n = len(range(start, F, step))
+        return g.node("Slice", [x, i64([start]), i64([F]), i64([1]), i64([step])]), [1, n], f"slice{start}::{step}"
+    if op == "concat":
+        other = str(rng.choice(seen.get(tuple(cur), [x])))
+        return g.node("Concat", [x, other], axis=1), [1, 2 * F], op
+    idx = [int(i) for i in rng.integers(0, F, size=int(rng.integers(1, F + 1)))]
+    return g.node("Gather", [x, i64(idx)], axis=1), [1, len(idx)], f"take{idx}"
+
+
 def random_graph(seed: int):
     """``(model, input shape, description)`` for graph ``seed``."""
     rng = np.random.default_rng(seed)
@@ -51,8 +76,13 @@ def random_graph(seed: int):
     x, cur = "x", list(shape)
     seen = {tuple(cur): ["x"]}  # same-shape tensors for residuals
     desc = []
+    more = np.random.default_rng([seed, 1])  # the movement / normalisation ops (see the module doc)
     for _ in range(int(rng.integers(2, 6))):
         image = len(cur) == 4
+        if not image and cur[1] >= 2 and more.random() < 0.4:
+            x, cur, op = _vector_op(g, more, x, cur, seen)
+            desc.append(op)
+            seen.setdefault(tuple(cur), []).append(x)
         choices = ["const", "table", "residual"] + (["conv", "pool", "gap", "bn", "flatten"] if image else ["gemm"])
         op = str(rng.choice(choices))
         if op == "gemm":
