@@ -52,13 +52,15 @@ class Proved:
         self.proof.save(Path(path), VerifyingKey.load(Path(build_dir) / "vk.json"))
 
 
-def compile(model_path, build_dir, calibration=None, config: dict | None = None, force: bool = False):
+def compile(model_path, build_dir, calibration=None, config: dict | None = None, force: bool = False,
+            batch: int = 1):
     """``zkchain compile``: quantize ``model_path`` (ONNX) with ``calibration`` (``.npy`` N × input shape, EZKL
     ``input.json`` or an array), check it can be proven, write ``build_dir``. Returns ``api.CompileResult``
-    (``model``, ``paths``, ``blocks``). ``config``: ``act_bits``, ``weight_bits``, ``table_bits``, ``hide_scales``."""
+    (``model``, ``paths``, ``blocks``). ``config``: ``act_bits``, ``weight_bits``, ``table_bits``, ``hide_scales``;
+    ``batch``: samples per proof (``--batch``)."""
     from zkchain import api
 
-    return api.compile(model_path, build_dir, calibration, config, force=force)
+    return api.compile(model_path, build_dir, calibration, config, force=force, batch=batch)
 
 
 def from_torch(module, sample_input, build_dir, calibration=None, config: dict | None = None, force: bool = False):

@@ -97,12 +97,15 @@ def predict(build_dir: pathlib.Path, input_path: pathlib.Path) -> None:
     """Run the quantized model; prints {"outputs": [[...], ...]} (dequantized floats, one row per sample)."""
     import json
 
+    import numpy as np
+
     from zkchain.quant import load_compiled
     from zkchain.quant.inputs import read_samples
 
     model = load_compiled(build_dir)
     batch = read_samples(input_path, model.input_shape)
-    rows = [[float(v) for v in model.predict(x)] for x in batch]
+    n = int(model.info.get("batch", 1))  # a batch build: each input holds n samples, one output row each
+    rows = [[float(v) for v in r] for x in batch for r in np.asarray(model.predict(x)).reshape(n, -1)]
     click.echo(json.dumps({"outputs": rows}))
 
 

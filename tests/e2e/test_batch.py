@@ -56,6 +56,8 @@ def test_one_proof_of_64_digits_verifies_and_predicts_each_row(batch):
     assert rows.shape == (N, 10)
     predicted = [int(np.argmax(r.astype(np.int64))) for r in rows]
     assert np.mean(np.asarray(predicted) == batch["labels"][:N]) > 0.9  # the digits MLP's accuracy, row by row
+    out = json.loads(zk("predict", batch["build"], "--input", batch["tmp"] / "a.npy", check=0).stdout)["outputs"]
+    assert len(out) == N and [int(np.argmax(r)) for r in out] == predicted  # predict: one row per sample too
     assert json.loads((batch["build"] / "vk.json").read_text())["circuit"]["meta"]["batch"] == N
 
 
