@@ -45,7 +45,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zkchain.blocks.common import RESERVED_SPAN, ZETA
-from zkchain.compiler.circuit import Block, Expr, Grid, Selection
+from zkchain.compiler.circuit import Block, Expr, Grid, Selection, complement_closed_form, complement_coefficients
 from zkchain.crypto import poly as fpoly
 from zkchain.crypto.field import R
 
@@ -126,17 +126,11 @@ class Conv(Block):
 
     def pin(self, rho: int) -> list[int]:
         """Coefficients of ``Z_ρ``: ``ρ^p`` at every position of ``K`` off the tap/bias pattern."""
-        taps, bias = self.taps().coefficients(rho, self.kernel_length), self.bias_slots().coefficients(rho, self.kernel_length)
-        z, p = [], 1
-        for i in range(self.kernel_length):
-            z.append((p - taps[i] - bias[i]) % R)
-            p = p * rho % R
-        return z
+        return complement_coefficients(rho, self.kernel_length, (self.taps(), self.bias_slots()))
 
     def pin_eval(self, vc):
         """``Z_ρ(1/ζ) = ones_{OC·L}(ρ/ζ) − taps(ρ/ζ) − bias(ρ/ζ)`` from the same two selections."""
-        L = vc.L
-        return L.ones(self.kernel_length, L.point(1, 1)) - self.taps().closed_form(vc) - self.bias_slots().closed_form(vc)
+        return complement_closed_form(vc, self.kernel_length, (self.taps(), self.bias_slots()))
 
     def selection(self) -> Selection:
         """``sel_ρ``: product position ``o·L + window_base + i·sh·Wp + j·sw`` of ``x'·K`` holds ``out[o, i, j]``
@@ -153,19 +147,6 @@ class Conv(Block):
         return [pc.claim([(fpoly.coeffs(xk), self.selection().coefficients(pc.rho, self.kernel_length))], self.out,
                           self.name or "conv"),
                 pc.claim([(k, self.pin(pc.rho))], None, f"{self.name or 'conv'} kernel pattern")]
-
-    def pin_eval(self, vc):
-        """``Z_ρ(1/ζ)`` in closed form (the module doc), with ``y = ρ/ζ``."""
-        L = vc.L
-        C, Wp, g, Lb = self.inp.C, self.inp.Wp, self.inp.Hp * self.inp.Wp, self.block_length
-
-        def y(e: int):
-            return L.point(e, e)
-
-        blocks = L.ones(self.OC, y(Lb))
-        taps = L.prod([blocks, y(g), L.ones(C, y(g)), L.ones(self.kh, y(Wp)), L.ones(self.kw, y(1))])
-        bias = L.prod([blocks, y(self.window_base)])
-        return L.ones(self.kernel_length, y(1)) - taps - bias
 
     def closed_forms(self, circuit) -> dict:
         """A parameter-free kernel is the sum-pool kernel (``w[o,o,u,v] = 1``, ``OC = C``, bias 0), whose taps
@@ -229,17 +210,11 @@ class PadZero(Block):
 
     def mask(self, rho: int) -> list[int]:
         """Coefficients ``ρ^pos`` at the padding cells of the grid, 0 elsewhere."""
-        inside = self.inside().coefficients(rho, self.grid.size)
-        out, p = [], 1
-        for i in range(self.grid.size):
-            out.append((p - inside[i]) % R)
-            p = p * rho % R
-        return out
+        return complement_coefficients(rho, self.grid.size, (self.inside(),))
 
     def mask_eval(self, vc, b: int):
         """``mask_ρ(y)`` at ``y = 1/ζ`` (``b = 1``) or ``y = 1`` (``b = 0``): ``ones_size(ρy) − inside(y)``."""
-        L = vc.L
-        return L.ones(self.grid.size, L.point(1, b)) - self.inside().closed_form(vc, at_one=not b)
+        return complement_closed_form(vc, self.grid.size, (self.inside(),), at_one=not b)
 
     def prover_claims(self, pc) -> list:
         mask = self.mask(pc.rho)

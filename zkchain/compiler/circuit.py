@@ -262,6 +262,26 @@ class Selection:
         return Selection(int(v[0]), int(v[1]), tuple(tuple(int(a) for a in s) for s in v[2]))
 
 
+def complement_coefficients(rho: int, length: int, diagonal: tuple[Selection, ...]) -> list[int]:
+    """``ρ^p`` at every position ``p < length`` no diagonal selection (``r = e``, disjoint) covers, 0 elsewhere: the
+    coefficients of ``ones_length(ρY) − Σ_s G_s(Y)`` (a pin of the slots a layout leaves empty)."""
+    covered = [s.coefficients(rho, length) for s in diagonal]
+    out, p = [], 1
+    for i in range(length):
+        out.append((p - sum(c[i] for c in covered)) % R)
+        p = p * rho % R
+    return out
+
+
+def complement_closed_form(vc, length: int, diagonal: tuple[Selection, ...], at_one: bool = False):
+    """:func:`complement_coefficients` evaluated at ``y = 1/ζ`` (or ``y = 1``) through the verifier's loader."""
+    L = vc.L
+    out = L.ones(length, L.point(1, 0 if at_one else 1))
+    for s in diagonal:
+        out = out - s.closed_form(vc, at_one=at_one)
+    return out
+
+
 @dataclass(frozen=True)
 class Table:
     """A lookup table: rows ``(tag, lo + i, out_i)`` for ``i < size``.

@@ -306,6 +306,14 @@ class Lowering:
         self.looked_up.add(t)  # equal to bounded terms
         return v
 
+    def refuse_padded(self, where: str, *tensors: str) -> None:
+        """Movement (a Gather) reads and writes plain row-major vectors: refuse a tensor laid out on a
+        convolution's padded grid, naming the node."""
+        for t in tensors:
+            if t in self.grids and self.grids[t].padded:
+                raise UnsupportedModelError(f"{where}: {t} is laid out on a convolution's padded grid; moving padded "
+                                            "data is not provable yet")
+
     def broadcast(self, t: str, out: str, where: str, laid_out: bool = False) -> Expr:
         """``expr(t)`` (``operand(t)`` if ``laid_out``) when ``t`` has ``out``'s shape; else ``t`` broadcast to it
         (numpy rules): a committed vector tied to ``t`` by a Gather whose selection repeats the size-1 axes
@@ -314,8 +322,7 @@ class Lowering:
         full = (1,) * (len(oshape) - len(shape)) + shape
         if full == oshape:
             return self.operand(t) if laid_out else self.expr(t)
-        if any(g in self.grids and self.grids[g].padded for g in (t, out)):
-            raise UnsupportedModelError(f"{where}: broadcasting onto a convolution's padded grid is not provable yet")
+        self.refuse_padded(where, t, out)
         try:
             sel = Selection.broadcast(full, oshape)
         except ValueError as exc:
@@ -493,10 +500,7 @@ def _movement(L: Lowering, op: IntOp) -> None:
     k = op.kind
     # out = Σ_i S_i·x_i with one selection per input (docs/protocol.md §5.9)
     yt = op.outputs[0]
-    for t in op.inputs + [yt]:
-        if t in L.grids and L.grids[t].padded:
-            raise UnsupportedModelError(f"{k} {op.source}: {t} is laid out on a convolution's padded grid; "
-                                        "moving padded data is not provable yet")
+    L.refuse_padded(f"{k} {op.source}", *op.inputs, yt)
     shapes = [tuple(int(d) for d in L.model.tensors[t].shape) for t in op.inputs]
     reads = op.inputs  # the operand of each selection
     if k == "transpose":
@@ -566,10 +570,7 @@ def _max(L: Lowering, op: IntOp) -> None:
     # y = the largest entry along one axis: per position j along it a Gather takes x[..., j, ...] and a
     # committed d_j = y − x_j is range-checked ≥ 0; Π_j d_j = 0 makes y one of them (as a max pooling)
     xt, yt = op.inputs[0], op.outputs[0]
-    for t in (xt, yt):
-        if t in L.grids and L.grids[t].padded:
-            raise UnsupportedModelError(f"max {op.source}: {t} is laid out on a convolution's padded grid; "
-                                        "not provable yet")
+    L.refuse_padded(f"max {op.source}", xt, yt)
     shape = tuple(int(d) for d in L.model.tensors[xt].shape)
     axis = int(op.params["axis"]) % len(shape)
     xe = L.operand(xt)
