@@ -2,7 +2,8 @@
 
 This module *is* that file for a block the library does not have: row sums, ``out_j = Σ_i x[j·n + i]`` (what a
 softmax or a LayerNorm needs per row). It declares the constraint once — its JSON form, its openings, the
-prover's claim and the verifier equation — and registers it; the schedule, the prover, the Python verifier and
+prover's claim, the verifier equation and the layout of its claim (which coefficients meet in which rows, for
+the zero-knowledge check) — and registers it; the schedule, the prover, the Python verifier and
 the generated Solidity verifier then handle it with no other change. An honest proof is accepted by both
 verifiers; a cheating prover's wrong row sum, and the mutation catalogue of the proof, are rejected by both.
 """
@@ -12,11 +13,13 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 from _vectors import mutations, python_verdict
 
 from zkchain.blocks import load_circuit, registered
 from zkchain.blocks.common import ZETA
+from zkchain.blocks.layout import LayoutClaim, Lin, Rows
 from zkchain.compiler.circuit import Block, Circuit, Expr
 from zkchain.crypto.field import R
 from zkchain.crypto.srs import SRS
@@ -60,6 +63,12 @@ class RowSum(Block):
         L = vc.L
         q = L.prod([L.ones(self.rows, L.point(1, self.n)), L.ones(self.n, vc.zeta_inv)])
         return [(L.named(vc.at(self.x, ZETA) * q, f"rowsum {self.name}"), vc.at_rho(self.out))]
+
+    def layout(self, lay):
+        """Entry ``j·n + i`` of ``x`` meets ``ρ^j`` (row ``j``); the sums are read in their rows."""
+        idx = np.arange(self.rows * self.n, dtype=np.int64)
+        fams = (Lin(lay.atoms(self.x), idx, idx // self.n, "row sums"), *lay.reads(self.out))
+        return [LayoutClaim(f"rowsum {self.name}", self.name, fams, Rows([(0, self.rows)]))]
 
 
 ROWS, N = 5, 7

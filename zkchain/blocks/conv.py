@@ -44,7 +44,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from zkchain.blocks.common import RESERVED_SPAN, ZETA
+from zkchain.blocks.layout import Anti, Atom, LayoutClaim, Rows, positions_lin
 from zkchain.compiler.circuit import Block, Expr, Grid, Selection, complement_closed_form, complement_coefficients
 from zkchain.crypto import poly as fpoly
 from zkchain.crypto.field import R
@@ -174,6 +177,22 @@ class Conv(Block):
         eye = [[[[int(o == c)] * self.kw for _ in range(self.kh)] for c in range(self.inp.C)] for o in range(self.OC)]
         return self.kernel_vector(eye, [0] * self.OC)
 
+    def off_pattern(self):
+        """Positions of ``K`` the pattern pin forces to zero (every slot but the taps and the bias)."""
+        keep = np.concatenate([self.taps().pairs()[0], self.bias_slots().pairs()[0]])
+        return np.setdiff1d(np.arange(self.kernel_length, dtype=np.int64), keep)
+
+    def layout(self, lay) -> list:
+        """``x'[a]`` meets ``K[b]`` at every product position ``a + b`` the selection reads (row: its output
+        cell); the pattern pin's positions are verifiable zeros of ``K``."""
+        g = self.inp.Hp * self.inp.Wp
+        V, rows = self.selection().pairs()
+        xp = lay.constant(g) + lay.atoms(self.x, g)
+        product = (Anti(xp, (Atom(self.weight),), V, rows, "x'·K at sel_ρ"), *lay.reads(self.out))
+        pin = positions_lin((Atom(self.weight),), self.off_pattern(), what="kernel pattern pin")
+        return [LayoutClaim(f"conv {self.name}", self.name, product, Rows([(0, self.out.length)])),
+                LayoutClaim(f"conv pattern {self.name}", self.name, (pin,), pin=True)]
+
     def verifier_claims(self, vc) -> list:
         L, g = vc.L, self.inp.Hp * self.inp.Wp
         xp = L.ones(g, vc.zeta) + L.pow(vc.zeta, g) * vc.at(self.x, ZETA)
@@ -219,6 +238,12 @@ class PadZero(Block):
     def prover_claims(self, pc) -> list:
         mask = self.mask(pc.rho)
         return [pc.claim([(pc.poly(self.x), mask)], None, self.name or "padding", self.value * sum(mask))]
+
+    def layout(self, lay) -> list:
+        """The padding cells, each in its own row (all relation rows)."""
+        pad = np.setdiff1d(np.arange(self.grid.size, dtype=np.int64), self.inside().pairs()[0])
+        return [LayoutClaim(f"pad {self.name}", self.name, (positions_lin(lay.atoms(self.x), pad, what="mask_ρ"),),
+                            Rows.positions(pad))]
 
     def verifier_claims(self, vc) -> list:
         L = vc.L

@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zkchain.blocks.common import ZETA
+from zkchain.blocks.layout import LayoutClaim, Rows, selection_lin
 from zkchain.compiler.circuit import Block, Expr, Selection
 
 
@@ -59,6 +60,11 @@ class Gather(Block):
     def prover_claims(self, pc) -> list:
         terms = [(pc.poly(x), s.coefficients(pc.rho, x.length)) for x, s in zip(self.x, self.sel)]
         return [pc.claim(terms, self.out, self.name or "gather")]
+
+    def layout(self, lay) -> list:
+        fams = [selection_lin(lay.atoms(x), s, f"selection {i}") for i, (x, s) in enumerate(zip(self.x, self.sel))]
+        return [LayoutClaim(f"gather {self.name}", self.name, tuple(fams + lay.reads(self.out)),
+                            Rows([(0, self.out.length)]))]
 
     def verifier_claims(self, vc) -> list:
         L = vc.L

@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zkchain.blocks.common import RHO_ZETA_INV, ZETA, weighted
+from zkchain.blocks.layout import Diag, LayoutClaim, Rows
 from zkchain.compiler.circuit import Block, Expr
 
 
@@ -58,3 +59,9 @@ class Hadamard(Block):
     def verifier_claims(self, vc) -> list:
         lhs = vc.L.named(vc.at(self.a, ZETA) * vc.at(self.b, RHO_ZETA_INV), f"hadamard {self.name}")
         return [(lhs, vc.at_rho(self.out))]
+
+    def layout(self, lay) -> list:
+        """``a[i]`` meets ``b[i]`` in row ``i`` for every ``i`` (tails included: the schedule staggers them)."""
+        fams = (Diag(lay.atoms(self.a), lay.atoms(self.b), ((0, "pos", 0),), "a[i]·b[i]"), *lay.reads(self.out))
+        return [LayoutClaim(f"hadamard {self.name}", self.name, fams, Rows([(0, self.a.length)]))]
+

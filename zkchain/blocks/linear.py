@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zkchain.blocks.common import ZETA
+from zkchain.blocks.layout import LayoutClaim, Rows
 from zkchain.compiler.circuit import Block, Expr
 
 
@@ -46,3 +47,7 @@ class Zero(Block):
 
     def verifier_claims(self, vc) -> list:
         return [(vc.L.const(0), vc.at_rho(self.expr))]
+
+    def layout(self, lay) -> list:
+        return [LayoutClaim(f"zero {self.name}", self.name, tuple(lay.reads(self.expr)), Rows([(0, self.expr.length)]))]
+

@@ -39,8 +39,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from zkchain.blocks.common import POINT_MONOMIALS, RESERVED_SPAN, RHO, RHO_ZETA_INV, ZETA, ZETA_INV, expr_values, weighted
 from zkchain.blocks.inner_product import LaurentClaim
+from zkchain.blocks.layout import Atom, Diag, LayoutClaim, Lin, Rows, positions_lin
 from zkchain.compiler.circuit import Block, Circuit, Expr
 from zkchain.crypto.field import R, batch_inverse
 from zkchain.errors import InputError
@@ -74,6 +77,9 @@ class Lookup(Block):
     def structured_expressions(self) -> list[tuple[str, Expr]]:
         """Both columns: the output sits in the query column ``F`` at the segment's offset, like the input."""
         return [(n, e) for n, e in (("inp", self.inp), ("out", self.out)) if e is not None]
+
+    def layout(self, lay) -> list:
+        return []  # its segment is part of the logUp argument's claims (LogUp.layout)
 
 
 # -- layout ---------------------------------------------------------------------------------------------------
@@ -311,6 +317,30 @@ class LogUp:
             LaurentClaim([(poly(G), right_b), pc.rho_read(M, nt, -1)], 0, "logUp table"),
             LaurentClaim([(poly(H), ind), (poly(G), [R - 1] * nt)], 0, "logUp sums"),
         ]
+
+    @staticmethod
+    def layout(lay) -> list:
+        """(a) ``h[i]`` meets ``β·ind_i`` and the query column ``F[i]`` (each segment's tag, ``γ·inp``, ``γ²·out``
+        at its offset) in row ``i``, relation rows the segments' data; (b) ``g[j]`` meets ``β − tag − γ·a_j`` and
+        ``T̃_out[j]`` in row ``j``, and ``m``'s data is read, relation rows ``[0, N_T)``; (c) ``h`` over ``ind``
+        and ``g`` over ``[0, N_T)`` in one row."""
+        c = lay.circuit
+        nt = table_length(c)
+        segs = lookup_layout(c)
+        ind = np.concatenate([np.arange(off, off + lk.inp.length, dtype=np.int64) for lk, off in segs])
+        Hs, Gs, Ms = (Atom(H),), (Atom(G),), (Atom(M),)
+        F = sum((lay.constant(lk.inp.length, off) + lay.atoms(lk.inp, off)
+                 + (lay.atoms(lk.out, off) if lk.out is not None else ()) for lk, off in segs), ())
+        a = LayoutClaim("logUp queries", "logUp", (positions_lin(Hs, ind, what="β·ind"),
+                                                   Diag(Hs, F, ((0, "pos", 0),), "h[i]·F[i]")), Rows.positions(ind))
+        tj = np.arange(nt, dtype=np.int64)
+        fb = [positions_lin(Gs, tj, what="β − t_j"), positions_lin(Ms, tj, what="read of m")]
+        if TABLE_OUT in c.vectors:
+            fb.append(Diag(Gs, (Atom(TABLE_OUT),), ((0, "pos", 0),), "g[j]·T̃_out[j]"))
+        b = LayoutClaim("logUp table", "logUp", tuple(fb), Rows([(0, nt)]))
+        sums = (Lin(Hs, ind, np.zeros(len(ind), dtype=np.int64), "⟨h, ind⟩"),
+                Lin(Gs, tj, np.zeros(nt, dtype=np.int64), "Σ g"))
+        return [a, b, LayoutClaim("logUp sums", "logUp", sums, Rows([(0, 1)]))]
 
     @staticmethod
     def verifier_claims(vc) -> list:

@@ -53,7 +53,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from zkchain.blocks.common import RESERVED_SPAN, ZETA, ZETA_INV, ones_eval
+from zkchain.blocks.layout import Atom, Diag, LayoutClaim, Lin, Rows, positions_lin
 from zkchain.compiler.circuit import Block, Circuit, Expr
 from zkchain.crypto.field import R
 from zkchain.errors import InputError
@@ -177,6 +180,34 @@ class MatMul(Block):
                              (xbar, grid_weights(1, self.k, sigma, rho, -1))], 0, f"{name} row fold")
         return [LaurentClaim(terms, value % R, name), gaps, fold]
 
+    def gap_positions(self):
+        """Positions of ``W'`` (from ``offset``) the gap pin forces to zero."""
+        s, k = self.stride, self.k
+        return np.asarray([self.offset + j * s + 1 + k + i for j in range(self.n) for i in range(GAP)], dtype=np.int64)
+
+    def layout(self, lay) -> list:
+        """Row ``j``: ``W'[offset + j·s]`` meets the bias's 1 and ``W'[offset + j·s + 1 + l]`` meets ``x[l]`` (every
+        ``l``, tails included, which land in the pinned gap); the output read; the gap pin. With rows: ``x̄`` in
+        place of ``x``, ``out[t·n + j]`` read in row ``j``, and the fold claim reading ``X[t·k + l]`` and
+        ``x̄[l]`` in row ``l``."""
+        s, n, W = self.stride, self.n, (Atom(self.weight),)
+        j = np.arange(n, dtype=np.int64)
+        bias = Lin(W, self.offset + j * s, j, "bias slot")
+        x = lay.atoms(self.x) if self.rows == 1 else (Atom(self.fold),)
+        prod = Diag(W, x, tuple((self.offset + int(i) * s + 1, "const", int(i)) for i in j), "W'[j·s+1+l]·x[l]")
+        gp = self.gap_positions()
+        pin = LayoutClaim(f"matmul gaps {self.name}", self.name, (positions_lin(W, gp, gp - self.offset, "gap pin"),),
+                          pin=True)
+        if self.rows == 1:
+            return [LayoutClaim(f"matmul {self.name}", self.name, (bias, prod, *lay.reads(self.out)), Rows([(0, n)])), pin]
+        T, k = self.rows, self.k
+        idx = np.arange(T * n, dtype=np.int64)
+        outs = [Lin((Atom(t.vector),), idx, idx % n, f"read of {t.vector} rows") for t in self.out.terms if t.coef % R]
+        xi, ki = np.arange(T * k, dtype=np.int64), np.arange(k, dtype=np.int64)
+        fold = (Lin((Atom(self.x.terms[0].vector),), xi, xi % k, "rows of X"), Lin((Atom(self.fold),), ki, ki, "x̄"))
+        return [LayoutClaim(f"matmul {self.name}", self.name, (bias, prod, *outs), Rows([(0, n)])), pin,
+                LayoutClaim(f"matmul row fold {self.name}", self.name, fold, Rows([(0, k)]))]
+
     def verifier_claims(self, vc) -> list:
         L, s = vc.L, self.stride
         w = vc.vec(self.weight, ZETA)
@@ -281,6 +312,10 @@ class RowFold:
                 acc = [(a * sigma + b) % R for a, b in zip(acc, row)]
             out[name] = acc
         return out
+
+    @staticmethod
+    def layout(lay) -> list:
+        return []  # the matmuls declare the claims that read the folded rows
 
     @staticmethod
     def prover_claims(pc) -> list:

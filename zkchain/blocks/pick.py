@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zkchain.blocks.common import ZETA
+from zkchain.blocks.layout import LayoutClaim, Rows, selection_lin
 from zkchain.compiler.circuit import Block, Expr, Grid, Selection
 
 
@@ -66,6 +67,10 @@ class Pick(Block):
     def prover_claims(self, pc) -> list:
         g = self.selection().coefficients(pc.rho, self.inp.size)
         return [pc.claim([(pc.poly(self.x), g)], self.out, self.name or "pick")]
+
+    def layout(self, lay) -> list:
+        fams = (selection_lin(lay.atoms(self.x), self.selection(), "tap"), *lay.reads(self.out))
+        return [LayoutClaim(f"pick {self.name}", self.name, fams, Rows([(0, self.out.length)]))]
 
     def verifier_claims(self, vc) -> list:
         lhs = vc.L.named(self.selection().closed_form(vc, [vc.at(self.x, ZETA)]), f"pick {self.name}")

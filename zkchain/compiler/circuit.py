@@ -352,7 +352,8 @@ class Block:
       anywhere else in a structured operand is refused;
     - :meth:`extra_degree` — the longest polynomial it makes the prover commit (conv products), if longer than
       its vectors;
-    - :meth:`closed_forms` — the evaluation of each parameter-free fixed vector it lays out (a sum-pool kernel).
+    - :meth:`closed_forms` — the evaluation of each parameter-free fixed vector it lays out (a sum-pool kernel);
+    - :meth:`layout` — its claims as meeting families, for the layout check (``zkchain/blocks/layout.py``).
 
     JSON: every dataclass field, encoded by its annotated type (``Expr``, ``Grid``, ``Selection``, ``int``, ``str``,
     ``X | None``, ``tuple[X, ...]``);
@@ -406,6 +407,12 @@ class Block:
     def verifier_claims(self, vc) -> list:
         return []
 
+    def layout(self, lay) -> list | None:
+        """The block's claims as meeting families, in :meth:`prover_claims` order
+        (:class:`zkchain.blocks.layout.LayoutClaim`): which coefficients of which operands meet, in which
+        rows, and which rows carry the relation. The schedule checks the zero-knowledge invariant over them
+        (``docs/protocol.md`` §7.9); None (the default) makes every circuit with this block fail closed."""
+        return None
 
     # -- JSON ---------------------------------------------------------------------------------------------
     def to_json(self) -> dict:

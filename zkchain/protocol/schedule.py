@@ -40,6 +40,7 @@ from zkchain.compiler.circuit import PARAMETER_FREE, RESERVED_NAMES, Circuit, Te
 from zkchain.crypto.field import R
 from zkchain.blocks.hiding import LINK_CHALLENGE, R_LAMBDA, delta_name
 from zkchain.errors import InputError, UnsupportedModelError
+from zkchain.blocks.layout import check as check_layout
 
 PROOF_DOMAIN = b"zkchain.proof.v2"
 EVALUATION_CHALLENGE = "nu"
@@ -191,6 +192,7 @@ def schedule(circuit: Circuit) -> Schedule:
     masks = _masks(circuit, fixed, lengths, tails, opened)
     s = Schedule(tuple(public), tuple(circuit.vectors[n].length for n in public), rounds, opened, lengths,
                  degree_checked, tails=tails, masks=masks)
+    check_layout(circuit, s)  # the zero-knowledge invariant over every block's declared claims (fails closed)
     circuit._schedule = (key, s)
     return s
 
