@@ -56,10 +56,11 @@ def test_no_hidden_vector_in_a_structured_operand(name, unit_built):
 
 def _old_lowering(monkeypatch, refuse: bool):
     """The lowering before the fold: ``x + C`` stays the matmul's operand (and, unless ``refuse``, the schedule's
-    hidden-operand check is off)."""
+    hidden-operand check and its layout check are off)."""
     monkeypatch.setattr(lower_mod, "fold_into_bias", lambda c, x, fixed, W, bias: (x, [int(v) for v in bias]))
     if not refuse:
         monkeypatch.setattr(schedule_mod, "_hidden_reads", lambda circuit: None)
+        monkeypatch.setattr(schedule_mod, "check_layout", lambda circuit, s: None)
 
 
 def _keys(tmp_path, name):
@@ -117,6 +118,15 @@ class _Built:  # what harness.judge reads
 def test_schedule_refuses_a_hidden_constant_in_a_matmul_operand(monkeypatch, tmp_path):
     _old_lowering(monkeypatch, refuse=True)
     with pytest.raises(UnsupportedModelError, match=r"matmul 'fc': operand x holds the hidden fixed vector 'C\.0"):
+        _keys(tmp_path, "centre_gemm")
+
+
+def test_layout_check_alone_refuses_the_old_lowering(monkeypatch, tmp_path):
+    """Independently of the role allow-list: the layout check finds the forgery's meeting (a free coefficient of
+    the weight mask against the centring constant in the matmul's output rows) and names the Gemm."""
+    _old_lowering(monkeypatch, refuse=True)
+    monkeypatch.setattr(schedule_mod, "_hidden_reads", lambda circuit: None)
+    with pytest.raises(UnsupportedModelError, match=r"'fc': the zero-knowledge layout does not hold \(VIOLATION: matmul fc"):
         _keys(tmp_path, "centre_gemm")
 
 
