@@ -23,6 +23,7 @@ from harness import solve_mod_r
 from unit_models import COMPOSITIONS, UNIT_MODELS
 
 from zkchain.blocks import ARGUMENTS
+from zkchain.blocks.common import ProverContext
 from zkchain.blocks.lookup import LogUp, query_column
 from zkchain.crypto.field import R
 from zkchain.errors import UnsupportedModelError
@@ -48,21 +49,37 @@ def _probes(lay, rng, per_run: int = 1) -> list[tuple[str, int]]:
     return out
 
 
-def _claim_values(b, vals, coeffs, ch, probe=None) -> list[int]:
-    """``Σ_t ⟨p_t, q_t⟩`` of every claim (constraints, then arguments) with coefficient ``probe`` raised by one."""
+def _context_at(b, vals, coeffs, ch):
+    """The prover's context after the argument rounds, at challenges ``ch``."""
+    return _context(b.pk, vals, coeffs, ch, [a for a in ARGUMENTS if a.active(b.pk.circuit)])
+
+
+def _claim_values(b, pc, probe=None, near=None) -> list[int | None]:
+    """``Σ_t ⟨p_t, q_t⟩`` of every claim (constraints, then arguments) with coefficient ``probe`` raised by one;
+    only the sources in ``near`` (those that open the probed polynomial, and the arguments) are recomputed, the
+    others are None."""
     c = b.pk.circuit
     args = [a for a in ARGUMENTS if a.active(c)]
-    pc = _context(b.pk, vals, coeffs, ch, args)
     if probe is not None:
         name, j = probe
         poly = list(pc.coeffs.get(name) or pc.values[name])
         poly += [0] * max(0, j + 1 - len(poly))
         poly[j] = (poly[j] + 1) % R
-        pc.coeffs[name] = poly
+        pc = ProverContext(c, pc.values, {**pc.coeffs, name: poly}, pc.challenges,
+                           {k: dict(v) if isinstance(v, dict) else v for k, v in pc.state.items()})
         if LogUp in args:  # the query column reads the committed operands
-            pc.state["logup"]["F"] = query_column(c, pc.committed, ch["gamma"])
-    return [sum(x * y for p, q in cl.terms for x, y in zip(p, q)) % R
-            for src in list(c.constraints) + args for cl in src.prover_claims(pc)]
+            pc.state["logup"]["F"] = query_column(c, pc.committed, pc.challenges["gamma"])
+    out = []
+    counts = b.__dict__.setdefault("_claim_counts", {})
+    for src in list(c.constraints) + args:
+        if id(src) not in counts:
+            counts[id(src)] = len(src.layout(layout.Declarer(c)))
+        n = counts[id(src)]
+        if near is None or src in near:
+            out += [sum(x * y for p, q in cl.terms for x, y in zip(p, q)) % R for cl in src.prover_claims(pc)]
+        else:
+            out += [None] * n
+    return out
 
 
 def _in_span(deltas: list[int], rhos: list[int], rows: list[int]) -> bool:
@@ -82,7 +99,8 @@ def test_declarations_are_the_claims(unit_built, name):
     c = b.pk.circuit
     lay = layout.Layout(c, schedule(c))
     args = [a for a in ARGUMENTS if a.active(c)]
-    n_claims = sum(len(k.layout(lay)) for k in c.constraints) + sum(len(a.layout(lay)) for a in args)
+    d = layout.Declarer(c)
+    n_claims = sum(len(k.layout(d)) for k in c.constraints) + sum(len(a.layout(d)) for a in args)
     assert len(lay.claims) == n_claims
     rng = random.Random(7)
     probes = _probes(lay, rng)
@@ -92,16 +110,22 @@ def test_declarations_are_the_claims(unit_built, name):
     vals, coeffs = _base(b.pk, b.compiled.vector_values(b.model.execute(b.x_int)))
     fixed = {kk: rng.randrange(1, R) for kk in ("gamma", "beta", "lambda", "sigma")} | {"alpha": 1, "epsilon": 1}
     rhos = [rng.randrange(2, R) for _ in range(k + 2)]
-    base = [_claim_values(b, vals, coeffs, dict(fixed, rho=r)) for r in rhos]
+    contexts = [_context_at(b, vals, coeffs, dict(fixed, rho=r)) for r in rhos]
+    base = [_claim_values(b, pc) for pc in contexts]
     assert len(base[0]) == len(lay.claims), "prover claims and declared claims differ in number"
+    opens = {src: {n for n, _ in src.openings(c)} for src in c.constraints}
     checked = 0
     for p in probes:
         rows_by_claim = predicted[p]
         m = max((len(r) for r in rows_by_claim.values()), default=0) + 2
-        moved = [_claim_values(b, vals, coeffs, dict(fixed, rho=r), p) for r in rhos[:m]]
+        near = {src for src, names in opens.items() if p[0] in names} | set(args)
+        moved = [_claim_values(b, pc, p, near) for pc in contexts[:m]]
         for ci in range(len(lay.claims)):
-            deltas = [(moved[i][ci] - base[i][ci]) % R for i in range(m)]
             rows = sorted(rows_by_claim.get(ci, ()))
+            if moved[0][ci] is None:  # a block that does not open the polynomial cannot read it
+                assert not rows, f"{lay.claims[ci].name!r} declares a meeting with {p[0]!r} but never opens it"
+                continue
+            deltas = [(moved[i][ci] - base[i][ci]) % R for i in range(m)]
             assert _in_span(deltas, rhos[:m], rows), (
                 f"{name}: coefficient {p[1]} of {p[0]!r} meets something the declarations of "
                 f"{lay.claims[ci].name!r} do not list (declared rows {rows[:8]})")
@@ -150,7 +174,7 @@ def test_hidden_constant_in_a_matmul_operand_is_found(monkeypatch):
     import zkchain.protocol.schedule as sched
 
     monkeypatch.setattr(sched, "_hidden_reads", lambda circuit: None)  # the older, narrower refusal off
-    monkeypatch.setattr(sched, "check_layout", lambda circuit, s: None)
+    monkeypatch.setattr(sched, "check_layout", lambda *a: None)
     c = _centred_matmul()
     found = layout.findings(c, schedule(c))
     assert any(f.kind == layout.VIOLATION and f.node == "/0/Gemm" and "C" in (f.p, f.q) for f in found), found
@@ -175,7 +199,7 @@ def _unit_circuit(tmp_path, name):
 def _weakened(monkeypatch, tmp_path, name, kind, node_kind):
     import zkchain.protocol.schedule as sched
 
-    monkeypatch.setattr(sched, "check_layout", lambda circuit, s: None)
+    monkeypatch.setattr(sched, "check_layout", lambda *a: None)
     c = _unit_circuit(tmp_path, name)
     found = layout.findings(c, schedule(c))
     assert any(f.kind == kind for f in found), [str(f) for f in found]

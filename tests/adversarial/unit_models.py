@@ -172,6 +172,20 @@ def layer_norm(rng):
     return _model(nodes, inits, (1, 6), (1, 3), "layer_norm"), (1, 6)
 
 
+def attention(rng):
+    """x(3×4) → Q, K, V projections (MatMul) → Transpose K → Q·Kᵀ (a product of two activations) → ·1/2 →
+    Softmax → ·V (another) → MatMul → y(3×2): one self-attention head."""
+    mk = helper.make_node
+    nodes = [mk("MatMul", ["x", "Wq"], ["q"], name="q_proj"), mk("MatMul", ["x", "Wk"], ["k"], name="k_proj"),
+             mk("MatMul", ["x", "Wv"], ["v"], name="v_proj"), mk("Transpose", ["k"], ["kt"], perm=[1, 0], name="kT"),
+             mk("MatMul", ["q", "kt"], ["s"], name="scores"), mk("Mul", ["s", "half"], ["ss"], name="scale"),
+             mk("Softmax", ["ss"], ["p"], axis=-1, name="softmax"), mk("MatMul", ["p", "v"], ["o"], name="attend"),
+             mk("MatMul", ["o", "Wo"], ["y"], name="out_proj")]
+    inits = [_w(rng, "Wq", (4, 4), 0.8), _w(rng, "Wk", (4, 4), 0.8), _w(rng, "Wv", (4, 4)), _w(rng, "Wo", (4, 2)),
+             numpy_helper.from_array(np.array(0.5, np.float32), "half")]
+    return _model(nodes, inits, (3, 4), (3, 2), "attention"), (3, 4)
+
+
 #: name -> (builder, public input?) — every op and option the lowering supports
 UNIT_MODELS = {
     "gemm_relu": (gemm_relu, False),
@@ -197,6 +211,7 @@ UNIT_MODELS = {
     "layer_norm": (layer_norm, False),
     "softmax": (table_op("Softmax", axis=-1), False),
     "slice_split": (slice_split, False),
+    "attention": (attention, False),
 }
 
 
@@ -267,6 +282,6 @@ def save_unit_model(name: str, folder) -> tuple[str, tuple[int, ...], bool]:
     model, shape = builder(rng)
     onnx.checker.check_model(model)
     onnx.save(model, str(folder / "model.onnx"))
-    cal = rng.normal(size=(32,) + tuple(shape[1:])).astype(np.float32)
+    cal = rng.normal(size=(32,) + tuple(shape[1:] if shape[0] == 1 else shape)).astype(np.float32)
     np.save(folder / "calibration.npy", cal)
     return str(folder / "model.onnx"), shape, public

@@ -15,11 +15,12 @@ from zkchain.blocks.hadamard import Hadamard
 from zkchain.blocks.linear import Zero
 from zkchain.blocks.lookup import LogUp, Lookup
 from zkchain.blocks.matmul import MatMul, RowFold
+from zkchain.blocks.matproduct import MatProduct, ProductFold
 from zkchain.blocks.pick import Pick
 
-BLOCKS = [MatMul, Lookup, Zero, Conv, PadZero, Hadamard, Pick, Gather]
+BLOCKS = [MatMul, Lookup, Zero, Conv, PadZero, Hadamard, Pick, Gather, MatProduct]
 KINDS = {b.kind: b for b in BLOCKS}
-ARGUMENTS = (LogUp, RowFold)
+ARGUMENTS = (LogUp, RowFold, ProductFold)
 
 
 def register(block: type) -> type:
@@ -55,4 +56,4 @@ def load_circuit(d: dict):
 
 
 __all__ = ["BLOCKS", "KINDS", "ARGUMENTS", "load_circuit", "register", "registered", "MatMul", "Lookup", "Zero", "Conv", "PadZero",
-           "Hadamard", "Pick", "Gather", "LogUp", "RowFold"]
+           "Hadamard", "Pick", "Gather", "MatProduct", "LogUp", "RowFold", "ProductFold"]

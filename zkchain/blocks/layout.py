@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from zkchain.compiler.circuit import PARAMETER_FREE, Circuit, Expr
+from zkchain.compiler.circuit import Circuit, Expr
 from zkchain.crypto.field import R
 from zkchain.errors import UnsupportedModelError
 
@@ -249,14 +249,93 @@ class Finding:
 
 # -- the layout of one circuit ------------------------------------------------------------------------------------
 
-class Layout:
-    """The class map of every committed polynomial of ``circuit`` under schedule ``sch``, and the helpers blocks
-    use to declare their claims (:meth:`atoms`, :meth:`reads`)."""
+class Declarer:
+    """What a block's :meth:`~zkchain.compiler.circuit.Block.layout` receives: the circuit and the helpers to
+    declare meetings (:meth:`atoms`, :meth:`constant`, :meth:`reads`). Declarations do not depend on where tails
+    and masks are placed, so the schedule reads them before it places anything."""
 
-    def __init__(self, circuit: Circuit, sch) -> None:
+    def __init__(self, circuit: Circuit) -> None:
+        self.circuit = circuit
+
+    def atoms(self, e: Expr, shift: int = 0) -> tuple[Atom, ...]:
+        """The atoms of expression ``e`` placed at ``X^shift``: every term with a non-zero coefficient, and the
+        constant (non-zero on ``e``'s entries)."""
+        out = [Atom(t.vector, t.shift + shift) for t in e.terms if t.coef % R]
+        if e.const % R:
+            out.append(Atom(None, shift, e.length))
+        return tuple(out)
+
+    def constant(self, length: int, shift: int = 0) -> tuple[Atom, ...]:
+        """A closed-form operand that is non-zero on ``[shift, shift + length)`` (a channel of ones, a tag)."""
+        return (Atom(None, shift, length),)
+
+    def reads(self, e: Expr | None) -> list[Lin]:
+        """``⟨e, q_N⟩`` (:meth:`zkchain.blocks.common.ProverContext.claim`): each committed term ``t`` reads its
+        vector's ``N_t`` data coefficients in rows ``shift_t + i`` (public vectors and constants are values)."""
+        if e is None:
+            return []
+        out = []
+        for t in e.terms:
+            v = self.circuit.vectors[t.vector]
+            if v.kind == "public" or not t.coef % R:
+                continue
+            idx = np.arange(v.length, dtype=np.int64)
+            out.append(Lin((Atom(t.vector),), idx, idx + t.shift, f"read of {t.vector}"))
+        return out
+
+
+def declared(circuit: Circuit) -> list[LayoutClaim]:
+    """Every claim of ``circuit`` as declared by its blocks, then by the active arguments (prover-claim order).
+    Raises :class:`UnsupportedModelError` naming a block that declares nothing."""
+    from zkchain.blocks import ARGUMENTS
+
+    d = Declarer(circuit)
+    out: list[LayoutClaim] = []
+    for k in circuit.constraints:
+        claims = k.layout(d)
+        if claims is None:
+            raise UnsupportedModelError(
+                f"{k.kind} {k.name!r}: the block declares no layout (Block.layout), so the zero-knowledge "
+                "layout of its claims cannot be checked; refusing the circuit")
+        out += claims
+    for a in ARGUMENTS:
+        if a.active(circuit):
+            out += a.layout(d)
+    return out
+
+
+def tail_conflicts(claims: list[LayoutClaim], lengths: dict[str, int], committed) -> dict[str, set[str]]:
+    """Pairs of committed polynomials whose random tails would meet: both sides of a diagonal family that reads
+    them position by position (``Diag`` at ``d = 0``, row ``i``) from the same offset with the same data length — a
+    Hadamard product's sides, a product of two folds. Their tails must sit in different windows (the schedule's
+    stagger slots). Raises :class:`UnsupportedModelError` for a polynomial on both sides of one product."""
+    out: dict[str, set[str]] = {}
+    for c in claims:
+        for f in c.families:
+            if not isinstance(f, Diag) or (0, "pos", 0) not in f.offs:
+                continue
+            ps = {a.vector for a in f.P if a.vector in committed and a.shift == 0}
+            qs = {b.vector for b in f.Q if b.vector in committed and b.shift == 0}
+            both = ps & qs
+            if both:
+                raise UnsupportedModelError(f"{c.name}: {sorted(both)} on both sides of one product "
+                                            "(the compiler materialises a copy)")
+            for a in ps:
+                for b in qs:
+                    if lengths[a] == lengths[b]:
+                        out.setdefault(a, set()).add(b)
+                        out.setdefault(b, set()).add(a)
+    return out
+
+
+class Layout:
+    """The class map of every committed polynomial of ``circuit`` under schedule ``sch`` and the declared claims
+    (:func:`declared`), and the check over them."""
+
+    def __init__(self, circuit: Circuit, sch, claims: list[LayoutClaim] | None = None) -> None:
         self.circuit = circuit
         self.sch = sch
-        self.claims = self._declared()
+        self.claims = declared(circuit) if claims is None else claims
         pinned: dict[str, set[int]] = {}
         for c in self.claims:
             if c.pin:
@@ -291,49 +370,6 @@ class Layout:
             nf = query_length(circuit)
             runs += [(pos, nf, GAP), (nf, sigma, SPAN), (sigma, sigma + t, TAIL), (sigma + t, INF, ZERO)]
             self.regions[H] = Region(runs)
-
-    def _declared(self) -> list[LayoutClaim]:
-        from zkchain.blocks import ARGUMENTS
-
-        out: list[LayoutClaim] = []
-        for k in self.circuit.constraints:
-            claims = k.layout(self)
-            if claims is None:
-                raise UnsupportedModelError(
-                    f"{k.kind} {k.name!r}: the block declares no layout (Block.layout), so the zero-knowledge "
-                    "layout of its claims cannot be checked; refusing the circuit")
-            out += claims
-        for a in ARGUMENTS:
-            if a.active(self.circuit):
-                out += a.layout(self)
-        return out
-
-    # -- declaration helpers -------------------------------------------------------------------------------
-    def atoms(self, e: Expr, shift: int = 0) -> tuple[Atom, ...]:
-        """The atoms of expression ``e`` placed at ``X^shift``: every term with a non-zero coefficient, and the
-        constant (non-zero on ``e``'s entries)."""
-        out = [Atom(t.vector, t.shift + shift) for t in e.terms if t.coef % R]
-        if e.const % R:
-            out.append(Atom(None, shift, e.length))
-        return tuple(out)
-
-    def constant(self, length: int, shift: int = 0) -> tuple[Atom, ...]:
-        """A closed-form operand that is non-zero on ``[shift, shift + length)`` (a channel of ones, a tag)."""
-        return (Atom(None, shift, length),)
-
-    def reads(self, e: Expr | None) -> list[Lin]:
-        """``⟨e, q_N⟩`` (:meth:`zkchain.blocks.common.ProverContext.claim`): each committed term ``t`` reads its
-        vector's ``N_t`` data coefficients in rows ``shift_t + i`` (public vectors and constants are values)."""
-        if e is None:
-            return []
-        out = []
-        for t in e.terms:
-            v = self.circuit.vectors[t.vector]
-            if v.kind == "public" or not t.coef % R:
-                continue
-            idx = np.arange(v.length, dtype=np.int64)
-            out.append(Lin((Atom(t.vector),), idx, idx + t.shift, f"read of {t.vector}"))
-        return out
 
     def region(self, a: Atom) -> Region:
         if a.vector is None:
@@ -497,15 +533,15 @@ class Layout:
                                 yield self._found(c, f, anyrow, a.label, pcls, b.label, qcls, pq, int(rows[k]))
 
 
-def findings(circuit: Circuit, sch) -> list[Finding]:
+def findings(circuit: Circuit, sch, claims: list[LayoutClaim] | None = None) -> list[Finding]:
     """Every distinct finding of ``circuit``'s layout under schedule ``sch`` (empty: the invariant holds)."""
-    return Layout(circuit, sch).findings()
+    return Layout(circuit, sch, claims).findings()
 
 
-def check(circuit: Circuit, sch) -> None:
+def check(circuit: Circuit, sch, claims: list[LayoutClaim] | None = None) -> None:
     """Fail closed: raise :class:`UnsupportedModelError` naming the block of the most severe finding
     (a violation before a setup-trust finding before a completeness one)."""
-    found = Layout(circuit, sch).findings()
+    found = Layout(circuit, sch, claims).findings()
     if found:
         f = min(found, key=lambda x: (VIOLATION, SETUP_TRUST, COMPLETENESS).index(x.kind))
         raise UnsupportedModelError(
@@ -526,7 +562,3 @@ def positions_lin(atoms: tuple[Atom, ...], idx, rows=None, what: str = "") -> Li
     idx = np.asarray(idx, dtype=np.int64)
     return Lin(atoms, idx, idx.copy() if rows is None else np.asarray(rows, dtype=np.int64), what)
 
-
-def parameter_free(circuit: Circuit, name: str) -> bool:
-    v = circuit.vectors.get(name)
-    return v is not None and v.role == PARAMETER_FREE

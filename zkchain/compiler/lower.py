@@ -68,7 +68,7 @@ from typing import Callable
 
 import numpy as np
 
-from zkchain.blocks import Conv, Gather, Hadamard, Lookup, MatMul, PadZero, Pick, Zero
+from zkchain.blocks import Conv, Gather, Hadamard, Lookup, MatMul, MatProduct, PadZero, Pick, Zero
 from zkchain.blocks.common import RESERVED_SPAN
 from zkchain.blocks.lookup import TABLE_OUT, table_layout
 from zkchain.blocks.matmul import row_stride, weight_vector
@@ -93,7 +93,7 @@ def _spatial_sum(op, model) -> bool:
 
 def _row_major_reader(op, model) -> bool:
     """Does ``op`` read its inputs in plain row-major order (so no padded grid)?"""
-    return (op.kind in ("linear", "reshape", "max") + MOVEMENT or op.kind not in PROVABLE
+    return (op.kind in ("linear", "matmul", "reshape", "max") + MOVEMENT or op.kind not in PROVABLE
             or (op.kind == "sum" and not _spatial_sum(op, model)))
 
 
@@ -705,6 +705,21 @@ def _mul(L: Lowering, op: IntOp) -> None:
         b = ce
     L.pending[op.outputs[0]] = _Pending(
         lambda out, a=a, b=b, nm=op.source or op.outputs[0]: Hadamard(a, b, out, nm), a.length)
+
+
+@rule("matmul")
+def _matproduct(L: Lowering, op: IntOp) -> None:
+    """A product of two activations: both committed whole (row-major), the product pending until a rescale
+    consumes it (``docs/protocol.md`` §5.10)."""
+    at, bt = op.inputs
+    where = f"matmul {op.source}"
+    L.refuse_padded(where, at, bt)
+    (T, k), (_, n) = L.model.tensors[at].shape, L.model.tensors[bt].shape
+    a, b = L.committed(at), L.committed(bt)
+    L.fill[op.outputs[0]] = 0
+    L.pending[op.outputs[0]] = _Pending(
+        lambda out, a=a, b=b, nm=op.source or op.outputs[0]: MatProduct(a, b, int(T), int(k), int(n), out, nm),
+        int(T) * int(n), 2)  # rows > 1: the product reads its accumulator's terms as committed vectors
 
 
 @rule("reshape")

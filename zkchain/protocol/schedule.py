@@ -33,14 +33,13 @@ from dataclasses import dataclass, field
 from zkchain.blocks import ARGUMENTS, KINDS
 from zkchain.blocks.common import POINTS, RESERVED_SPAN, STAGGER, ZETA, ZETA_INV, closed_forms
 from zkchain.blocks.degree import W
-from zkchain.blocks.hadamard import Hadamard
 from zkchain.blocks.inner_product import A, B, MASK_LENGTH, S
 from zkchain.blocks.linear import Zero
 from zkchain.compiler.circuit import PARAMETER_FREE, RESERVED_NAMES, Circuit, Term
 from zkchain.crypto.field import R
 from zkchain.blocks.hiding import LINK_CHALLENGE, R_LAMBDA, delta_name
 from zkchain.errors import InputError, UnsupportedModelError
-from zkchain.blocks.layout import check as check_layout
+from zkchain.blocks.layout import check as check_layout, declared, tail_conflicts
 
 PROOF_DOMAIN = b"zkchain.proof.v2"
 EVALUATION_CHALLENGE = "nu"
@@ -156,7 +155,7 @@ def schedule(circuit: Circuit) -> Schedule:
     witness = [v.name for v in circuit.of_kind("witness")]
     fixed = [v.name for v in circuit.of_kind("fixed") if v.role != PARAMETER_FREE]  # hidden ones (§7.6)
     polys = [(n, ln, rnd) for a in args for n, ln, rnd in a.polynomials(circuit)]
-    extra = [c for a in args if hasattr(a, "challenges") for c in a.challenges(circuit).get("witness", ())]
+    extra = list(dict.fromkeys(c for a in args if hasattr(a, "challenges") for c in a.challenges(circuit).get("witness", ())))
     rounds = (
         Round("witness", tuple(witness + [n for n, _, rnd in polys if rnd == "witness"] + [S]
                                + [delta_name(f) for f in fixed]), ("gamma", "beta", LINK_CHALLENGE, *extra)),
@@ -188,11 +187,12 @@ def schedule(circuit: Circuit) -> Schedule:
     skip = set(public) | free  # the verifier evaluates these itself
     opened = {p: tuple(sorted((n for n in need[p] if n not in skip), key=order.__getitem__)) for p in POINTS}
     _hidden_reads(circuit)
-    tails = _tails(circuit, degree_checked, lengths, opened)
+    claims = declared(circuit)  # every block's claims as meeting families (zkchain/blocks/layout.py)
+    tails = _tails(circuit, degree_checked, lengths, opened, claims)
     masks = _masks(circuit, fixed, lengths, tails, opened)
     s = Schedule(tuple(public), tuple(circuit.vectors[n].length for n in public), rounds, opened, lengths,
                  degree_checked, tails=tails, masks=masks)
-    check_layout(circuit, s)  # the zero-knowledge invariant over every block's declared claims (fails closed)
+    check_layout(circuit, s, claims)  # the zero-knowledge invariant over the declared claims (fails closed)
     circuit._schedule = (key, s)
     return s
 
@@ -246,12 +246,14 @@ def _hidden_reads(circuit: Circuit) -> None:
                 "the bias, before any other block committed as its own vector: recompile with this zkchain)")
 
 
-def _tails(circuit: Circuit, degree_checked, lengths: dict[str, int], opened: dict) -> dict[str, tuple[int, int]]:
+def _tails(circuit: Circuit, degree_checked, lengths: dict[str, int], opened: dict,
+           claims: list) -> dict[str, tuple[int, int]]:
     """``(σ, t)`` of every degree-checked polynomial (``docs/protocol.md`` §7.1).
 
     ``t = |points it is opened at| + 1`` (the commitment is one more evaluation, at τ); the first polynomial of
     the degree reversal (``m`` when there are lookups) gets one more, because ``[W]`` reads every vector at 1/τ.
-    ``σ = N + STAGGER·slot``: Hadamard operands are 2-coloured (a greedy colouring of the a/b conflict graph) so
+    ``σ = N + STAGGER·slot``: the sides of every product the blocks declare position by position (a Hadamard
+    product, a product of two folds: :func:`zkchain.blocks.layout.tail_conflicts`) are coloured greedily, so
     that in every product the two sides' tails sit in disjoint windows and ``a_i·b_i = 0`` past the data.
     Raises :class:`UnsupportedModelError` when a layout cannot hold a tail: a vector on both sides of one
     product, a shifted or short term in a structured place, or a span larger than :data:`RESERVED_SPAN`."""
@@ -261,19 +263,7 @@ def _tails(circuit: Circuit, degree_checked, lengths: dict[str, int], opened: di
         v0 = "m" if "m" in t else degree_checked[0]
         t[v0] += 1
     committed = set(degree_checked)
-    # stagger slots: conflict graph over the witness vectors of Hadamard operands
-    conflicts: dict[str, set[str]] = {}
-    for c in circuit.of_block(Hadamard):
-        av = {v for v in c.a.vectors() if v in committed}
-        bv = {v for v in c.b.vectors() if v in committed}
-        both = av & bv
-        if both:
-            raise UnsupportedModelError(f"hadamard {c.name!r}: {sorted(both)} on both sides of one product "
-                                        "(the compiler materialises a copy)")
-        for a in av:
-            for b in bv:
-                conflicts.setdefault(a, set()).add(b)
-                conflicts.setdefault(b, set()).add(a)
+    conflicts = tail_conflicts(claims, lengths, committed)
     slot: dict[str, int] = {}
     for v in degree_checked:  # greedy colouring in circuit order: a-sides first come first
         if v in conflicts:

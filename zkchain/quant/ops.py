@@ -109,8 +109,14 @@ def _matmul_run(n: Node, x: list, g: Graph) -> list:
 
 def _matmul_check(n: Node, g: Graph) -> str | None:
     a, b = (g.is_const(i) for i in n.inputs)
-    if a == b:
-        return "only a product with one constant operand is supported"
+    if a and b:
+        return "both operands constant (should have been folded)"
+    if not a and not b:  # two activations (attention's Q·Kᵀ, softmax(S)·V): 2-D, leading axes of size 1
+        shapes = [g.tensors[i].shape for i in n.inputs]
+        if any(len(s) < 2 or any(int(d) != 1 for d in s[:-2]) for s in shapes):
+            return (f"a product of two activations of shapes {[list(s) for s in shapes]}: only 2-D products (leading "
+                    "axes of size 1) are supported so far")
+        return None
     if b and g.constants[n.inputs[1]].ndim != 2:
         return "the constant weight must be 2-D"
     if a and (g.constants[n.inputs[0]].ndim != 2 or len(g.tensors[n.inputs[1]].shape) != 2):
@@ -120,6 +126,16 @@ def _matmul_check(n: Node, g: Graph) -> str | None:
 
 def _matmul_lower(L: Lowerer, n: Node) -> None:
     out, shape = n.outputs[0], _out_shape(L.graph, n)
+    if not L.graph.is_const(n.inputs[0]) and not L.graph.is_const(n.inputs[1]):
+        a, b = L.q(n.inputs[0]), L.q(n.inputs[1])
+        a2, b2 = (L.emit("reshape", [x], {"shape": list(x.shape[-2:])}, f"{x.name}:2d", x.scale, x.bound,
+                         tuple(x.shape[-2:]), n.name) if len(x.shape) > 2 else x for x in (a, b))
+        y2 = (a2.shape[0], b2.shape[1])
+        y = L.emit("matmul", [a2, b2], {}, f"{out}:prod", a.scale * b.scale, 0, y2, n.name)
+        y = L.fit(y, out, out, n.name)
+        L.env[out] = y if len(shape) == 2 else L.emit("reshape", [y], {"shape": list(shape)}, out, y.scale, y.bound,
+                                                      shape, n.name)
+        return
     if L.graph.is_const(n.inputs[1]):
         x, W = L.q(n.inputs[0]), L.const(n.inputs[1])
         k = W.shape[0]

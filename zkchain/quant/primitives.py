@@ -25,6 +25,7 @@ kind           inputs -> outputs                       semantics (params)
 ``add_const``  x -> y                                  y = x + c   (``c`` int array, broadcastable to x)
 ``mul_const``  x -> y                                  y = x · c   (``c`` int array, broadcastable to x)
 ``mul``        a, b -> y                               y = a · b   (elementwise; always followed by a rescale)
+``matmul``     a (T×k), b (k×n) -> y (T×n)              y = a @ b   (two activations; always followed by a rescale)
 ``sum``        x -> y                                  y = Σ over ``axes`` of x, dims kept (size 1)
 ``sumpool``    x (N×C×H×W) -> y                        y[n,c,i,j] = Σ_{u<kh,v<kw} xp[n,c,i·sh+u,j·sw+v] (zero padding ``pads``;
                                                        average pooling = sumpool then rescale by 1/(kh·kw))
@@ -57,7 +58,7 @@ import numpy as np
 from zkchain.errors import InputError
 
 KINDS = (
-    "linear", "conv2d", "rescale", "table", "add", "sub", "add_const", "mul_const", "mul",
+    "linear", "conv2d", "rescale", "table", "add", "sub", "add_const", "mul_const", "mul", "matmul",
     "sum", "sumpool", "maxpool", "max", "concat", "reshape", "transpose", "slice", "take",
 )
 RESCALE_MAX_SHIFT = 16
@@ -226,6 +227,13 @@ def _mul(op: IntOp, xs: list[np.ndarray]) -> list[np.ndarray]:
     return [compact(a * b)]
 
 
+def _matmul(op: IntOp, xs: list[np.ndarray]) -> list[np.ndarray]:
+    a, b = xs
+    if a.dtype == object or b.dtype == object or max_abs(a) * max_abs(b) * a.shape[-1] >= _INT64_SAFE:
+        a, b = _wide(a, b)
+    return [compact(np.matmul(a, b))]
+
+
 def _with_const(f: Callable[[Any, Any], Any], bound: Callable[[int, int], int]):
     def run(op: IntOp, xs: list[np.ndarray]) -> list[np.ndarray]:
         (x,) = xs
@@ -258,6 +266,7 @@ RUN: dict[str, Callable[[IntOp, list[np.ndarray]], list[np.ndarray]]] = {
     "add_const": _with_const(lambda x, c: x + c, lambda a, b: a + b),
     "mul_const": _with_const(lambda x, c: x * c, lambda a, b: a * b),
     "mul": _mul,
+    "matmul": _matmul,
     "sum": _sum,
     "sumpool": lambda op, xs: [sumpool(xs[0], op.params["kernel"], op.params["strides"], op.params["pads"])],
     "maxpool": lambda op, xs: [maxpool(xs[0], op.params["kernel"], op.params["strides"], op.params["pads"])],
