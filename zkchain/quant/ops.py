@@ -111,11 +111,11 @@ def _matmul_check(n: Node, g: Graph) -> str | None:
     a, b = (g.is_const(i) for i in n.inputs)
     if a and b:
         return "both operands constant (should have been folded)"
-    if not a and not b:  # two activations (attention's Q·Kᵀ, softmax(S)·V): 2-D, leading axes of size 1
-        shapes = [g.tensors[i].shape for i in n.inputs]
-        if any(len(s) < 2 or any(int(d) != 1 for d in s[:-2]) for s in shapes):
-            return (f"a product of two activations of shapes {[list(s) for s in shapes]}: only 2-D products (leading "
-                    "axes of size 1) are supported so far")
+    if not a and not b:  # two activations (attention's Q·Kᵀ, softmax(S)·V): 2-D, or batched over equal leading axes
+        shapes = [tuple(int(d) for d in g.tensors[i].shape) for i in n.inputs]
+        if any(len(s) < 2 for s in shapes) or _heads(shapes[0]) != _heads(shapes[1]):
+            return (f"a product of two activations of shapes {[list(s) for s in shapes]}: the leading (batch, head) "
+                    "axes must be equal (no broadcasting) so far")
         return None
     if b and g.constants[n.inputs[1]].ndim != 2:
         return "the constant weight must be 2-D"
@@ -124,17 +124,39 @@ def _matmul_check(n: Node, g: Graph) -> str | None:
     return None
 
 
+def _heads(shape: tuple[int, ...]) -> int:
+    """The number of 2-D products a batched MatMul operand of ``shape`` holds (its leading axes)."""
+    return int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+
+
+def _matmul_activations(L: Lowerer, n: Node, a: QT, b: QT, out: str, shape: tuple[int, ...]) -> None:
+    """``a @ b`` for two activations: one ``matmul`` primitive per head (a ``take`` of each head's slice when there
+    are several, the results concatenated), each followed by the output's rescale."""
+    H = _heads(a.shape)
+    T, k, nn = a.shape[-2], a.shape[-1], b.shape[-1]
+    a3, b3 = (L.emit("reshape", [x], {"shape": [H, *x.shape[-2:]]}, f"{x.name}:3d", x.scale, x.bound,
+                     (H, *x.shape[-2:]), n.name) for x in (a, b))
+    ys = []
+    for h in range(H):
+        ah, bh = a3, b3
+        if H > 1:
+            ah, bh = (L.emit("take", [x], {"axis": 0, "indices": [h]}, f"{x.name}:head{h}", x.scale, x.bound,
+                             (1, *x.shape[1:]), n.name) for x in (a3, b3))
+        ah, bh = (L.emit("reshape", [x], {"shape": list(x.shape[1:])}, f"{x.name}:2d", x.scale, x.bound,
+                         tuple(x.shape[1:]), n.name) for x in (ah, bh))
+        y = L.emit("matmul", [ah, bh], {}, f"{out}:prod{h}" if H > 1 else f"{out}:prod", a.scale * b.scale, 0,
+                   (T, nn), n.name)
+        y = L.fit(y, out, f"{out}:head{h}" if H > 1 else out, n.name)
+        ys.append(L.emit("reshape", [y], {"shape": [1, T, nn]}, f"{y.name}:3d", y.scale, y.bound, (1, T, nn), n.name))
+    y = ys[0] if H == 1 else L.emit("concat", ys, {"axis": 0}, f"{out}:heads", ys[0].scale,
+                                    max(v.bound for v in ys), (H, T, nn), n.name)
+    L.env[out] = L.emit("reshape", [y], {"shape": list(shape)}, out, y.scale, y.bound, shape, n.name)
+
+
 def _matmul_lower(L: Lowerer, n: Node) -> None:
     out, shape = n.outputs[0], _out_shape(L.graph, n)
     if not L.graph.is_const(n.inputs[0]) and not L.graph.is_const(n.inputs[1]):
-        a, b = L.q(n.inputs[0]), L.q(n.inputs[1])
-        a2, b2 = (L.emit("reshape", [x], {"shape": list(x.shape[-2:])}, f"{x.name}:2d", x.scale, x.bound,
-                         tuple(x.shape[-2:]), n.name) if len(x.shape) > 2 else x for x in (a, b))
-        y2 = (a2.shape[0], b2.shape[1])
-        y = L.emit("matmul", [a2, b2], {}, f"{out}:prod", a.scale * b.scale, 0, y2, n.name)
-        y = L.fit(y, out, out, n.name)
-        L.env[out] = y if len(shape) == 2 else L.emit("reshape", [y], {"shape": list(shape)}, out, y.scale, y.bound,
-                                                      shape, n.name)
+        _matmul_activations(L, n, L.q(n.inputs[0]), L.q(n.inputs[1]), out, shape)
         return
     if L.graph.is_const(n.inputs[1]):
         x, W = L.q(n.inputs[0]), L.const(n.inputs[1])

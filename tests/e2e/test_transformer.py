@@ -1,0 +1,69 @@
+"""A transformer block from PyTorch, as a user would try it (issue 11): a ViT-style block — patch embedding plus
+positional embedding, LayerNorm, two-head self-attention (Q·Kᵀ and softmax·V: products of two activations),
+residual adds, an MLP with exact GELU (Erf), mean pooling and a classifier head — exported with
+``torch.onnx.export(..., dynamo=False, opset_version=17)``, compiled, proved and verified through the Python API.
+The soundness of the attention product is attacked in ``tests/adversarial/test_matproduct.py``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+T, P, D, H = 4, 16, 16, 2
+
+
+def _vit(torch):
+    nn = torch.nn
+
+    class Attention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.qkv, self.out = nn.Linear(D, 3 * D), nn.Linear(D, D)
+
+        def forward(self, x):  # (T, D)
+            dh = D // H
+            q, k, v = (t.reshape(T, H, dh).transpose(0, 1) for t in self.qkv(x).split(D, dim=-1))  # (H, T, dh)
+            a = torch.softmax(q @ k.transpose(-1, -2) / dh ** 0.5, dim=-1)
+            return self.out((a @ v).transpose(0, 1).reshape(T, D))
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed, self.pos = nn.Linear(P, D), nn.Parameter(torch.randn(T, D) * 0.1)
+            self.ln1, self.attn, self.ln2 = nn.LayerNorm(D), Attention(), nn.LayerNorm(D)
+            self.mlp = nn.Sequential(nn.Linear(D, 2 * D), nn.GELU(), nn.Linear(2 * D, D))
+            self.head = nn.Linear(D, 10)
+
+        def forward(self, x):
+            h = self.embed(x) + self.pos
+            h = h + self.attn(self.ln1(h))
+            h = h + self.mlp(self.ln2(h))
+            return self.head(h.mean(dim=0, keepdim=True))
+
+    return Block().eval()
+
+
+def test_a_torch_transformer_block_proves_and_verifies(tmp_path):
+    torch = pytest.importorskip("torch")
+    import onnx
+
+    import zkchain
+
+    torch.manual_seed(0)
+    net = _vit(torch)
+    path = tmp_path / "vit.onnx"
+    torch.onnx.export(net, (torch.randn(T, P),), str(path), dynamo=False, opset_version=17, input_names=["x"],
+                      output_names=["y"])
+    ops = {n.op_type for n in onnx.load(str(path)).graph.node}
+    assert {"MatMul", "Softmax", "Erf", "Transpose", "ReduceMean"} <= ops, ops
+    cal = np.random.default_rng(0).normal(size=(32, T, P)).astype(np.float32)
+    res = zkchain.compile(path, tmp_path / "build", calibration=cal)
+    assert res.blocks > 0
+    zkchain.setup(tmp_path / "build")
+    x = cal[5]
+    proved = zkchain.prove(tmp_path / "build", x)
+    assert zkchain.verify(tmp_path / "build", proved)
+    want = net(torch.from_numpy(x)).detach().numpy().reshape(-1)
+    got = np.asarray(proved.outputs[0], dtype=float).reshape(-1)
+    cos = float(want @ got / np.linalg.norm(want) / np.linalg.norm(got))
+    assert cos > 0.99 and int(np.argmax(got)) == int(np.argmax(want)), (cos, want, got)
