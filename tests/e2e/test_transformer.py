@@ -67,3 +67,43 @@ def test_a_torch_transformer_block_proves_and_verifies(tmp_path):
     got = np.asarray(proved.outputs[0], dtype=float).reshape(-1)
     cos = float(want @ got / np.linalg.norm(want) / np.linalg.norm(got))
     assert cos > 0.99 and int(np.argmax(got)) == int(np.argmax(want)), (cos, want, got)
+
+
+def test_causal_self_attention_with_a_minus_inf_mask(tmp_path):
+    """GPT-style masking as torch exports it (``masked_fill(mask == 0, -inf)`` → ``Where`` with a constant
+    condition): the masked scores get probability exactly 0, the block proves and verifies."""
+    torch = pytest.importorskip("torch")
+    import zkchain
+
+    nn = torch.nn
+
+    class Causal(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.qkv, self.out = nn.Linear(D, 3 * D), nn.Linear(D, 5)
+            self.register_buffer("mask", torch.tril(torch.ones(T, T)))
+
+        def forward(self, x):
+            q, k, v = self.qkv(x).split(D, dim=-1)
+            a = (q @ k.transpose(-1, -2) / D ** 0.5).masked_fill(self.mask == 0, float("-inf"))
+            return self.out(torch.softmax(a, dim=-1) @ v)
+
+    torch.manual_seed(1)
+    net = Causal().eval()
+    path = tmp_path / "causal.onnx"
+    torch.onnx.export(net, (torch.randn(T, D),), str(path), dynamo=False, opset_version=17, input_names=["x"],
+                      output_names=["y"])
+    cal = np.random.default_rng(1).normal(size=(32, T, D)).astype(np.float32)
+    zkchain.compile(path, tmp_path / "build", calibration=cal)
+    zkchain.setup(tmp_path / "build")
+    x = cal[2].copy()
+    proved = zkchain.prove(tmp_path / "build", x)
+    assert zkchain.verify(tmp_path / "build", proved)
+    want = net(torch.from_numpy(x)).detach().numpy().reshape(-1)
+    got = np.asarray(proved.outputs[0], dtype=float).reshape(-1)
+    assert float(want @ got / np.linalg.norm(want) / np.linalg.norm(got)) > 0.99
+    # the first position attends to itself only: changing later positions leaves its output unchanged
+    x2 = x.copy()
+    x2[1:] = -x2[1:]
+    first = np.asarray(zkchain.prove(tmp_path / "build", x2).outputs[0], dtype=float).reshape(T, -1)[0]
+    assert np.array_equal(first, got.reshape(T, -1)[0])

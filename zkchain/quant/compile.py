@@ -239,8 +239,16 @@ def compile_model(model_path: str | Path, calibration: str | Path | np.ndarray |
     # 2. float ranges
     stats: dict[str, float] = {}
     keep = []
+    # a mask (Where with a −inf fill before a Softmax) is infinite by design: its range is its finite entries'
+    masks = {n.outputs[0] for n in graph.nodes if n.op_type == "Where"}
+
+    def amax(name, v) -> float:
+        if name in masks:
+            v = v[np.isfinite(v)]
+        return float(np.abs(v).max()) if v.size else 0.0
+
     for i, x in enumerate(batch):
-        sample_stats = {name: float(np.abs(v).max()) if v.size else 0.0 for name, v in float_execute(graph, x).items()}
+        sample_stats = {name: amax(name, v) for name, v in float_execute(graph, x).items()}
         bad = next((name for name, m in sample_stats.items() if not np.isfinite(m)), None)
         if bad is not None:
             if n_real is not None and i >= n_real:

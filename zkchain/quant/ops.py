@@ -649,6 +649,57 @@ def _bn_lower(L: Lowerer, n: Node) -> None:
 # ------------------------------------------------------------------------------------------------ Softmax
 
 
+#: a fill at or below this (or −inf) before a Softmax is a mask: its entries get probability exactly 0
+MASK_FILL = -1e3
+
+
+def _where_parts(n: Node, g: Graph):
+    """``(keep, fill, data)`` of ``Where(cond, X, Y)`` with a constant condition and one constant branch: ``keep``
+    (bool array) marks where the activation ``data`` is taken, ``fill`` the constant elsewhere."""
+    cond, a, b = n.inputs
+    c = np.asarray(g.constants[cond]).astype(bool)
+    if g.is_const(a) and not g.is_const(b):
+        return ~c, np.asarray(g.constants[a], dtype=np.float64), b
+    return c, np.asarray(g.constants[b], dtype=np.float64), a
+
+
+def _where_check(n: Node, g: Graph) -> str | None:
+    cond, a, b = n.inputs
+    if not g.is_const(cond):
+        return "only a constant condition (a mask) is supported"
+    if g.is_const(a) == g.is_const(b):
+        return "exactly one branch must be a constant (a mask's fill)"
+    keep, fill, _ = _where_parts(n, g)
+    shape = _out_shape(g, n)
+    if np.any(np.broadcast_to(fill, shape)[~np.broadcast_to(keep, shape)] <= MASK_FILL):
+        if any(c.op_type != "Softmax" for c in g.consumers(n.outputs[0])):
+            return f"a mask fill ≤ {MASK_FILL:g} (−inf) is supported only right before a Softmax"
+    return None
+
+
+def _where_run(n: Node, x: list, g: Graph) -> list:
+    return [np.where(x[0].astype(bool), x[1], x[2])]
+
+
+def _where_lower(L: Lowerer, n: Node) -> None:
+    """``Where(mask, x, fill)`` (either branch order). A very negative fill before a Softmax (a causal mask: −inf,
+    −1e4) marks entries the Softmax weighs 0; any other fill is ``x·keep + fill·(1 − keep)`` (a product by a 0/1
+    constant and an added constant)."""
+    keep, fill, data = _where_parts(n, L.graph)
+    out, shape = n.outputs[0], _out_shape(L.graph, n)
+    keep = np.broadcast_to(keep, shape)
+    fill = np.broadcast_to(fill, shape)
+    if np.any(fill[~keep] <= MASK_FILL):
+        L.softmax_masks = getattr(L, "softmax_masks", {})
+        L.softmax_masks[out] = (data, keep.astype(np.int64))
+        return
+    x = L.q(data)
+    y = L.emit("mul_const", [x], {"c": keep.astype(np.int64)}, f"{out}:keep", x.scale, x.bound, shape, n.name)
+    c_int = np.round(np.where(keep, 0.0, fill) / y.scale).astype(np.int64)
+    L.env[out] = L.emit("add_const", [y], {"c": c_int}, out, y.scale, max(y.bound, float(np.abs(c_int).max())),
+                        shape, n.name)
+
+
 def _softmax_axis(n: Node, g: Graph) -> int:
     rank = len(g.tensors[n.inputs[0]].shape)
     default = -1 if g.opset >= 13 else 1
@@ -669,17 +720,25 @@ def _softmax_run(n: Node, x: list, g: Graph) -> list:
 
 
 def _softmax_lower(L: Lowerer, n: Node) -> None:
-    """softmax_i = e_i / Σ e with e = T_exp[x − max x] (scale 1/E), 1/Σ from a reciprocal table."""
+    """softmax_i = e_i / Σ e with e = T_exp[x − max x] (scale 1/E), 1/Σ from a reciprocal table. Over a masked input
+    (a causal mask: :func:`_where_lower`), the masked entries' ``e`` are multiplied by 0 before the sum."""
     out, shape = n.outputs[0], _out_shape(L.graph, n)
-    x = L.q(n.inputs[0])
+    src, keep = n.inputs[0], None
+    masked = getattr(L, "softmax_masks", {}).get(n.inputs[0])
+    if masked is not None:
+        src, keep = masked
+    x = L.q(src)
     if x.bound > L.limit * 1.0001:
-        x = L.requant(x, L.act_scale(n.inputs[0]), f"{x.name}:fit", n.name)
+        x = L.requant(x, L.act_scale(src), f"{x.name}:fit", n.name)
     tb = L.cfg["table_bits"]
     red = shape[:-1] + (1,)
     m = L.emit("max", [x], {"axis": len(shape) - 1}, f"{out}:max", x.scale, x.bound, red, n.name)
     d = L.emit("sub", [x, m], {}, f"{out}:shifted", x.scale, 2 * x.bound, shape, n.name)
     E = L.limit
     e = L.table(d, "exp", np.exp, 1.0 / E, f"{out}:exp", n.name, lo=-(1 << tb) + 1, size=1 << tb, saturate=E)
+    if keep is not None:  # masked entries weigh 0 (exactly what exp(−inf) gives in float)
+        e = L.emit("mul_const", [e], {"c": np.broadcast_to(keep, shape).astype(np.int64)}, f"{out}:masked", e.scale,
+                   e.bound, shape, n.name)
     s = L.emit("sum", [e], {"axes": [len(shape) - 1]}, f"{out}:den", 1.0 / E, E * shape[-1], red, n.name)
     k = max(0, int(np.ceil(np.log2((E * shape[-1] + 1) / ((1 << tb) - 1))))) if E * shape[-1] >= (1 << tb) else 0
     if k:
@@ -892,6 +951,7 @@ ONNX_OPS: dict[str, Op] = {
     "GlobalAveragePool": Op(_gap_run, _gap_lower, _gap_check),
     "BatchNormalization": Op(_bn_run, _bn_lower, _bn_check),
     "Softmax": Op(_softmax_run, _softmax_lower, _softmax_check),
+    "Where": Op(_where_run, _where_lower, _where_check),
     "Pow": Op(lambda n, x, g: [np.power(x[0], x[1])], _table_lower("pow", _pow_fn, keeps_scale=False), _pow_check),
     "Neg": Op(lambda n, x, g: [-x[0]], _neg_lower),
     "ReduceSum": Op(_reduce_run(np.sum), _reduce_sum_lower(mean=False), _reduce_check),
