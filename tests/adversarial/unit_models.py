@@ -186,6 +186,19 @@ def attention(rng):
     return _model(nodes, inits, (3, 4), (3, 2), "attention"), (3, 4)
 
 
+def embedding(rng):
+    """ids(4) int64 → Gather(E[6×3]) + positional constant → MatMul → y(4×2): token ids looked up in a private
+    embedding table (one map table per column)."""
+    mk = helper.make_node
+    nodes = [mk("Gather", ["E", "x"], ["e"], axis=0, name="embed"), mk("Add", ["e", "P"], ["h"], name="position"),
+             mk("MatMul", ["h", "W"], ["y"], name="head")]
+    inits = [_w(rng, "E", (6, 3), 1.0), _w(rng, "P", (4, 3), 0.2), _w(rng, "W", (3, 2))]
+    x = helper.make_tensor_value_info("x", TensorProto.INT64, [4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 2])
+    g = helper.make_graph(nodes, "embedding", [x], [y], initializer=inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), (4,)
+
+
 #: name -> (builder, public input?) — every op and option the lowering supports
 UNIT_MODELS = {
     "gemm_relu": (gemm_relu, False),
@@ -212,6 +225,7 @@ UNIT_MODELS = {
     "softmax": (table_op("Softmax", axis=-1), False),
     "slice_split": (slice_split, False),
     "attention": (attention, False),
+    "embedding": (embedding, False),
 }
 
 
@@ -282,6 +296,11 @@ def save_unit_model(name: str, folder) -> tuple[str, tuple[int, ...], bool]:
     model, shape = builder(rng)
     onnx.checker.check_model(model)
     onnx.save(model, str(folder / "model.onnx"))
-    cal = rng.normal(size=(32,) + tuple(shape[1:] if shape[0] == 1 else shape)).astype(np.float32)
+    sample = tuple(shape[1:] if shape[0] == 1 and len(shape) > 1 else shape)
+    if model.graph.input[0].type.tensor_type.elem_type == TensorProto.INT64:  # token ids below the vocabulary
+        vocab = min(numpy_helper.to_array(i).shape[0] for i in model.graph.initializer if i.name == "E")
+        cal = rng.integers(0, vocab, size=(32,) + sample)
+    else:
+        cal = rng.normal(size=(32,) + sample).astype(np.float32)
     np.save(folder / "calibration.npy", cal)
     return str(folder / "model.onnx"), shape, public

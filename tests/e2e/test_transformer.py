@@ -107,3 +107,52 @@ def test_causal_self_attention_with_a_minus_inf_mask(tmp_path):
     x2[1:] = -x2[1:]
     first = np.asarray(zkchain.prove(tmp_path / "build", x2).outputs[0], dtype=float).reshape(T, -1)[0]
     assert np.array_equal(first, got.reshape(T, -1)[0])
+
+
+def test_a_tiny_gpt_on_token_ids(tmp_path):
+    """Token ids in (an int64 input), token and positional embeddings, LayerNorm, causal attention, logits out:
+    compile, prove and verify through the CLI; an id outside the vocabulary or a fractional id is a clear error
+    (exit 2)."""
+    torch = pytest.importorskip("torch")
+    import json
+
+    from clirun import zk
+
+    nn = torch.nn
+    V, L = 12, 6
+
+    class TinyGPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok, self.pos = nn.Embedding(V, D), nn.Embedding(L, D)
+            self.qkv, self.proj, self.ln, self.head = nn.Linear(D, 3 * D), nn.Linear(D, D), nn.LayerNorm(D), nn.Linear(D, V)
+            self.register_buffer("mask", torch.tril(torch.ones(L, L)))
+            self.register_buffer("positions", torch.arange(L))
+
+        def forward(self, idx):
+            h = self.tok(idx) + self.pos(self.positions)
+            q, k, v = self.qkv(self.ln(h)).split(D, dim=-1)
+            a = (q @ k.transpose(-1, -2) / D ** 0.5).masked_fill(self.mask == 0, float("-inf"))
+            return self.head(h + self.proj(torch.softmax(a, -1) @ v))
+
+    torch.manual_seed(2)
+    net = TinyGPT().eval()
+    path = tmp_path / "gpt.onnx"
+    torch.onnx.export(net, (torch.randint(0, V, (L,)),), str(path), dynamo=False, opset_version=17,
+                      input_names=["idx"], output_names=["logits"])
+    np.save(tmp_path / "cal.npy", np.random.default_rng(2).integers(0, V, size=(32, L)))
+    build = tmp_path / "build"
+    zk("compile", path, "-o", build, "--calibration", tmp_path / "cal.npy", check=0)
+    zk("setup", build, check=0)
+    ids = [3, 1, 4, 1, 5, 9]
+    (tmp_path / "in.json").write_text(json.dumps({"input_data": [ids]}))
+    zk("prove", build, "--input", tmp_path / "in.json", "-o", tmp_path / "proof.json", check=0)
+    out = zk("verify", build, tmp_path / "proof.json", check=0)
+    assert "accepted" in out.stdout
+    got = np.asarray(json.loads((tmp_path / "proof.json").read_text())["outputs_float"]["logits"]).reshape(L, V)
+    want = net(torch.tensor(ids)).detach().numpy()
+    assert (got.argmax(-1) == want.argmax(-1)).all(), (got.argmax(-1), want.argmax(-1))  # next token, every position
+    for bad, msg in (([3, 1, 4, 1, 5, 12], "outside the vocabulary"), ([3, 1, 4, 1, 5, 2.5], "must be integers")):
+        (tmp_path / "bad.json").write_text(json.dumps({"input_data": [bad]}))
+        res = zk("prove", build, "--input", tmp_path / "bad.json", "-o", tmp_path / "bad_proof.json", check=2)
+        assert msg in res.stderr and "Traceback" not in res.stderr

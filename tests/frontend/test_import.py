@@ -107,3 +107,26 @@ def test_zero_pad_folded_into_conv_and_avgpool(tmp_path, rng, make_model, save):
     x = rng.normal(size=(1, 1, 6, 6)).astype(np.float32)
     ref = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
     assert np.allclose(float_execute(g, x)["y"], ref, atol=1e-5)
+
+
+def test_integer_input_must_be_token_ids(tmp_path):
+    """An int64 input is accepted as token ids feeding a Gather into a constant table; read any other way it is
+    refused, naming the node."""
+    from onnx import TensorProto, numpy_helper
+
+    def model(nodes, inits):
+        g = helper.make_graph(nodes, "ids", [helper.make_tensor_value_info("ids", TensorProto.INT64, [3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 2])], initializer=inits)
+        path = tmp_path / f"m{len(list(tmp_path.iterdir()))}.onnx"
+        onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+        return path
+
+    E = numpy_helper.from_array(np.ones((5, 2), np.float32), "E")
+    ok = model([helper.make_node("Gather", ["E", "ids"], ["y"], axis=0, name="embed")], [E])
+    assert load_onnx(ok).inputs[0].dtype == "int64"
+    cast = model([helper.make_node("Cast", ["ids"], ["f"], to=TensorProto.FLOAT, name="to_float"),
+                  helper.make_node("Unsqueeze", ["f", "ax"], ["f2"], name="col"),
+                  helper.make_node("Mul", ["f2", "E"], ["y"], name="scale")],
+                 [E, numpy_helper.from_array(np.array([1], np.int64), "ax")])
+    with pytest.raises(UnsupportedModelError, match="token ids feeding Gather.*'to_float' \\(Cast\\)"):
+        load_onnx(cast)

@@ -418,10 +418,23 @@ def graph_from_model(model: onnx.ModelProto, batch_size: int = 1, source: str = 
     inputs = []
     for i in model.graph.input:
         shp, et = shapes[i.name]
+        if et in (onnx.TensorProto.INT64, onnx.TensorProto.INT32):
+            # token ids: every consumer must be a Gather reading it as indices into a constant table (an embedding)
+            users = [n for n in model.graph.node if i.name in n.input]
+            bad = [n for n in users if not (n.op_type == "Gather" and list(n.input).index(i.name) == 1
+                                            and n.input[0] in consts)]
+            if bad or not users:
+                raise UnsupportedModelError(
+                    f"input {i.name!r} has element type {onnx.TensorProto.DataType.Name(et)}: an integer input is "
+                    "supported as token ids feeding Gather nodes into constant tables (embeddings); "
+                    + (f"node {bad[0].name or bad[0].op_type!r} ({bad[0].op_type}) reads it otherwise" if bad
+                       else "nothing reads it"))
+            inputs.append(TensorInfo(i.name, tuple(shp), "int64"))
+            continue
         if et != onnx.TensorProto.FLOAT and et not in (onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16):
             raise UnsupportedModelError(
                 f"input {i.name!r} has element type {onnx.TensorProto.DataType.Name(et)}; "
-                "only float inputs are supported"
+                "only float inputs and integer token ids are supported"
             )
         inputs.append(TensorInfo(i.name, tuple(shp), "float32"))
 

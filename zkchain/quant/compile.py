@@ -39,7 +39,7 @@ class CalibrationError(ZkchainError):
 
 
 def default_calibration(model_path: Path, input_shape: tuple[int, ...],
-                        seed: int = 0) -> tuple[np.ndarray, str, int]:
+                        seed: int = 0, vocab: int | None = None) -> tuple[np.ndarray, str, int]:
     """Calibration batch when the user gives none, a sentence saying what it is, and how many of its leading
     samples are real (the rest are synthetic and may be dropped if the model is not finite on them).
 
@@ -67,9 +67,21 @@ def default_calibration(model_path: Path, input_shape: tuple[int, ...],
             batch = np.concatenate([x0, synth]).reshape((-1,) + tuple(input_shape))
             return batch, (f"sample input {d / 'input.json'} ({len(x0)} sample(s)) plus {k} synthetic perturbations "
                            "of it (no --calibration given)"), len(x0)
+    if vocab is not None:  # token ids: uniform over the embedding's rows
+        batch = rng.integers(0, vocab, size=(SYNTHETIC_SAMPLES,) + tuple(input_shape)).astype(np.float64)
+        return batch, f"{SYNTHETIC_SAMPLES} synthetic samples of token ids uniform in [0, {vocab})", 0
     batch = rng.normal(size=(SYNTHETIC_SAMPLES,) + tuple(input_shape))
     return (batch, f"{SYNTHETIC_SAMPLES} synthetic standard-normal samples "
             "(no --calibration and no sample input found)", 0)
+
+
+def _vocab(graph: Graph) -> int | None:
+    """For a token-id input: the number of rows of the smallest embedding table it indexes (ids must be below)."""
+    inp = graph.inputs[0]
+    if not inp.dtype.startswith("int"):
+        return None
+    return min(int(graph.constants[n.inputs[0]].shape[int(n.attrs.get("axis", 0))])
+               for n in graph.nodes if n.op_type == "Gather" and n.inputs[1] == inp.name)
 
 
 # --------------------------------------------------------------------------------------------- references
@@ -85,7 +97,9 @@ def float_reference(model_path: Path, graph: Graph, batch: np.ndarray) -> tuple[
         sess = ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
         name = sess.get_inputs()[0].name
         rows = [np.concatenate([np.asarray(o, dtype=np.float64).ravel()
-                                for o in sess.run([t.name for t in graph.outputs], {name: x.astype(np.float32)})])
+                                for o in sess.run([t.name for t in graph.outputs],
+                                                  {name: x.astype(np.int64 if graph.inputs[0].dtype.startswith("int")
+                                                                  else np.float32)})])
                 for x in batch]
         return np.stack(rows), "onnxruntime"
     except Exception:
@@ -219,7 +233,7 @@ def compile_model(model_path: str | Path, calibration: str | Path | np.ndarray |
 
     n_real = None  # samples from index n_real on are synthetic (droppable)
     if calibration is None:
-        batch_in, calib_desc, n_real = default_calibration(model_path, sample_shape)
+        batch_in, calib_desc, n_real = default_calibration(model_path, sample_shape, vocab=_vocab(graph))
     elif isinstance(calibration, np.ndarray):
         from zkchain.quant.inputs import _as_samples
 
@@ -265,7 +279,7 @@ def compile_model(model_path: str | Path, calibration: str | Path | np.ndarray |
 
     # 3. lowering
     L = Lowerer(graph, stats, cfg)
-    s_in = L.act_scale(inp.name)
+    s_in = 1.0 if inp.dtype.startswith("int") else L.act_scale(inp.name)  # token ids are integers as they are
     L.fresh(inp.name)
     L.tensors[inp.name] = IntTensor(inp.name, inp.shape, s_in, 0, "input")
     L.env[inp.name] = QT(inp.name, s_in, stats.get(inp.name, 0.0) / s_in, inp.shape)
@@ -318,6 +332,8 @@ def compile_model(model_path: str | Path, calibration: str | Path | np.ndarray |
         "layers": layer_report(graph, L.env, model, batch),
         "onnx_ops": graph.op_types(),
     }
+    if inp.dtype.startswith("int"):
+        model.info["input_dtype"] = "int64"  # token ids: an input must hold integers
     return model
 
 

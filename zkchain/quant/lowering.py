@@ -216,6 +216,20 @@ class Lowerer:
         return self.emit("table", [x], {"table": tname, "lo": lo, "hi": t.hi, "values": t.values}, base, out_scale,
                          bound, x.shape, source, aux="idx")
 
+    def value_table(self, x: QT, fn: str, values: np.ndarray, out_scale: float, base: str, source: str) -> QT:
+        """``y = values[x]`` for integer ``x`` in ``[0, len(values))`` (an embedding column: rows given, not computed
+        from a function); stored once per distinct column."""
+        vals = np.asarray(values, dtype=np.int64)
+        tname = next((name for name, t in self.tables.items()
+                      if t.fn == fn and t.lo == 0 and t.size == len(vals) and np.array_equal(t.values, vals)), None)
+        if tname is None:
+            tname = f"{fn}_{len(self.tables)}"
+            self.tables[tname] = Table(tname, fn, 0, vals, float(x.scale), float(out_scale))
+        t = self.tables[tname]
+        bound = float(np.abs(vals).max()) if vals.size else 0.0
+        return self.emit("table", [x], {"table": tname, "lo": 0, "hi": t.hi, "values": t.values}, base, out_scale,
+                         bound, x.shape, source, aux="idx")
+
     def unsupported(self, node: Node, why: str) -> UnsupportedModelError:
         return UnsupportedModelError(f"node {node.name!r} ({node.op_type}): {why}")
 

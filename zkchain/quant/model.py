@@ -127,6 +127,9 @@ class QuantizedModel:
             )
         if not np.all(np.isfinite(x)):
             raise InputError("input contains NaN or infinite values")
+        if (getattr(self, "info", None) or {}).get("input_dtype") == "int64" and not np.all(x == np.round(x)):
+            bad = x.reshape(-1)[np.nonzero(x.reshape(-1) != np.round(x.reshape(-1)))[0][0]]
+            raise InputError(f"input {self.input_name!r} holds token ids, which must be integers (got {bad:g})")
         return np.floor(x.reshape(self.input_shape) / self.input_scale + 0.5).astype(np.int64)
 
     def execute(self, x_int: np.ndarray) -> Witness:

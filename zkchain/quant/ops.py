@@ -350,9 +350,18 @@ def _gather_run(n: Node, x: list, g: Graph) -> list:
 
 
 def _gather_check(n: Node, g: Graph) -> str | None:
-    """Constant indices only (a runtime index, an embedding lookup, is not supported yet)."""
-    if len(n.inputs) < 2 or not g.is_const(n.inputs[1]):
-        return "Gather with a runtime index is not supported"
+    """Constant indices, or token ids (an integer model input) into a constant 2-D table along axis 0 (an
+    embedding lookup)."""
+    if len(n.inputs) < 2:
+        return "Gather needs data and indices"
+    if not g.is_const(n.inputs[1]):
+        ids = next((t for t in g.inputs if t.name == n.inputs[1]), None)
+        data = g.constants.get(n.inputs[0])
+        if ids is None or not ids.dtype.startswith("int") or data is None or data.ndim != 2 \
+                or int(n.attrs.get("axis", 0)) % 2 != 0:
+            return ("Gather with a runtime index is supported as an embedding lookup only: integer token ids (a model "
+                    "input) into a constant 2-D table along axis 0")
+        return None
     shape = g.tensors[n.inputs[0]].shape
     axis = int(n.attrs.get("axis", 0)) % max(len(shape), 1)
     idx = np.asarray(g.constants[n.inputs[1]]).ravel()
@@ -361,9 +370,32 @@ def _gather_check(n: Node, g: Graph) -> str | None:
     return None
 
 
+def _embedding_lower(L: Lowerer, n: Node) -> None:
+    """``E[ids]`` for a constant table ``E`` (V×D, quantized like a weight) and token ids: one map table per
+    column ``d`` (rows ``id → E[id, d]``, its outputs private like weights), looked up by the ids; the D columns
+    concatenated. An id outside ``[0, V)`` is no table row, so no proof exists for it."""
+    out, shape = n.outputs[0], _out_shape(L.graph, n)
+    ids = L.q(n.inputs[1])
+    E = L.const(n.inputs[0])
+    V, D = E.shape
+    e_int, s_e = L.quant_const(E)
+    T = int(np.prod(ids.shape))
+    flat = L.emit("reshape", [ids], {"shape": [T]}, f"{ids.name}:flat", ids.scale, ids.bound, (T,), n.name)
+    cols = []
+    for d in range(D):
+        c = L.value_table(flat, "embedding", e_int[:, d], s_e, f"{out}:col{d}", n.name)
+        cols.append(L.emit("reshape", [c], {"shape": [T, 1]}, f"{c.name}:2d", c.scale, c.bound, (T, 1), n.name))
+    y = cols[0] if D == 1 else L.emit("concat", cols, {"axis": 1}, f"{out}:cols", s_e, max(c.bound for c in cols),
+                                      (T, D), n.name)
+    L.env[out] = L.emit("reshape", [y], {"shape": list(shape)}, out, y.scale, y.bound, shape, n.name)
+
+
 def _gather_lower(L: Lowerer, n: Node) -> None:
     """A constant index into a length-1 axis is a relabelling; any other: ``take`` (its entries along one axis)
-    and a reshape to the output's shape."""
+    and a reshape to the output's shape; runtime token ids: an embedding lookup."""
+    if not L.graph.is_const(n.inputs[1]):
+        _embedding_lower(L, n)
+        return
     x, shape = L.q(n.inputs[0]), _out_shape(L.graph, n)
     axis = int(n.attrs.get("axis", 0)) % max(len(x.shape), 1)
     if x.shape[axis] == 1:

@@ -179,11 +179,15 @@ def rescale(x: np.ndarray, M: int, s: int) -> tuple[np.ndarray, np.ndarray]:
     return compact(y), compact(t - (y << s))
 
 
-def table(x: np.ndarray, lo: int, values: np.ndarray, tensor: str = "?") -> tuple[np.ndarray, np.ndarray]:
-    """(y, idx) with idx = x − lo and y = values[idx]; raises :class:`RangeError` if some x is outside [lo, hi]."""
+def table(x: np.ndarray, lo: int, values: np.ndarray, tensor: str = "?", name: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """(y, idx) with idx = x − lo and y = values[idx]; raises :class:`RangeError` if some x is outside [lo, hi]
+    (for an embedding table, ``name`` ``embedding_*``: a token id outside the vocabulary)."""
     hi = lo + len(values) - 1
     if x.size:
         xmin, xmax = int(x.min()), int(x.max())
+        if (xmin < lo or xmax > hi) and name.startswith("embedding"):
+            raise RangeError(f"token id {xmin if xmin < lo else xmax} is outside the vocabulary [0, {hi + 1}) of the "
+                             f"embedding read by {tensor!r}")
         if xmin < lo or xmax > hi:
             raise RangeError(
                 f"tensor {tensor!r} has value {xmin if xmin < lo else xmax} outside its lookup-table domain "
@@ -260,7 +264,8 @@ RUN: dict[str, Callable[[IntOp, list[np.ndarray]], list[np.ndarray]]] = {
     "conv2d": lambda op, xs: [conv2d(xs[0], op.params["W"], op.params["bias"], op.params["strides"],
                                      op.params["pads"], op.params["group"])],
     "rescale": lambda op, xs: list(rescale(xs[0], op.params["M"], op.params["s"])),
-    "table": lambda op, xs: list(table(xs[0], op.params["lo"], op.params["values"], op.inputs[0])),
+    "table": lambda op, xs: list(table(xs[0], op.params["lo"], op.params["values"], op.inputs[0],
+                                       str(op.params.get("table", "")))),
     "add": _binary(lambda a, b: a + b),
     "sub": _binary(lambda a, b: a - b),
     "add_const": _with_const(lambda x, c: x + c, lambda a, b: a + b),
