@@ -436,7 +436,9 @@ def submit_proof_cmd(build_dir: Path, proof_path: Path, rpc_url: str, address: s
     if vk.srs_insecure:
         _chain_echo_err(_insecure_warning("this proof's key"))
     proof_bytes, public_inputs = calldata(proof, vk)
-    result = deploy.submit_proof(chain, address, abi, proof_bytes, public_inputs, gas=gas, call=use_call)
+    accuracy = "accuracy" in vk.circuit.meta  # an accuracy proof: submitAccuracy emits AccuracyVerified
+    result = deploy.submit_proof(chain, address, abi, proof_bytes, public_inputs, gas=gas, call=use_call,
+                                 function="submitAccuracy" if accuracy else "submitProof")
     where = f"{address} on chain {chain.chain_id}"
     if result.mode == "call":
         if result.accepted:
@@ -448,7 +450,7 @@ def submit_proof_cmd(build_dir: Path, proof_path: Path, rpc_url: str, address: s
         raise click.exceptions.Exit(1)
     tx_line = f"tx {result.tx_hash}  block {result.block_number}  gas used {result.gas_used:,}"
     if result.accepted:
-        click.echo(f"accepted: submitProof succeeded at {where}")
+        click.echo(f"accepted: {'submitAccuracy' if accuracy else 'submitProof'} succeeded at {where}")
         click.echo(tx_line)
         for ev in result.events:
             args = ", ".join(f"{k}={v}" for k, v in ev["args"].items())
