@@ -154,11 +154,11 @@ def setup(build_dir, srs: str = "dev", public_input: bool = False, force: bool =
     model = _load_model(build_dir)
     ts = None
     if dataset is not None:
-        from zkchain.compiler.accuracy import test_set, widen_bounds
+        from zkchain.compiler.accuracy import labelled_set, widen_bounds
         from zkchain.quant.inputs import as_floats
 
         x = as_floats(read_array(dataset, "dataset"), "dataset")
-        ts = test_set(model, x, read_array(labels, "labels"))
+        ts = labelled_set(model, x, read_array(labels, "labels"))
         try:
             widen_bounds(model, model.execute(ts.x_int))
         except InputError as exc:
@@ -205,7 +205,7 @@ def check_dataset(vk_or_build, dataset, labels, srs: str | None = None) -> Datas
 
     Raises :class:`InputError` for a key without a test set or data of the wrong shape, :class:`SetupError` when a
     ceremony key's SRS is not given."""
-    from zkchain.compiler.accuracy import DATA_VECTORS, TestSet, data_vectors
+    from zkchain.compiler.accuracy import DATA_VECTORS, LabelledSet, data_vectors
     from zkchain.crypto import kzg
     from zkchain.crypto.backend import get_backend
     from zkchain.crypto.ceremony import resolve
@@ -228,7 +228,7 @@ def check_dataset(vk_or_build, dataset, labels, srs: str | None = None) -> Datas
     if not np.all(np.isfinite(x)):
         raise InputError("dataset: contains NaN or infinite values")
     x_int = np.floor(x.reshape(n, per) / float(acc["input_scale"]) + 0.5).astype(np.int64)
-    values = data_vectors(TestSet(x_int, check_labels(read_array(labels, "labels"), n, classes), classes))
+    values = data_vectors(LabelledSet(x_int, check_labels(read_array(labels, "labels"), n, classes), classes))
     seed = dev_seed(vk.srs_source)
     if seed is None and srs is None:
         raise SetupError(f"the key's SRS is {vk.srs_source!r}: pass its .ptau file (--srs) to recompute commitments")

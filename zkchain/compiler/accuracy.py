@@ -44,7 +44,7 @@ COUNT = "accuracy"  # the public output: how many samples are classified correct
 
 
 @dataclass(frozen=True)
-class TestSet:
+class LabelledSet:
     """A labelled test set for a batch build of ``N`` samples: ``x_int`` the quantized inputs (int64, the model's
     input shape ``(N, ...)``), ``labels`` class indices (int64 ``(N,)``) and ``classes`` (``C``)."""
 
@@ -64,7 +64,7 @@ def classes_of(model) -> int:
     return size // n
 
 
-def test_set(model, x_float, labels, source: str = "dataset") -> TestSet:
+def labelled_set(model, x_float, labels, source: str = "dataset") -> LabelledSet:
     """Quantize ``x_float`` (``N`` samples) for ``model``, a batch build of exactly ``N`` samples per proof, and check
     ``labels``. Raises :class:`InputError` for another sample count (naming the ``compile --batch`` to run), a
     wrong sample shape, NaN/inf, labels that are not class indices, or a model with fewer than two classes."""
@@ -82,7 +82,7 @@ def test_set(model, x_float, labels, source: str = "dataset") -> TestSet:
         raise UnsupportedModelError(f"the model's first output has {classes} entry per sample: accuracy needs at "
                                     "least two class scores")
     y = check_labels(labels, n, classes)
-    return TestSet(model.quantize_input(x), y, classes)
+    return LabelledSet(model.quantize_input(x), y, classes)
 
 
 def label_vectors(labels: np.ndarray, classes: int) -> tuple[list[int], list[int]]:
@@ -92,7 +92,7 @@ def label_vectors(labels: np.ndarray, classes: int) -> tuple[list[int], list[int
     return (j == y).astype(np.int64).reshape(-1).tolist(), (j < y).astype(np.int64).reshape(-1).tolist()
 
 
-def data_vectors(ts: TestSet) -> dict[str, list[int]]:
+def data_vectors(ts: LabelledSet) -> dict[str, list[int]]:
     """The three public-data vectors' entries (signed ints), by name, in :data:`DATA_VECTORS` order: what setup
     commits and what a third party recommits to check the verifying key's test set."""
     onehot, before = label_vectors(ts.labels, ts.classes)
@@ -121,7 +121,7 @@ def widen_bounds(model, witness) -> list[str]:
     return out
 
 
-def lower_accuracy(L, ts: TestSet) -> None:
+def lower_accuracy(L, ts: LabelledSet) -> None:
     """Append the accuracy gadget (module doc) to lowering ``L`` (``zkchain.compiler.lower.Lowering``), whose input
     is already the public-data vector :data:`DATASET`. Sets ``circuit.meta["accuracy"]``."""
     from zkchain.compiler.lower import _pow2_at_least

@@ -193,7 +193,7 @@ class Lowering:
 
     def __init__(self, model, test_set=None) -> None:
         self.model = model
-        self.test_set = test_set  # a committed test set (zkchain.compiler.accuracy.TestSet): prove the accuracy
+        self.test_set = test_set  # a committed test set (zkchain.compiler.accuracy.LabelledSet): prove the accuracy
         self.c = Circuit(meta={"model": model.info.get("model", ""), "input": model.input_name,
                                "outputs": list(model.output_names), "output_scales": {}})
         if int(model.info.get("batch", 1)) > 1:  # samples per proof (compile --batch): outputs are per-sample rows
@@ -765,7 +765,7 @@ def lower(model, public_input: bool = False, test_set=None) -> Compiled:
     """Lower a :class:`zkchain.quant.model.QuantizedModel` to a circuit.
 
     The input is private (a committed witness vector) unless ``public_input``; outputs are public. With
-    ``test_set`` (:class:`zkchain.compiler.accuracy.TestSet`, a batch build with one sample per row) the circuit
+    ``test_set`` (:class:`zkchain.compiler.accuracy.LabelledSet`, a batch build with one sample per row) the circuit
     proves the model's accuracy instead: the input is the test set as public data fixed in the verifying key, the
     logits stay private and the one public output is the number of samples classified correctly
     (``docs/protocol.md`` §5.10).

@@ -1,0 +1,233 @@
+"""Verifiable accuracy (issue 12 item 2): ``setup --dataset X --labels y`` commits a test set, ``prove-accuracy``
+proves "argmax(model(x_i)) = y_i for exactly k of the N samples" (ties to the lowest index), and both verifiers
+hold a proof to the committed set and to the true count.
+
+The default suite runs 16 test digits through the bundled digits MLP (one of them is misclassified, so the count
+is a real one: 15 of 16). Attacks, each judged by the Python verifier and the generated Solidity contract
+(``verifyAccuracy`` must revert):
+
+- the public count of an honest proof moved to k+1 (a consistent proof file);
+- a cheating prover (witness checks off) that marks a misclassified sample correct and claims k+1, with the
+  indicator's witness chosen so that only ``c·e = 0`` stands in its way: rejected, and accepted by the Python
+  verifier once that one constraint is removed from the circuit (the control: the test fails without it);
+- a prover that runs the model on other samples than the committed ones (same key, its own data in the proof);
+- a prover that flips the label of the misclassified sample (same key, its own labels), claiming k+1;
+- a mutated proof (one commitment, one evaluation).
+
+``-m sweep``: the whole 450-digit test split, ``k = 438`` = predict's count, accepted on the embedded chain.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from clirun import zk
+
+from zkchain.compiler.accuracy import BEFORE, COUNT, DATASET, ONEHOT, labelled_set, widen_bounds
+from zkchain.compiler.lower import lower
+from zkchain.crypto.field import R
+from zkchain.crypto.srs import SRS
+from zkchain.models import bundled_model_dir
+from zkchain.prover.keys import required_degree, setup
+from zkchain.prover.prove import prove
+from zkchain.quant.accuracy import correct
+from zkchain.quant.compile import compile_model
+from zkchain.verifier.verify import verify
+
+N = 16
+DIGITS = bundled_model_dir("digits_mlp")
+
+
+def _keys(model, ts, drop: str | None = None):
+    """Lower the accuracy circuit of ``ts`` (without the constraint named ``drop``) and make its keys."""
+    comp = lower(model, test_set=ts)
+    if drop is not None:
+        comp.circuit.constraints = [k for k in comp.circuit.constraints if getattr(k, "name", "") != drop]
+    pk = setup(comp.circuit, comp.fixed_values, SRS.dev(required_degree(comp.circuit), seed="acc"), "dev:acc")
+    return comp, pk
+
+
+@pytest.fixture(scope="module")
+def acc():
+    model = compile_model(DIGITS / "model.onnx", batch=N)
+    x, y = np.load(DIGITS / "test_inputs.npy"), np.load(DIGITS / "test_labels.npy")
+    ts = labelled_set(model, x[:N], y[:N])
+    witness = model.execute(ts.x_int)
+    widen_bounds(model, witness)
+    comp, pk = _keys(model, ts)
+    values = comp.vector_values(witness)
+    logits = np.asarray(witness[model.output_names[0]]).reshape(N, -1)
+    ok = correct(logits, y[:N])
+    honest = prove(pk, values)
+    return {"model": model, "ts": ts, "comp": comp, "pk": pk, "values": values, "ok": ok, "honest": honest,
+            "x": x, "y": y}
+
+
+@pytest.fixture(scope="module")
+def contract(acc):
+    """``accepts(proof)`` through the deployed ``verifyAccuracy`` (None without solc-js)."""
+    from zkchain.errors import SetupError
+    from zkchain.evm.chain import Chain
+    from zkchain.evm.verifier_gen import calldata, compile_verifier
+
+    vk = acc["pk"].vk
+    try:
+        compiled = compile_verifier(vk, "AccuracyVerifier")
+    except SetupError as exc:
+        print(f"no Solidity check: {exc}")
+        return None
+    chain = Chain.embedded()
+    address, _ = chain.deploy(compiled, gas=15_000_000)
+
+    def accepts(proof):
+        pb, pub = calldata(proof, vk)
+        out = chain.try_call(address, compiled, "verifyAccuracy", pb, pub, gas=5_000_000)
+        assert out.success or "ProofRejected" in (out.revert_reason or ""), out
+        return out.value if out.success else None
+
+    return accepts
+
+
+def _judge(acc, contract, proof):
+    """(Python verdict, Solidity (correct, total) or None for a revert)."""
+    return bool(verify(acc["pk"].vk, proof)), (contract(proof) if contract else "no solc")
+
+
+def test_the_proof_counts_the_correct_samples(acc, contract):
+    k = int(acc["ok"].sum())
+    assert 0 < k < N  # a real count: the digits MLP gets one of the first 16 test digits wrong
+    assert acc["honest"].public == {COUNT: [k]}
+    assert _judge(acc, contract, acc["honest"]) == (True, (k, N) if contract else "no solc")
+
+
+def test_a_claim_of_k_plus_one_is_rejected(acc, contract):
+    forged = dataclasses.replace(acc["honest"], public={COUNT: [int(acc["ok"].sum()) + 1]})
+    assert _judge(acc, contract, forged)[0] is False
+    if contract:
+        assert contract(forged) is None
+
+
+def _cheat_one_sample(acc):
+    """Vectors claiming k+1: a misclassified sample's indicator set to 1 and its inverse to 0, so ``e·u = 1 − c``
+    holds and only ``c·e = 0`` is false."""
+    i = int(np.flatnonzero(~acc["ok"])[0])
+    v = {n: list(x) for n, x in acc["values"].items()}
+    v["acc.correct"][i], v["acc.inverse"][i] = 1, 0
+    v[COUNT] = [int(acc["ok"].sum()) + 1]
+    return v
+
+
+def test_a_prover_marking_a_wrong_sample_correct_is_rejected(acc, contract):
+    forged = prove(acc["pk"], _cheat_one_sample(acc), check_witness=False)
+    assert forged.public[COUNT] == [int(acc["ok"].sum()) + 1]
+    assert _judge(acc, contract, forged) == (False, None if contract else "no solc")
+
+
+def test_the_forgery_is_accepted_without_the_indicator_constraint(acc):
+    """Control: the same cheating witness against keys whose circuit lacks ``c·e = 0`` verifies."""
+    comp, pk = _keys(acc["model"], acc["ts"], drop="accuracy: c·e = 0")
+    assert len(comp.circuit.constraints) == len(acc["comp"].circuit.constraints) - 1
+    forged = prove(pk, _cheat_one_sample(acc), check_witness=False)
+    assert verify(pk.vk, forged).accepted
+
+
+def _with_fixed(acc, **vectors):
+    """The honest proving key with some public-data vectors replaced (the verifying key unchanged)."""
+    pk = acc["pk"]
+    return dataclasses.replace(pk, fixed_values={**pk.fixed_values, **vectors})
+
+
+def test_other_samples_than_the_committed_ones_are_rejected(acc, contract):
+    model = acc["model"]
+    other = labelled_set(model, acc["x"][N:2 * N], acc["y"][N:2 * N])
+    data = {DATASET: [int(v) % R for v in other.x_int.reshape(-1)], ONEHOT: acc["pk"].fixed_values[ONEHOT],
+            BEFORE: acc["pk"].fixed_values[BEFORE]}
+    pk = _with_fixed(acc, **{DATASET: data[DATASET]})
+    values = acc["comp"].witness.vector_values(model.execute(other.x_int), data)
+    forged = prove(pk, values, check_witness=False)
+    assert _judge(acc, contract, forged) == (False, None if contract else "no solc")
+
+
+def test_a_changed_label_is_rejected(acc, contract):
+    """The misclassified sample relabelled as the class the model predicts: an honest run on those labels
+    counts k+1, but the key commits the true labels."""
+    from zkchain.compiler.accuracy import label_vectors
+
+    model, ts = acc["model"], acc["ts"]
+    i = int(np.flatnonzero(~acc["ok"])[0])
+    witness = model.execute(ts.x_int)
+    y = ts.labels.copy()
+    y[i] = int(np.argmax(np.asarray(witness[model.output_names[0]]).reshape(N, -1)[i]))
+    onehot, before = label_vectors(y, ts.classes)
+    data = {DATASET: acc["pk"].fixed_values[DATASET], ONEHOT: onehot, BEFORE: before}
+    values = acc["comp"].witness.vector_values(witness, data)
+    assert values[COUNT] == [int(acc["ok"].sum()) + 1]
+    forged = prove(_with_fixed(acc, **{ONEHOT: onehot, BEFORE: before}), values, check_witness=False)
+    assert _judge(acc, contract, forged) == (False, None if contract else "no solc")
+
+
+def test_a_mutated_proof_is_rejected(acc, contract):
+    honest = acc["honest"]
+    c = dict(honest.commitments)
+    c["acc.correct"], c["acc.max"] = c["acc.max"], c["acc.correct"]
+    ev = {p: list(v) for p, v in honest.evaluations.items()}
+    ev["zeta"][0] = (ev["zeta"][0] + 1) % R
+    for forged in (dataclasses.replace(honest, commitments=c), dataclasses.replace(honest, evaluations=ev)):
+        assert _judge(acc, contract, forged) == (False, None if contract else "no solc")
+
+
+def test_cli_setup_prove_verify_check_and_predict(tmp_path):
+    """The user's path: compile --batch N, setup --dataset/--labels, prove-accuracy, verify, check-dataset, and
+    predict --labels counting the same k; bad input exits 2 with one line."""
+    x, y = np.load(DIGITS / "test_inputs.npy")[:N], np.load(DIGITS / "test_labels.npy")[:N]
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    y2 = y.copy()
+    y2[3] = (y2[3] + 1) % 10
+    np.save(tmp_path / "y2.npy", y2)
+    np.save(tmp_path / "x10.npy", x[:10])
+    from zkchain import api
+
+    b = tmp_path / "b"
+    api.compile(DIGITS / "model.onnx", b, batch=N)
+    short = zk("setup", b, "--dataset", tmp_path / "x10.npy", "--labels", tmp_path / "y.npy", check=2)
+    assert "--batch 10" in short.stderr and "Traceback" not in short.stderr
+    s = zk("setup", b, "--dataset", tmp_path / "x.npy", "--labels", tmp_path / "y.npy", check=0)
+    digest = next(ln.split()[-1] for ln in s.stdout.splitlines() if ln.startswith("dataset digest"))
+    p = zk("prove-accuracy", b, "-o", tmp_path / "acc.json", check=0)
+    k = json.loads((tmp_path / "acc.json").read_text())["accuracy"]["correct"]
+    assert f"accuracy: {k} of {N} correct" in p.stdout and digest in p.stdout
+    v = zk("verify", b, tmp_path / "acc.json", check=0)
+    assert f"accuracy: {k} of {N} correct on test set {digest}" in v.stdout
+    pred = json.loads(zk("predict", b, "--input", tmp_path / "x.npy", "--labels", tmp_path / "y.npy", check=0).stdout)
+    assert (pred["correct"], pred["total"]) == (k, N)
+    bad = zk("check-dataset", b / "vk.json", "--dataset", tmp_path / "x.npy", "--labels", tmp_path / "y2.npy", check=1)
+    assert "different test set" in bad.stderr and "data.onehot" in bad.stderr
+    assert api.check_dataset(b, x, y).match  # the same set, recomputed from vk.json alone
+    wrong = zk("prove", b, "--input", tmp_path / "x.npy", "-o", tmp_path / "p.json", check=2)
+    assert "prove-accuracy" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+@pytest.mark.sweep
+def test_the_whole_test_split_proves_its_real_accuracy(tmp_path):
+    """450 digits in one proof: k = predict's count = 438 (97.33 %, the float model's test accuracy too), accepted
+    by the Python verifier and by verifyAccuracy on the embedded chain."""
+    from zkchain import api
+    from zkchain.evm.chain import Chain
+    from zkchain.evm.verifier_gen import calldata, compile_verifier
+
+    x, y = np.load(DIGITS / "test_inputs.npy"), np.load(DIGITS / "test_labels.npy")
+    b = tmp_path / "b"
+    res = api.compile(DIGITS / "model.onnx", b, batch=len(x))
+    expected = int(correct(np.asarray(res.model.predict(x.reshape(res.model.input_shape))).reshape(len(x), -1), y).sum())
+    vk = api.setup(b, dataset=x, labels=y)
+    proof, info = api.prove_accuracy(b)
+    assert info["correct"] == expected == 438 and info["total"] == len(x)
+    assert api.verify(b, proof).accepted
+    compiled = compile_verifier(vk, "DigitsAccuracy")
+    chain = Chain.embedded()
+    address, _ = chain.deploy(compiled, gas=15_000_000)
+    assert chain.call(address, compiled, "verifyAccuracy", *calldata(proof, vk), gas=10_000_000) == (438, 450)
