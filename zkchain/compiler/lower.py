@@ -46,6 +46,10 @@ methods of :class:`Lowering` (``expr``, ``operand``, ``committed``, ``broadcast`
 
 Movement ops (transpose, concat, a non-spatial sum) read and write plain row-major vectors: a tensor a
 convolution reads on a padded grid cannot be moved yet, and the compiler says so.
+
+With a committed test set (``lower(model, test_set=...)``, ``zkchain setup --dataset``) the input is the test set as
+public data, the logits stay committed, and ``zkchain.compiler.accuracy.lower_accuracy`` appends the count of
+correct samples (row maximum, label logit, a zero test; ``docs/protocol.md`` §5.10) as the one public output.
 ==============  ==========================================================================================
 
 Grids. A convolution reads its input on a padded grid (``zkchain.compiler.circuit.Grid``). Elementwise ops
