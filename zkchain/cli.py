@@ -209,9 +209,12 @@ def prove(build_dir: Path, input_path: Path, out: Path, workers: int | None, for
             con.print(f"    {k:<40} {v:8.3f} s", markup=False, highlight=False)
     outs = info["outputs"][0]
     n = int(vk.circuit.meta.get("batch", 1))
+    from zkchain.quant.accuracy import predicted  # argmax, ties to the lowest index (the rule prove-accuracy proves)
+
     if n > 1:  # a batch proof: one output row per sample
         rows = [outs[i * len(outs) // n:(i + 1) * len(outs) // n] for i in range(n)]
-        con.print(f"outputs of {n} samples; argmax per sample: {[max(range(len(r)), key=r.__getitem__) for r in rows]}")
+        con.print(f"outputs of {n} samples; argmax per sample: "
+                  f"{predicted(rows).tolist() if len(rows[0]) > 1 else 'n/a'}")
     else:
         con.print(f"output: {[round(v, 4) for v in outs]}  (argmax {max(range(len(outs)), key=outs.__getitem__)})")
     if vk.srs_insecure:

@@ -223,10 +223,13 @@ def test_the_whole_test_split_proves_its_real_accuracy(tmp_path):
     b = tmp_path / "b"
     res = api.compile(DIGITS / "model.onnx", b, batch=len(x))
     expected = int(correct(np.asarray(res.model.predict(x.reshape(res.model.input_shape))).reshape(len(x), -1), y).sum())
-    vk = api.setup(b, dataset=x, labels=y)
-    proof, info = api.prove_accuracy(b)
-    assert info["correct"] == expected == 438 and info["total"] == len(x)
-    assert api.verify(b, proof).accepted
+    import zkchain
+
+    vk = zkchain.setup(b, dataset=x, labels=y)  # the facade: the same steps as the CLI
+    acc = zkchain.prove_accuracy(b)
+    assert (acc.correct, acc.total) == (expected, len(x)) and expected == 438
+    assert zkchain.verify(b, acc).accepted
+    proof = acc.proof
     compiled = compile_verifier(vk, "DigitsAccuracy")
     chain = Chain.embedded()
     address, _ = chain.deploy(compiled, gas=15_000_000)
