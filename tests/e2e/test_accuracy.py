@@ -7,8 +7,8 @@ is a real one: 15 of 16). Attacks, each judged by the Python verifier and the ge
 (``verifyAccuracy`` must revert):
 
 - the public count of an honest proof moved to k+1 (a consistent proof file);
-- a cheating prover (witness checks off) that marks a misclassified sample correct and claims k+1, with the
-  indicator's witness chosen so that only ``c·e = 0`` stands in its way: rejected, and accepted by the Python
+- a cheating prover (witness checks off) that moves a misclassified sample's predicted class to its label and claims
+  k+1, with the row maximum chosen so that only ``d ∘ A = 0`` stands in its way: rejected, and accepted by the Python
   verifier once that one constraint is removed from the circuit (the control: the test fails without it);
 - a prover that runs the model on other samples than the committed ones (same key, its own data in the proof);
 - a prover that flips the label of the misclassified sample (same key, its own labels), claiming k+1;
@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 from clirun import zk
 
-from zkchain.compiler.accuracy import BEFORE, COUNT, DATASET, ONEHOT, labelled_set, widen_bounds
+from zkchain.compiler.accuracy import COUNT, DATASET, ONEHOT, labelled_set, onehot_vector, widen_bounds
 from zkchain.compiler.lower import lower
 from zkchain.crypto.field import R
 from zkchain.crypto.srs import SRS
@@ -39,6 +39,15 @@ from zkchain.verifier.verify import verify
 
 N = 16
 DIGITS = bundled_model_dir("digits_mlp")
+
+
+def _logits_vector(comp) -> str:
+    """The committed logits the count reads (the output tensor's vector)."""
+    from zkchain.blocks import Hadamard
+
+    h = next(k for k in comp.circuit.of_block(Hadamard) if k.name == "accuracy: the predicted class has no gap")
+    g = next(k for k in comp.circuit.constraints if getattr(k, "name", "") == "accuracy: gaps to the row maximum")
+    return next(t.vector for t in g.out.terms if t.vector != h.a.terms[0].vector)
 
 
 def _keys(model, ts, drop: str | None = None):
@@ -63,7 +72,7 @@ def acc():
     ok = correct(logits, y[:N])
     honest = prove(pk, values)
     return {"model": model, "ts": ts, "comp": comp, "pk": pk, "values": values, "ok": ok, "honest": honest,
-            "x": x, "y": y}
+            "x": x, "y": y, "z": _logits_vector(comp)}
 
 
 @pytest.fixture(scope="module")
@@ -111,24 +120,34 @@ def test_a_claim_of_k_plus_one_is_rejected(acc, contract):
 
 
 def _cheat_one_sample(acc):
-    """Vectors claiming k+1: a misclassified sample's indicator set to 1 and its inverse to 0, so ``e·u = 1 − c``
-    holds and only ``c·e = 0`` is false."""
+    """Vectors claiming k+1: a misclassified sample's predicted class moved to its label, with a row maximum
+    ``m_i = max_j (Z_ij + [j < y_i])`` that keeps every gap ``d_i = m_i − Z_i − T_i`` in range, and the hit and the
+    count following. Only ``d ∘ A = 0`` is false (the gap at the label is ``m_i − Z_{i,y} > 0``)."""
     i = int(np.flatnonzero(~acc["ok"])[0])
+    C = acc["ts"].classes
+    y = int(acc["ts"].labels[i])
     v = {n: list(x) for n, x in acc["values"].items()}
-    v["acc.correct"][i], v["acc.inverse"][i] = 1, 0
+    signed = [a - R if a > R // 2 else a for a in v[acc["z"]][i * C:(i + 1) * C]]
+    m = max(z + (j < y) for j, z in enumerate(signed))
+    v["acc.max"][i] = m
+    for j in range(C):
+        v["acc.argmax"][i * C + j] = int(j == y)
+        v["acc.gap"][i * C + j] = m - signed[j] - int(j < y)
+        v["acc.hit"][i * C + j] = int(j == y)
+    assert min(v["acc.gap"][i * C:(i + 1) * C]) >= 0 and v["acc.gap"][i * C + y] > 0
     v[COUNT] = [int(acc["ok"].sum()) + 1]
     return v
 
 
-def test_a_prover_marking_a_wrong_sample_correct_is_rejected(acc, contract):
+def test_a_prover_moving_a_wrong_prediction_to_its_label_is_rejected(acc, contract):
     forged = prove(acc["pk"], _cheat_one_sample(acc), check_witness=False)
     assert forged.public[COUNT] == [int(acc["ok"].sum()) + 1]
     assert _judge(acc, contract, forged) == (False, None if contract else "no solc")
 
 
-def test_the_forgery_is_accepted_without_the_indicator_constraint(acc):
-    """Control: the same cheating witness against keys whose circuit lacks ``c·e = 0`` verifies."""
-    comp, pk = _keys(acc["model"], acc["ts"], drop="accuracy: c·e = 0")
+def test_the_forgery_is_accepted_without_the_no_gap_constraint(acc):
+    """Control: the same cheating witness against keys whose circuit lacks ``d ∘ A = 0`` verifies."""
+    comp, pk = _keys(acc["model"], acc["ts"], drop="accuracy: the predicted class has no gap")
     assert len(comp.circuit.constraints) == len(acc["comp"].circuit.constraints) - 1
     forged = prove(pk, _cheat_one_sample(acc), check_witness=False)
     assert verify(pk.vk, forged).accepted
@@ -143,8 +162,7 @@ def _with_fixed(acc, **vectors):
 def test_other_samples_than_the_committed_ones_are_rejected(acc, contract):
     model = acc["model"]
     other = labelled_set(model, acc["x"][N:2 * N], acc["y"][N:2 * N])
-    data = {DATASET: [int(v) % R for v in other.x_int.reshape(-1)], ONEHOT: acc["pk"].fixed_values[ONEHOT],
-            BEFORE: acc["pk"].fixed_values[BEFORE]}
+    data = {DATASET: [int(v) % R for v in other.x_int.reshape(-1)], ONEHOT: acc["pk"].fixed_values[ONEHOT]}
     pk = _with_fixed(acc, **{DATASET: data[DATASET]})
     values = acc["comp"].witness.vector_values(model.execute(other.x_int), data)
     forged = prove(pk, values, check_witness=False)
@@ -154,25 +172,23 @@ def test_other_samples_than_the_committed_ones_are_rejected(acc, contract):
 def test_a_changed_label_is_rejected(acc, contract):
     """The misclassified sample relabelled as the class the model predicts: an honest run on those labels
     counts k+1, but the key commits the true labels."""
-    from zkchain.compiler.accuracy import label_vectors
-
     model, ts = acc["model"], acc["ts"]
     i = int(np.flatnonzero(~acc["ok"])[0])
     witness = model.execute(ts.x_int)
     y = ts.labels.copy()
     y[i] = int(np.argmax(np.asarray(witness[model.output_names[0]]).reshape(N, -1)[i]))
-    onehot, before = label_vectors(y, ts.classes)
-    data = {DATASET: acc["pk"].fixed_values[DATASET], ONEHOT: onehot, BEFORE: before}
+    onehot = onehot_vector(y, ts.classes)
+    data = {DATASET: acc["pk"].fixed_values[DATASET], ONEHOT: onehot}
     values = acc["comp"].witness.vector_values(witness, data)
     assert values[COUNT] == [int(acc["ok"].sum()) + 1]
-    forged = prove(_with_fixed(acc, **{ONEHOT: onehot, BEFORE: before}), values, check_witness=False)
+    forged = prove(_with_fixed(acc, **{ONEHOT: onehot}), values, check_witness=False)
     assert _judge(acc, contract, forged) == (False, None if contract else "no solc")
 
 
 def test_a_mutated_proof_is_rejected(acc, contract):
     honest = acc["honest"]
     c = dict(honest.commitments)
-    c["acc.correct"], c["acc.max"] = c["acc.max"], c["acc.correct"]
+    c["acc.argmax"], c["acc.hit"] = c["acc.hit"], c["acc.argmax"]
     ev = {p: list(v) for p, v in honest.evaluations.items()}
     ev["zeta"][0] = (ev["zeta"][0] + 1) % R
     for forged in (dataclasses.replace(honest, commitments=c), dataclasses.replace(honest, evaluations=ev)):

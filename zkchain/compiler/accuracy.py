@@ -1,9 +1,9 @@
 """Verifiable accuracy (issue 12): a circuit proving that a private model classifies exactly ``k`` of the ``N``
 samples of a committed test set correctly, ``k`` and ``N`` public (``docs/protocol.md`` §5.10).
 
-The test set is *public data*: three fixed vectors committed plainly in the verifying key (role
+The test set is *public data*: two fixed vectors committed plainly in the verifying key (role
 :data:`~zkchain.compiler.circuit.PUBLIC_DATA`), so anyone holding the data and the SRS recomputes their
-commitments (:func:`data_vectors` says exactly what is committed), and the dataset digest (Keccak-256 of the three
+commitments (:func:`data_vectors` says exactly what is committed), and the dataset digest (Keccak-256 of the two
 commitments, ``VerifyingKey.dataset_digest``) names the set in the contract and in every accuracy proof:
 
 ==================  =========  =================================================================================
@@ -11,18 +11,19 @@ vector              entries    value
 ==================  =========  =================================================================================
 ``data.x``          ``N·F``    the quantized inputs ``floor(x/s + 1/2)`` (``s`` the model's input scale), row-major
 ``data.onehot``     ``N·C``    ``[j = y_i]`` at ``i·C + j``
-``data.before``     ``N·C``    ``[j < y_i]`` at ``i·C + j`` (the tie rule)
 ==================  =========  =================================================================================
 
-The gadget after the batch model (its logits ``Z``, ``N × C``, committed and range-checked ``[−h, h)``):
+The gadget after the batch model (its logits ``Z``, ``N × C``, committed and range-checked ``[−h, h)``), with the
+lowest-index tie rule of :mod:`zkchain.quant.accuracy`:
 
-1. ``m_i = max_j (Z_ij + before_ij)`` — the row maximum of :meth:`Lowering.max_along` (Gather taps, ``d_j ≥ 0``
-   range-checked to ``[0, 4h)``, ``Π_j d_j = 0``). With the lowest-index tie rule
-   (:mod:`zkchain.quant.accuracy`) sample ``i`` is correct iff ``m_i = Z_{i,y_i}``, and always ``m_i ≥ Z_{i,y_i}``;
-2. ``ℓ_i = Z_{i,y_i}``: a Hadamard ``t = Z ∘ onehot`` and a Gather summing each row of ``t``;
-3. ``e = m − ℓ`` and the indicator ``c_i = [e_i = 0]``: two Hadamards ``e ∘ u = 1 − c`` and ``c ∘ e = 0`` (``u``
-   the prover's inverse of ``e``; they force ``c_i = 1`` iff ``e_i = 0``, with no range check);
-4. ``k = Σ_i c_i``: a Gather into the one public output ``accuracy`` (bound ``N``).
+1. the predicted class as a one-hot ``A`` (``N × C``): ``A ∈ {0, 1}`` by a range lookup, one 1 per row by a Gather
+   summing each row into the constant 1;
+2. its gaps ``d_ij = m_i − Z_ij − T_ij ∈ [0, 2h)`` (range lookup), ``T_ij = Σ_{j' > j} A_ij' = [j < j*_i]`` (a
+   Gather reading ``A`` through ``C − 1`` shifted selections, ``m`` through a broadcast), and ``d ∘ A = 0``
+   (Hadamard): then ``m_i = Z_{i,j*}``, ``Z_ij < Z_{i,j*}`` for ``j < j*`` and ``Z_ij ≤ Z_{i,j*}`` for ``j > j*``, so
+   ``j*`` is the argmax, ties to the lowest index;
+3. ``k = Σ_ij A_ij·onehot_ij``: a Hadamard ``t = A ∘ onehot`` and a Gather summing all of ``t`` into the one public
+   output ``accuracy`` (bound ``N``).
 """
 
 from __future__ import annotations
@@ -33,13 +34,13 @@ import numpy as np
 
 from zkchain.blocks import Gather, Hadamard
 from zkchain.compiler.circuit import PUBLIC_DATA, Expr, Selection, Term
-from zkchain.compiler.witness import Inverse, IsZero, Product, RowMax, Selected
+from zkchain.compiler.witness import Argmax, Product, RowMax, Selected
 from zkchain.crypto.field import R
 from zkchain.errors import InputError, UnsupportedModelError
 from zkchain.quant.accuracy import TIE_RULE, check_labels
 
-DATASET, ONEHOT, BEFORE = "data.x", "data.onehot", "data.before"
-DATA_VECTORS = (DATASET, ONEHOT, BEFORE)  # circuit order: the order the dataset digest hashes their commitments
+DATASET, ONEHOT = "data.x", "data.onehot"
+DATA_VECTORS = (DATASET, ONEHOT)  # circuit order: the order the dataset digest hashes their commitments
 COUNT = "accuracy"  # the public output: how many samples are classified correctly
 
 
@@ -85,18 +86,17 @@ def labelled_set(model, x_float, labels, source: str = "dataset") -> LabelledSet
     return LabelledSet(model.quantize_input(x), y, classes)
 
 
-def label_vectors(labels: np.ndarray, classes: int) -> tuple[list[int], list[int]]:
-    """``(onehot, before)``: ``[j = y_i]`` and ``[j < y_i]`` at ``i·C + j`` (``N·C`` ints each)."""
+def onehot_vector(labels: np.ndarray, classes: int) -> list[int]:
+    """``[j = y_i]`` at ``i·C + j`` (``N·C`` ints)."""
     j = np.arange(classes)[None, :]
-    y = np.asarray(labels, dtype=np.int64)[:, None]
-    return (j == y).astype(np.int64).reshape(-1).tolist(), (j < y).astype(np.int64).reshape(-1).tolist()
+    return (j == np.asarray(labels, dtype=np.int64)[:, None]).astype(np.int64).reshape(-1).tolist()
 
 
 def data_vectors(ts: LabelledSet) -> dict[str, list[int]]:
-    """The three public-data vectors' entries (signed ints), by name, in :data:`DATA_VECTORS` order: what setup
-    commits and what a third party recommits to check the verifying key's test set."""
-    onehot, before = label_vectors(ts.labels, ts.classes)
-    return {DATASET: [int(v) for v in np.asarray(ts.x_int).reshape(-1).tolist()], ONEHOT: onehot, BEFORE: before}
+    """The public-data vectors' entries (signed ints), by name, in :data:`DATA_VECTORS` order: what setup commits
+    and what a third party recommits to check the verifying key's test set."""
+    return {DATASET: [int(v) for v in np.asarray(ts.x_int).reshape(-1).tolist()],
+            ONEHOT: onehot_vector(ts.labels, ts.classes)}
 
 
 def widen_bounds(model, witness) -> list[str]:
@@ -131,43 +131,42 @@ def lower_accuracy(L, ts: LabelledSet) -> None:
     N, C = ts.samples, ts.classes
     if L.size(o) != N * C:
         raise UnsupportedModelError(f"output {o!r} has {L.size(o)} entries, not {N} samples × {C} classes")
-    onehot, before = label_vectors(ts.labels, C)
     oh = c.add_vector(ONEHOT, N * C, "fixed", PUBLIC_DATA)
-    bf = c.add_vector(BEFORE, N * C, "fixed", PUBLIC_DATA)
-    L.fixed[ONEHOT], L.fixed[BEFORE] = onehot, before
+    L.fixed[ONEHOT] = onehot_vector(ts.labels, C)
     z = L.committed(o)  # the logits: one committed vector (range-checked [−h, h) by finish)
     L.looked_up.discard(o)  # ... unless committed() called it "equal to bounded terms": the count needs the range
     h = _pow2_at_least(max(1, model.tensors[o].bound) + 1)
 
-    # 1. m_i = max_j (Z_ij + [j < y_i]) ≥ Z_{i,y_i}, with equality iff the label wins under the tie rule
-    w = Expr(N * C, z.terms + bf.terms, z.const)
+    # 1. the predicted class: a 0/1 vector with one 1 per row
+    a = c.add_vector("acc.argmax", N * C, "witness")
+    L.sources["acc.argmax"] = Argmax(z, C)
+    L.range_check("acc.argmax", a, 0, 2)
+    c.constraints.append(Gather((a,), (Selection.reduce((N, C), {1}),), Expr(N, (), 1),
+                                "accuracy: one predicted class per sample"))
+
+    # 2. gaps d = m − Z − T ≥ 0 with T_ij = Σ_{j'>j} A_ij' = [j < j*], and d ∘ A = 0: j* is the argmax (lowest index)
     m = c.add_vector("acc.max", N, "witness")
-    L.sources["acc.max"] = RowMax(w, C)
-    L.max_along(w, (N, C), 1, m, "acc.max", 4 * h, "accuracy")  # w ∈ [−h, h]: m − w_j ≤ 2h < 4h
+    L.sources["acc.max"] = RowMax(z, C)
+    neg_a = Expr(N * C, (Term("acc.argmax", R - 1),))
+    later = tuple(Selection(0, s, ((N, C, C), (C - s, 1, 1))) for s in range(1, C))  # out[i, j] += x[i, j + s]
+    spread = Selection.broadcast((N, 1), (N, C))
+    neg_z = Expr(N * C, tuple(Term(t.vector, -t.coef % R, t.shift) for t in z.terms), -z.const % R)
+    d = c.add_vector("acc.gap", N * C, "witness")
+    L.sources["acc.gap"] = Selected((m,) + (neg_a,) * (C - 1) + (neg_z,), (spread,) + later + (Selection.identity(N * C),),
+                                    N * C)
+    c.constraints.append(Gather((m,) + (neg_a,) * (C - 1), (spread,) + later,
+                                Expr(N * C, d.terms + z.terms, z.const), "accuracy: gaps to the row maximum"))
+    L.check_range("acc.gap", N * C, 0, 2 * h)  # honest gaps: m − Z − T ≤ (h − 1) + h
+    c.constraints.append(Hadamard(d, a, Expr(N * C, ()), "accuracy: the predicted class has no gap"))
 
-    # 2. ℓ_i = Z_{i,y_i} = Σ_j Z_ij·onehot_ij
-    t = c.add_vector("acc.picked", N * C, "witness")
-    L.sources["acc.picked"] = Product(z, oh)
-    c.constraints.append(Hadamard(z, oh, t, "accuracy: label logits"))
-    rows = Selection.reduce((N, C), {1})
-    ell = c.add_vector("acc.label", N, "witness")
-    L.sources["acc.label"] = Selected((t,), (rows,), N)
-    c.constraints.append(Gather((t,), (rows,), ell, "accuracy: label logit per sample"))
-
-    # 3. c_i = [m_i = ℓ_i]: e·u = 1 − c and c·e = 0
-    e = Expr(N, m.terms + (Term("acc.label", R - 1),))
-    ind = c.add_vector("acc.correct", N, "witness")
-    L.sources["acc.correct"] = IsZero(e)
-    u = c.add_vector("acc.inverse", N, "witness")
-    L.sources["acc.inverse"] = Inverse(e)
-    c.constraints.append(Hadamard(e, u, Expr(N, (Term("acc.correct", R - 1),), 1), "accuracy: e·u = 1 − c"))
-    c.constraints.append(Hadamard(ind, e, Expr(N, ()), "accuracy: c·e = 0"))
-
-    # 4. k = Σ_i c_i, the public output
-    total = Selection.reduce((N,), {0})
+    # 3. k = Σ_ij A_ij·onehot_ij, the public output
+    t = c.add_vector("acc.hit", N * C, "witness")
+    L.sources["acc.hit"] = Product(a, oh)
+    c.constraints.append(Hadamard(a, oh, t, "accuracy: prediction meets label"))
+    everything = Selection.reduce((N, C), {0, 1})
     k = c.add_vector(COUNT, 1, "public", "output", bound=N)
-    L.sources[COUNT] = Selected((ind,), (total,), 1)
-    c.constraints.append(Gather((ind,), (total,), k, "accuracy: correct count"))
+    L.sources[COUNT] = Selected((t,), (everything,), 1)
+    c.constraints.append(Gather((t,), (everything,), k, "accuracy: correct count"))
     c.meta["accuracy"] = {"samples": N, "classes": C, "input_scale": float(model.input_scale),
                           "quantization": "x_int = floor(x / input_scale + 1/2)", "tie_rule": TIE_RULE,
                           "data": list(DATA_VECTORS), "count": COUNT}

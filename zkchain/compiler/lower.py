@@ -301,9 +301,10 @@ class Lowering:
         """``expr(t)`` as one whole committed witness vector: itself, or a copy tied to the expression by a Zero
         relation (a matmul over several rows folds the rows of one committed vector, ``docs/protocol.md`` §5.1)."""
         e = self.expr(t)
-        if (len(e.terms) == 1 and not e.const % R and not e.terms[0].shift and e.terms[0].coef % R == 1
-                and self.c.vectors[e.terms[0].vector].kind == "witness" and self.c.vectors[e.terms[0].vector].length == e.length):
-            return e
+        v0 = self.c.vectors[e.terms[0].vector] if len(e.terms) == 1 else None
+        if (v0 is not None and not e.const % R and not e.terms[0].shift and e.terms[0].coef % R == 1
+                and (v0.kind == "witness" or v0.role == PUBLIC_DATA) and v0.length == e.length):
+            return e  # a committed witness, or a committed test set (public data, in the VK: docs/protocol.md §5.10)
         name = _vec_name(t) + (".copy" if _vec_name(t) in self.c.vectors else "")
         v = self.c.add_vector(name, e.length, "witness")
         self.sources[name] = self.source(t)

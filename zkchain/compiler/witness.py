@@ -14,8 +14,8 @@ recipe         entries
 ``product``    the entrywise product of two expressions (a max pooling's Hadamard chain)
 ``selected``   ``Σ_i S_i·x_i`` for selections ``S_i`` of expressions ``x_i`` (a broadcast operand, ``blocks.gather``)
 ``row_max``    the largest entry of each row of an expression (``cols`` entries a row; the accuracy count)
-``is_zero``    1 where an expression is 0 (in Fr), else 0 (the accuracy count's indicator)
-``inverse``    the field inverse of each entry of an expression, 0 for 0 (the indicator's witness)
+``argmax``     per row of an expression (``cols`` entries a row): 1 at the largest entry, the lowest index on
+               ties, 0 elsewhere (the accuracy count's predicted class)
 =============  ===========================================================================================
 
 Entries are signed Python ints (the prover reduces them mod r). A recipe may read only vectors listed before
@@ -179,35 +179,27 @@ class RowMax(Recipe):
 
 
 @dataclass(frozen=True)
-class IsZero(Recipe):
-    """``out[i] = 1`` if ``x[i] = 0`` in Fr, else 0."""
+class Argmax(Recipe):
+    """``out[i·cols + j] = 1`` for ``j`` the first largest entry of row ``i`` of ``x``, else 0."""
 
-    kind = "is_zero"
+    kind = "argmax"
     x: Expr
+    cols: int
 
     def reads(self):
         return self.x.vectors()
 
     def values(self, witness, vectors):
-        return [int(a % R == 0) for a in expr_values(self.x, vectors.__getitem__)]
+        xv = [_signed(a) for a in expr_values(self.x, vectors.__getitem__)]
+        out = []
+        for i in range(0, len(xv), self.cols):
+            row = xv[i:i + self.cols]
+            top = row.index(max(row))
+            out += [int(j == top) for j in range(self.cols)]
+        return out
 
 
-@dataclass(frozen=True)
-class Inverse(Recipe):
-    """``out[i] = 1/x[i]`` in Fr (an element of ``[0, r)``), 0 where ``x[i] = 0``."""
-
-    kind = "inverse"
-    x: Expr
-
-    def reads(self):
-        return self.x.vectors()
-
-    def values(self, witness, vectors):
-        return [pow(a, -1, R) if a % R else 0 for a in expr_values(self.x, vectors.__getitem__)]
-
-
-RECIPES: dict[str, type[Recipe]] = {r.kind: r for r in (FromTensor, Limb, TapDiff, Product, Selected, RowMax, IsZero,
-                                                        Inverse)}
+RECIPES: dict[str, type[Recipe]] = {r.kind: r for r in (FromTensor, Limb, TapDiff, Product, Selected, RowMax, Argmax)}
 
 
 @dataclass

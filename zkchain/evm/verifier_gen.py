@@ -199,7 +199,7 @@ def _accuracy_section(vk: VerifyingKey, sch) -> str:
     return f"""
     /// @notice Number N of samples in the committed test set this verifier's accuracy proofs are about.
     uint256 public constant TEST_SET_SIZE = {n};
-    /// @notice Keccak-256 of the test set's plain KZG commitments (data.x, data.onehot, data.before; 64 bytes
+    /// @notice Keccak-256 of the test set's plain KZG commitments (data.x, data.onehot; 64 bytes
     ///         each): `zkchain check-dataset` recomputes it from the samples and labels you expect.
     bytes32 public constant DATASET_DIGEST = 0x{vk.dataset_digest.hex()};
 
