@@ -131,7 +131,7 @@ def setup(build_dir, srs: str = "dev", public_input: bool = False, force: bool =
     (``compile --batch N``); the quantized samples and the labels become public-data vectors of the circuit,
     committed plainly in the verifying key (``VerifyingKey.dataset_digest`` names them; :func:`check_dataset`
     recomputes it), the logits stay private, and the one public output is the number of correct samples
-    (``docs/protocol.md`` §5.10). Range checks are widened to cover the test set's run.
+    (``docs/protocol.md`` §5.11). Range checks are widened to cover the test set's run.
 
     Every setup makes a new verifying key (fresh VK masks), so proofs made before and verifiers deployed for the
     old key stop matching: existing keys are replaced only with ``force``.

@@ -1,5 +1,5 @@
 """Verifiable accuracy (issue 12): a circuit proving that a private model classifies exactly ``k`` of the ``N``
-samples of a committed test set correctly, ``k`` and ``N`` public (``docs/protocol.md`` §5.10).
+samples of a committed test set correctly, ``k`` and ``N`` public (``docs/protocol.md`` §5.11).
 
 The test set is *public data*: two fixed vectors committed plainly in the verifying key (role
 :data:`~zkchain.compiler.circuit.PUBLIC_DATA`), so anyone holding the data and the SRS recomputes their

@@ -43,7 +43,7 @@ class Vector:
     ``role`` says where a public vector's values come from: ``"input"`` or ``"output"``; for a fixed vector,
     :data:`PARAMETER_FREE` marks one whose values follow from the circuit alone (a sum-pool kernel, a ReLU table),
     committed without a mask (``docs/protocol.md`` §7.6); :data:`PUBLIC_DATA` one whose values are public and
-    committed plainly in the verifying key (a committed test set, ``docs/protocol.md`` §5.10); every other fixed
+    committed plainly in the verifying key (a committed test set, ``docs/protocol.md`` §5.11); every other fixed
     vector is hidden. ``bound`` is the
     largest absolute signed value a public vector may carry (the verifiers reject larger ones)."""
 

@@ -49,7 +49,7 @@ convolution reads on a padded grid cannot be moved yet, and the compiler says so
 
 With a committed test set (``lower(model, test_set=...)``, ``zkchain setup --dataset``) the input is the test set as
 public data, the logits stay committed, and ``zkchain.compiler.accuracy.lower_accuracy`` appends the count of
-correct samples (row maximum, label logit, a zero test; ``docs/protocol.md`` §5.10) as the one public output.
+correct samples (row maximum, label logit, a zero test; ``docs/protocol.md`` §5.11) as the one public output.
 ==============  ==========================================================================================
 
 Grids. A convolution reads its input on a padded grid (``zkchain.compiler.circuit.Grid``). Elementwise ops
@@ -304,7 +304,7 @@ class Lowering:
         v0 = self.c.vectors[e.terms[0].vector] if len(e.terms) == 1 else None
         if (v0 is not None and not e.const % R and not e.terms[0].shift and e.terms[0].coef % R == 1
                 and (v0.kind == "witness" or v0.role == PUBLIC_DATA) and v0.length == e.length):
-            return e  # a committed witness, or a committed test set (public data, in the VK: docs/protocol.md §5.10)
+            return e  # a committed witness, or a committed test set (public data, in the VK: docs/protocol.md §5.11)
         name = _vec_name(t) + (".copy" if _vec_name(t) in self.c.vectors else "")
         v = self.c.add_vector(name, e.length, "witness")
         self.sources[name] = self.source(t)
@@ -773,7 +773,7 @@ def lower(model, public_input: bool = False, test_set=None) -> Compiled:
     ``test_set`` (:class:`zkchain.compiler.accuracy.LabelledSet`, a batch build with one sample per row) the circuit
     proves the model's accuracy instead: the input is the test set as public data fixed in the verifying key, the
     logits stay private and the one public output is the number of samples classified correctly
-    (``docs/protocol.md`` §5.10).
+    (``docs/protocol.md`` §5.11).
     Raises :class:`UnsupportedModelError` listing every op that has no block yet (with its ONNX node)."""
     bad = [f"{op.kind} (node {op.source or '?'})" for op in model.ops if op.kind not in PROVABLE]
     if bad:

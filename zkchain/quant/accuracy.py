@@ -4,7 +4,7 @@ of a labelled set a model gets right.
 **Tie rule: the lowest index wins** (``numpy.argmax``): sample ``i`` with label ``y`` counts as correct iff
 ``z[y] > z[j]`` for every ``j < y`` and ``z[y] ≥ z[j]`` for every ``j > y``. ``zkchain predict --labels``, the
 compile-time fidelity report (``top1_agreement``), ``zkchain setup --dataset`` and the accuracy proof
-(``zkchain prove-accuracy``, ``docs/protocol.md`` §5.10) all follow it; the circuit proves the predicted class
+(``zkchain prove-accuracy``, ``docs/protocol.md`` §5.11) all follow it; the circuit proves the predicted class
 ``j*`` by ``z[j] < z[j*]`` for ``j < j*`` and ``z[j] ≤ z[j*]`` for ``j > j*``.
 """
 
