@@ -209,9 +209,12 @@ def test_cli_setup_prove_verify_check_and_predict(tmp_path):
 
     b = tmp_path / "b"
     api.compile(DIGITS / "model.onnx", b, batch=N)
-    short = zk("setup", b, "--dataset", tmp_path / "x10.npy", "--labels", tmp_path / "y.npy", check=2)
+    api.setup(b)  # first an inference build: api.prove_batch names each sample's class by the same rule
+    _, info = api.prove_batch(b, x)
+    assert len(info["rows"]) == N and info["predicted"] == np.argmax(np.asarray(info["rows"]), axis=1).tolist()
+    short = zk("setup", b, "--dataset", tmp_path / "x10.npy", "--labels", tmp_path / "y.npy", "--force", check=2)
     assert "--batch 10" in short.stderr and "Traceback" not in short.stderr
-    s = zk("setup", b, "--dataset", tmp_path / "x.npy", "--labels", tmp_path / "y.npy", check=0)
+    s = zk("setup", b, "--dataset", tmp_path / "x.npy", "--labels", tmp_path / "y.npy", "--force", check=0)
     digest = next(ln.split()[-1] for ln in s.stdout.splitlines() if ln.startswith("dataset digest"))
     p = zk("prove-accuracy", b, "-o", tmp_path / "acc.json", check=0)
     k = json.loads((tmp_path / "acc.json").read_text())["accuracy"]["correct"]
@@ -219,7 +222,7 @@ def test_cli_setup_prove_verify_check_and_predict(tmp_path):
     v = zk("verify", b, tmp_path / "acc.json", check=0)
     assert f"accuracy: {k} of {N} correct on test set {digest}" in v.stdout
     pred = json.loads(zk("predict", b, "--input", tmp_path / "x.npy", "--labels", tmp_path / "y.npy", check=0).stdout)
-    assert (pred["correct"], pred["total"]) == (k, N)
+    assert (pred["correct"], pred["total"]) == (k, N) and pred["predicted"] == info["predicted"]
     bad = zk("check-dataset", b / "vk.json", "--dataset", tmp_path / "x.npy", "--labels", tmp_path / "y2.npy", check=1)
     assert "different test set" in bad.stderr and "data.onehot" in bad.stderr
     assert api.check_dataset(b, x, y).match  # the same set, recomputed from vk.json alone
