@@ -41,13 +41,10 @@ N = 16
 DIGITS = bundled_model_dir("digits_mlp")
 
 
-def _logits_vector(comp) -> str:
-    """The committed logits the count reads (the output tensor's vector)."""
-    from zkchain.blocks import Hadamard
-
-    h = next(k for k in comp.circuit.of_block(Hadamard) if k.name == "accuracy: the predicted class has no gap")
-    g = next(k for k in comp.circuit.constraints if getattr(k, "name", "") == "accuracy: gaps to the row maximum")
-    return next(t.vector for t in g.out.terms if t.vector != h.a.terms[0].vector)
+def _logits_vector(comp, model) -> str:
+    """The committed vector of the logits (the model output's tensor recipe)."""
+    return next(n for n, r in comp.witness.recipes.items()
+                if getattr(r, "tensor", None) == model.output_names[0] and not r.bits)
 
 
 def _keys(model, ts, drop: str | None = None):
@@ -72,7 +69,7 @@ def acc():
     ok = correct(logits, y[:N])
     honest = prove(pk, values)
     return {"model": model, "ts": ts, "comp": comp, "pk": pk, "values": values, "ok": ok, "honest": honest,
-            "x": x, "y": y, "z": _logits_vector(comp)}
+            "x": x, "y": y, "z": _logits_vector(comp, model)}
 
 
 @pytest.fixture(scope="module")
