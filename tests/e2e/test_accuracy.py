@@ -250,3 +250,39 @@ def test_the_whole_test_split_proves_its_real_accuracy(tmp_path):
     chain = Chain.embedded()
     address, _ = chain.deploy(compiled, gas=15_000_000)
     assert chain.call(address, compiled, "verifyAccuracy", *calldata(proof, vk), gas=10_000_000) == (438, 450)
+
+
+def test_a_two_class_model_on_the_breast_cancer_set(tmp_path):
+    """A breast-cancer-sized MLP (30 → 16 → 2, least-squares readout on standardised features, scikit-learn's
+    bundled set): two classes, the smallest count gadget; k equals predict's count and the proof verifies."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    from sklearn.datasets import load_breast_cancer
+
+    from zkchain import api
+
+    data = load_breast_cancer()
+    x = ((data.data - data.data.mean(0)) / data.data.std(0)).astype(np.float32)
+    y = data.target.astype(np.int64)
+    rng = np.random.default_rng(0)
+    W1 = (rng.normal(size=(30, 16)) / np.sqrt(30)).astype(np.float32)
+    h = np.maximum(x @ W1, 0)
+    W2 = np.linalg.lstsq(np.c_[h, np.ones(len(h))], np.eye(2)[y], rcond=None)[0].astype(np.float32)
+    mk = helper.make_node
+    g = helper.make_graph(
+        [mk("MatMul", ["input", "W1"], ["h"]), mk("Relu", ["h"], ["a"]), mk("MatMul", ["a", "W2"], ["o"]),
+         mk("Add", ["o", "b2"], ["output"])], "bc",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 30])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", 2])],
+        [numpy_helper.from_array(W1, "W1"), numpy_helper.from_array(W2[:16], "W2"),
+         numpy_helper.from_array(W2[16], "b2")])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "bc.onnx"))
+    np.save(tmp_path / "cal.npy", x[:200])
+    n = 32
+    b = tmp_path / "b"
+    res = api.compile(tmp_path / "bc.onnx", b, calibration=tmp_path / "cal.npy", batch=n)
+    expected = int(correct(np.asarray(res.model.predict(x[300:300 + n])).reshape(n, -1), y[300:300 + n]).sum())
+    api.setup(b, dataset=x[300:300 + n], labels=y[300:300 + n])
+    proof, info = api.prove_accuracy(b)
+    assert info["correct"] == expected and 0 < expected <= n and info["total"] == n
+    assert api.verify(b, proof).accepted
