@@ -49,7 +49,8 @@ convolution reads on a padded grid cannot be moved yet, and the compiler says so
 
 With a committed test set (``lower(model, test_set=...)``, ``zkchain setup --dataset``) the input is the test set as
 public data, the logits stay committed, and ``zkchain.compiler.accuracy.lower_accuracy`` appends the count of
-correct samples (row maximum, label logit, a zero test; ``docs/protocol.md`` §5.11) as the one public output.
+correct samples (the predicted class as a one-hot with no gap to the row maximum, met with the one-hot labels;
+``docs/protocol.md`` §5.11) as the one public output.
 ==============  ==========================================================================================
 
 Grids. A convolution reads its input on a padded grid (``zkchain.compiler.circuit.Grid``). Elementwise ops
