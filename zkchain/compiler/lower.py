@@ -298,14 +298,16 @@ class Lowering:
         self.looked_up.add(t)  # bounded terms plus a constant: bounded, so no range check of its own
         return v
 
-    def committed(self, t: str) -> Expr:
+    def committed(self, t: str, data_ok: bool = False) -> Expr:
         """``expr(t)`` as one whole committed witness vector: itself, or a copy tied to the expression by a Zero
-        relation (a matmul over several rows folds the rows of one committed vector, ``docs/protocol.md`` §5.1)."""
+        relation (a matmul over several rows folds the rows of one committed vector, ``docs/protocol.md`` §5.1).
+        ``data_ok``: a public-data vector (a committed test set, in the VK) is taken as it is (a block that reads
+        it whole, as the row-fold matmul does; ``docs/protocol.md`` §5.11)."""
         e = self.expr(t)
         v0 = self.c.vectors[e.terms[0].vector] if len(e.terms) == 1 else None
         if (v0 is not None and not e.const % R and not e.terms[0].shift and e.terms[0].coef % R == 1
-                and (v0.kind == "witness" or v0.role == PUBLIC_DATA) and v0.length == e.length):
-            return e  # a committed witness, or a committed test set (public data, in the VK: docs/protocol.md §5.11)
+                and (v0.kind == "witness" or (data_ok and v0.role == PUBLIC_DATA)) and v0.length == e.length):
+            return e
         name = _vec_name(t) + (".copy" if _vec_name(t) in self.c.vectors else "")
         v = self.c.add_vector(name, e.length, "witness")
         self.sources[name] = self.source(t)
@@ -481,7 +483,7 @@ def _linear(L: Lowering, op: IntOp) -> None:
     shape = list(L.model.tensors[op.inputs[0]].shape)
     rows = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
     if rows > 1:  # Y[T×n] = X[T×k]·W + b: the weights once, the rows folded (docs/protocol.md §5.1)
-        x = L.committed(op.inputs[0])
+        x = L.committed(op.inputs[0], data_ok=True)
         wname = f"W.{len(L.fixed)}.{_vec_name(op.outputs[0])}"
         L.c.add_vector(wname, row_stride(kk) * n, "fixed")
         L.fixed[wname] = weight_vector(W.tolist(), [int(v) for v in np.asarray(op.params["bias"]).reshape(-1)])
