@@ -31,7 +31,7 @@ from typing import Any
 
 from zkchain.version import __version__
 
-__all__ = ["compile", "from_torch", "setup", "prove", "verify", "gen_verifier", "Proved"]
+__all__ = ["compile", "from_torch", "setup", "prove", "prove_accuracy", "verify", "gen_verifier", "Proved", "Accuracy"]
 
 
 @dataclass(frozen=True)
@@ -92,12 +92,42 @@ def from_torch(module, sample_input, build_dir, calibration=None, config: dict |
     return res
 
 
-def setup(build_dir, srs: str = "dev", public_input: bool = False, force: bool = False):
+def setup(build_dir, srs: str = "dev", public_input: bool = False, force: bool = False, dataset=None, labels=None):
     """``zkchain setup``: the proving and verifying keys; returns the ``VerifyingKey``. ``srs``: ``"dev"``
-    (INSECURE, tests and demos), ``"hermez:<power>"`` or a ``.ptau`` path."""
+    (INSECURE, tests and demos), ``"hermez:<power>"`` or a ``.ptau`` path. ``dataset``/``labels`` (arrays or
+    ``.npy`` paths, N samples for a build compiled with ``batch=N``) commit a test set for :func:`prove_accuracy`."""
     from zkchain import api
 
-    return api.setup(build_dir, srs=srs, public_input=public_input, force=force)
+    return api.setup(build_dir, srs=srs, public_input=public_input, force=force, dataset=dataset, labels=labels)
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """An accuracy proof and what it says: ``correct`` of ``total`` samples of the committed test set
+    ``dataset_digest`` (hex) are classified correctly (ties to the lowest index); ``prove_s``, ``proof_bytes``."""
+
+    proof: Any  # zkchain.protocol.proof.Proof
+    correct: int
+    total: int
+    dataset_digest: str
+    prove_s: float
+    proof_bytes: int = 0
+
+    def save(self, path, build_dir) -> None:
+        """Write the proof file (the format ``zkchain verify`` reads) for ``build_dir``'s verifying key."""
+        from zkchain.protocol.vk import VerifyingKey
+
+        self.proof.save(Path(path), VerifyingKey.load(Path(build_dir) / "vk.json"))
+
+
+def prove_accuracy(build_dir, workers: int = 1) -> Accuracy:
+    """``zkchain prove-accuracy``: prove how many samples of the test set committed by ``setup(dataset=, labels=)``
+    the private model classifies correctly; returns :class:`Accuracy`. Raises ``InputError`` for a build without a
+    committed test set."""
+    from zkchain import api
+
+    proof, info = api.prove_accuracy(build_dir, workers=workers)
+    return Accuracy(proof, info["correct"], info["total"], info["dataset_digest"], info["prove_s"], info["proof_bytes"])
 
 
 def prove(build_dir, x, workers: int = 1) -> Proved:
@@ -118,7 +148,7 @@ def verify(build_dir, proof):
     from zkchain.protocol.proof import Proof
     from zkchain.protocol.vk import VerifyingKey
 
-    if isinstance(proof, Proved):
+    if isinstance(proof, (Proved, Accuracy)):
         proof = proof.proof
     elif isinstance(proof, (str, Path)):
         proof = Proof.load(Path(proof), VerifyingKey.load(Path(build_dir) / "vk.json"))

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from zkchain.compiler.lower import lower
+from zkchain.crypto.field import R
 from zkchain.crypto.srs import DEFAULT_DEV_SEED
 from zkchain.errors import InputError, SetupError
 from zkchain.protocol.vk import VerifyingKey
@@ -102,26 +103,68 @@ def compile(model_path, build_dir, calibration=None, config: dict | None = None,
     return CompileResult(model, write_compiled(model, build_dir, force=force), blocks)
 
 
-def setup(build_dir, srs: str = "dev", public_input: bool = False, force: bool = False) -> VerifyingKey:
+def read_array(source, what: str) -> np.ndarray:
+    """An array given directly or as a ``.npy`` file (no pickles). Raises :class:`InputError` for a missing or
+    unreadable file."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise InputError(f"{what} file not found: {path}")
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise InputError(f"{path}: not a .npy array ({what}): {exc}") from None
+        if not isinstance(arr, np.ndarray):
+            raise InputError(f"{path}: expected a single .npy array ({what}), found an archive")
+        return arr
+    return np.asarray(source)
+
+
+def setup(build_dir, srs: str = "dev", public_input: bool = False, force: bool = False, dataset=None,
+          labels=None) -> VerifyingKey:
     """Lower the compiled model, load the SRS (``"dev"`` = insecure seeded SRS, ``"hermez:<power>"`` = the public
     ceremony file ``zkchain srs get`` cached, or a ``.ptau`` path), commit
     the weights and tables, and write ``vk.json``/``pk.json``/``pk_fixed.npz`` into ``build_dir``.
 
+    ``dataset`` and ``labels`` (float ``(N, ...)`` samples and ``(N,)`` class indices, arrays or ``.npy`` paths)
+    commit a test set instead, for :func:`prove_accuracy`: the build must prove ``N`` samples per proof
+    (``compile --batch N``); the quantized samples and the labels become public-data vectors of the circuit,
+    committed plainly in the verifying key (``VerifyingKey.dataset_digest`` names them; :func:`check_dataset`
+    recomputes it), the logits stay private, and the one public output is the number of correct samples
+    (``docs/protocol.md`` §5.11). Range checks are widened to cover the test set's run.
+
     Every setup makes a new verifying key (fresh VK masks), so proofs made before and verifiers deployed for the
     old key stop matching: existing keys are replaced only with ``force``.
 
-    Raises :class:`InputError` when keys exist and ``force`` is false, :class:`SetupError` for a missing/too-small
+    Raises :class:`InputError` when keys exist and ``force`` is false, for a test set that does not fit the build
+    (sample count, shape, labels, a value outside a table's domain), :class:`SetupError` for a missing/too-small
     SRS, :class:`UnsupportedModelError` for ops without a block."""
     from zkchain.crypto.ceremony import resolve
 
     build_dir = Path(build_dir)
+    if (dataset is None) != (labels is None):
+        raise InputError("a test set needs both --dataset and --labels")
+    if dataset is not None and public_input:
+        raise InputError("--public-input does not apply to a committed test set (its samples are public data already)")
     srs = resolve(srs)  # "hermez:<power>" → the cached, verified ceremony file
     existing = [f for f in KEY_FILES if (build_dir / f).exists()]
     if existing and not force:
         raise InputError(f"{build_dir} already holds keys ({', '.join(existing)}); a new setup makes a new verifying "
                          "key, so earlier proofs and deployed verifiers stop matching: pass --force to replace them")
     model = _load_model(build_dir)
-    compiled = lower(model, public_input=public_input)
+    ts = None
+    if dataset is not None:
+        from zkchain.compiler.accuracy import labelled_set, widen_bounds
+        from zkchain.quant.inputs import as_floats
+
+        x = as_floats(read_array(dataset, "dataset"), "dataset")
+        ts = labelled_set(model, x, read_array(labels, "labels"))
+        try:
+            widen_bounds(model, model.execute(ts.x_int))
+        except InputError as exc:
+            raise InputError(f"the test set does not fit the compiled model: {exc} (recompile with a calibration set "
+                             "that covers it)") from None
+    compiled = lower(model, public_input=public_input, test_set=ts)
     degree = required_degree(compiled.circuit)
     spec = f"dev:{DEV_SEED}" if srs == "dev" else str(Path(srs).resolve())
     if srs != "dev" and not Path(srs).is_file():
@@ -132,6 +175,72 @@ def setup(build_dir, srs: str = "dev", public_input: bool = False, force: bool =
     pk.witness, pk.model_digest = compiled.witness, model_digest(build_dir)
     pk.save(build_dir)
     return pk.vk
+
+
+def is_accuracy(vk: VerifyingKey) -> bool:
+    """Whether ``vk`` proves accuracy on a committed test set (``setup --dataset``) rather than inferences."""
+    return "accuracy" in vk.circuit.meta
+
+
+@dataclass(frozen=True)
+class DatasetCheck:
+    """:func:`check_dataset`'s answer: ``match`` iff every recomputed commitment equals the key's; the digests
+    (hex) expected by the key and recomputed from the data; ``mismatched`` names the vectors that differ."""
+
+    match: bool
+    expected: str
+    found: str
+    mismatched: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.match
+
+
+def check_dataset(vk_or_build, dataset, labels, srs: str | None = None) -> DatasetCheck:
+    """Recompute the committed test set of an accuracy key from the data a third party expects, with nothing but
+    the verifying key (``vk.json``, or a build directory holding one) and the SRS: quantize ``dataset`` with the
+    key's input scale (``circuit.meta["accuracy"]``), build the label vectors, commit each plainly and compare with
+    the key's commitments and dataset digest. ``srs``: the ``.ptau`` file (or ``hermez:<power>``) of a ceremony key;
+    a dev key derives its SRS from its seed.
+
+    Raises :class:`InputError` for a key without a test set or data of the wrong shape, :class:`SetupError` when a
+    ceremony key's SRS is not given."""
+    from zkchain.compiler.accuracy import DATA_VECTORS, LabelledSet, data_vectors
+    from zkchain.crypto import kzg
+    from zkchain.crypto.backend import get_backend
+    from zkchain.crypto.ceremony import resolve
+    from zkchain.crypto.srs import dev_seed
+    from zkchain.crypto.transcript import keccak256
+    from zkchain.quant.accuracy import check_labels
+    from zkchain.quant.inputs import as_floats
+
+    path = Path(vk_or_build)
+    vk = VerifyingKey.load(path / "vk.json" if path.is_dir() else path) if isinstance(vk_or_build, (str, Path)) \
+        else vk_or_build
+    acc = vk.circuit.meta.get("accuracy")
+    if acc is None or vk.dataset_digest is None:
+        raise InputError("this verifying key commits no test set (made without `setup --dataset`)")
+    n, classes = int(acc["samples"]), int(acc["classes"])
+    x = as_floats(read_array(dataset, "dataset"), "dataset")
+    per = vk.circuit.vectors[DATA_VECTORS[0]].length // n
+    if x.size != n * per:
+        raise InputError(f"dataset: expected {n} samples of {per} values, got shape {list(x.shape)}")
+    if not np.all(np.isfinite(x)):
+        raise InputError("dataset: contains NaN or infinite values")
+    x_int = np.floor(x.reshape(n, per) / float(acc["input_scale"]) + 0.5).astype(np.int64)
+    values = data_vectors(LabelledSet(x_int, check_labels(read_array(labels, "labels"), n, classes), classes))
+    seed = dev_seed(vk.srs_source)
+    if seed is None and srs is None:
+        raise SetupError(f"the key's SRS is {vk.srs_source!r}: pass its .ptau file (--srs) to recompute commitments")
+    longest = max(len(v) for v in values.values())
+    spec = f"dev:{seed}" if srs is None else str(Path(resolve(srs)).resolve())
+    the_srs = load_srs(spec, longest - 1)
+    be = get_backend()
+    mine = {nm: be.g1_to_bytes(kzg.commit(the_srs, [v % R for v in vals]))
+            for nm, vals in values.items()}
+    found = keccak256(b"".join(mine[nm] for nm in DATA_VECTORS))
+    bad = tuple(nm for nm in DATA_VECTORS if mine[nm] != vk.fixed_commitments[nm])
+    return DatasetCheck(not bad, "0x" + vk.dataset_digest.hex(), "0x" + found.hex(), bad)
 
 
 def load_proving_key(build_dir) -> tuple[ProvingKey, object]:
@@ -154,6 +263,9 @@ def prove(build_dir, x_float: np.ndarray, workers: int = 1, progress=None) -> tu
     (dequantized), ``proof_bytes`` (calldata form).
     Raises :class:`InputError` for a wrong shape, NaN/inf, or values outside the calibrated range."""
     pk, model = load_proving_key(build_dir)
+    if is_accuracy(pk.vk):
+        raise InputError(f"{build_dir} proves accuracy on its committed test set: run `zkchain prove-accuracy` "
+                         "(or set it up again without --dataset to prove inferences)")
     x_int = model.quantize_input(np.asarray(x_float))
     witness = model.execute(x_int)
     values = pk.witness.vector_values(witness)
@@ -163,6 +275,46 @@ def prove(build_dir, x_float: np.ndarray, workers: int = 1, progress=None) -> tu
     elapsed = time.perf_counter() - t0
     outputs = [model.dequantize_output(witness[o], o).reshape(-1).tolist() for o in model.output_names]
     info = {"prove_s": elapsed, "timings": dict(tm), "block_timings": [list(b) for b in tm.blocks], "outputs": outputs,
+            "proof_bytes": len(proof.proof_bytes(pk.circuit))}
+    return proof, info
+
+
+def prove_batch(build_dir, x_float: np.ndarray, workers: int = 1, progress=None) -> tuple[Proof, dict]:
+    """:func:`prove` for a batch build (``compile --batch N``): ``x_float`` holds the ``N`` samples. The summary adds
+    ``rows`` (one dequantized output row per sample, first output) and ``predicted`` (each row's class, ties to the
+    lowest index: :mod:`zkchain.quant.accuracy`). Raises :class:`InputError` for another sample count."""
+    from zkchain.quant.accuracy import predicted
+
+    proof, info = prove(build_dir, x_float, workers=workers, progress=progress)
+    n = int(_load_model(Path(build_dir)).info.get("batch", 1))
+    rows = np.asarray(info["outputs"][0], dtype=np.float64).reshape(n, -1)
+    return proof, dict(info, rows=rows.tolist(), predicted=predicted(rows).tolist())
+
+
+def prove_accuracy(build_dir, workers: int = 1, progress=None) -> tuple[Proof, dict]:
+    """Prove how many samples of the committed test set (``setup --dataset``) the model classifies correctly.
+
+    Returns the proof (its one public value, ``proof.public["accuracy"]``, is that count ``k``) and a summary dict:
+    ``correct`` (k), ``total`` (N), ``accuracy`` (k/N), ``dataset_digest`` (hex), ``prove_s``, ``timings``,
+    ``block_timings``, ``proof_bytes``. The samples come from the proving key, so no input is given. Raises
+    :class:`InputError` for a build set up without a test set."""
+    from zkchain.compiler.accuracy import COUNT, DATASET
+
+    pk, model = load_proving_key(build_dir)
+    if not is_accuracy(pk.vk):
+        raise InputError(f"{build_dir} commits no test set: run `zkchain setup {build_dir} --dataset X.npy --labels "
+                         "y.npy --force` first")
+    x_int = np.array([v - R if v > R // 2 else v for v in pk.fixed_values[DATASET]], dtype=np.int64)
+    witness = model.execute(x_int.reshape(model.input_shape))
+    data = {v.name: pk.fixed_values[v.name] for v in pk.circuit.public_data()}
+    values = pk.witness.vector_values(witness, data)
+    tm = Timings()
+    t0 = time.perf_counter()
+    proof = prove_circuit(pk, values, workers=workers, progress=progress, timings=tm)
+    elapsed = time.perf_counter() - t0
+    k, n = int(proof.public[COUNT][0]), int(pk.circuit.meta["accuracy"]["samples"])
+    info = {"correct": k, "total": n, "accuracy": k / n, "dataset_digest": "0x" + pk.vk.dataset_digest.hex(),
+            "prove_s": elapsed, "timings": dict(tm), "block_timings": [list(b) for b in tm.blocks],
             "proof_bytes": len(proof.proof_bytes(pk.circuit))}
     return proof, info
 

@@ -93,20 +93,32 @@ def compile_cmd(model_path: pathlib.Path, build_dir: pathlib.Path, calibration: 
 @click.argument("build_dir", type=click.Path(file_okay=False, path_type=pathlib.Path))
 @click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False, path_type=pathlib.Path),
               help="EZKL-style input.json (one sample) or .npy batch (N × input shape).")
-def predict(build_dir: pathlib.Path, input_path: pathlib.Path) -> None:
-    """Run the quantized model; prints {"outputs": [[...], ...]} (dequantized floats, one row per sample)."""
+@click.option("--labels", "labels_path", type=click.Path(dir_okay=False, path_type=pathlib.Path), default=None,
+              help=".npy of one class index per sample: also print how many are classified correctly (ties go to "
+                   "the lowest index, the rule prove-accuracy proves).")
+def predict(build_dir: pathlib.Path, input_path: pathlib.Path, labels_path: pathlib.Path | None) -> None:
+    """Run the quantized model; prints {"outputs": [[...], ...], "predicted": [...]} (dequantized floats, one row
+    per sample, and each row's class: the lowest index wins a tie); with --labels also "correct" and "total"."""
     import json
 
     import numpy as np
 
+    from zkchain.api import read_array
     from zkchain.quant import load_compiled
+    from zkchain.quant.accuracy import check_labels, predicted
     from zkchain.quant.inputs import read_samples
 
     model = load_compiled(build_dir)
     batch = read_samples(input_path, model.input_shape)
     n = int(model.info.get("batch", 1))  # a batch build: each input holds n samples, one output row each
     rows = [[float(v) for v in r] for x in batch for r in np.asarray(model.predict(x)).reshape(n, -1)]
-    click.echo(json.dumps({"outputs": rows}))
+    out = {"outputs": rows, "predicted": predicted(np.asarray(rows)).tolist() if len(rows[0]) > 1 else None}
+    if labels_path is not None:
+        if out["predicted"] is None:
+            raise click.UsageError("--labels needs a model with at least two class scores per sample")
+        y = check_labels(read_array(labels_path, "labels"), len(rows), len(rows[0]), str(labels_path))
+        out["correct"], out["total"] = int(np.sum(np.asarray(out["predicted"]) == y)), len(rows)
+    click.echo(json.dumps(out))
 
 
 # --- prover commands (setup, prove, verify): zkchain/prover, zkchain/verifier ---
@@ -124,19 +136,35 @@ def _console():
               help="'dev' (INSECURE seeded SRS, for tests and demos), 'hermez:POWER' (the public ceremony file "
                    "`zkchain srs get --power POWER` downloaded) or a snarkjs .ptau file.")
 @click.option("--public-input", is_flag=True, help="Make the model input public (default: private).")
+@click.option("--dataset", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Commit a test set for prove-accuracy: a .npy of N float samples (N = the build's --batch). "
+                   "Needs --labels. The samples and labels are public data, committed plainly in the verifying key.")
+@click.option("--labels", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --dataset: a .npy of N integer class indices.")
 @click.option("--force", is_flag=True,
               help="Replace existing keys (proofs made with them and verifiers deployed for them stop matching).")
-def setup(build_dir: Path, srs: str, public_input: bool, force: bool) -> None:
-    """Make the proving key and verifying key for a compiled model (writes vk.json, pk.json, pk_fixed.npz)."""
+def setup(build_dir: Path, srs: str, public_input: bool, dataset: Path | None, labels: Path | None,
+          force: bool) -> None:
+    """Make the proving key and verifying key for a compiled model (writes vk.json, pk.json, pk_fixed.npz).
+
+    With --dataset X.npy --labels y.npy (a build compiled with --batch N, N = len(X)) the keys prove accuracy on
+    that test set instead (`zkchain prove-accuracy`); its commitments and digest are printed, and anyone can
+    recompute them from the data (`zkchain check-dataset`)."""
     from zkchain import api
 
     con = _console()
     t0 = time.perf_counter()
-    with con.status("setup: committing weights and tables"):
-        vk = api.setup(build_dir, srs=srs, public_input=public_input, force=force)
+    with con.status("setup: committing weights and tables" + (" and the test set" if dataset else "")):
+        vk = api.setup(build_dir, srs=srs, public_input=public_input, force=force, dataset=dataset, labels=labels)
     c = vk.circuit
     con.print(f"setup done in {time.perf_counter() - t0:.2f} s: {len(c.constraints)} constraints, "
               f"{len(c.of_kind('witness'))} committed vectors, SRS degree {vk.srs_degree}")
+    if api.is_accuracy(vk):
+        acc = c.meta["accuracy"]
+        click.echo(f"test set: {acc['samples']} samples, {acc['classes']} classes (ties: {acc['tie_rule']})")
+        for v in c.public_data():
+            click.echo(f"commitment {v.name}: 0x{vk.fixed_commitments[v.name].hex()}")
+        click.echo(f"dataset digest 0x{vk.dataset_digest.hex()}")
     if vk.srs_insecure:
         con.print("[yellow]warning:[/] INSECURE dev SRS (public seed): proofs can be forged; use --srs FILE.ptau for real use")
     for f in api.KEY_FILES:
@@ -181,9 +209,12 @@ def prove(build_dir: Path, input_path: Path, out: Path, workers: int | None, for
             con.print(f"    {k:<40} {v:8.3f} s", markup=False, highlight=False)
     outs = info["outputs"][0]
     n = int(vk.circuit.meta.get("batch", 1))
+    from zkchain.quant.accuracy import predicted  # argmax, ties to the lowest index (the rule prove-accuracy proves)
+
     if n > 1:  # a batch proof: one output row per sample
         rows = [outs[i * len(outs) // n:(i + 1) * len(outs) // n] for i in range(n)]
-        con.print(f"outputs of {n} samples; argmax per sample: {[max(range(len(r)), key=r.__getitem__) for r in rows]}")
+        con.print(f"outputs of {n} samples; argmax per sample: "
+                  f"{predicted(rows).tolist() if len(rows[0]) > 1 else 'n/a'}")
     else:
         con.print(f"output: {[round(v, 4) for v in outs]}  (argmax {max(range(len(outs)), key=outs.__getitem__)})")
     if vk.srs_insecure:
@@ -217,10 +248,67 @@ def verify(build_dir: Path, proof_path: Path) -> None:
         click.echo(f"accepted ({ms:.0f} ms)")
         for name, vals in proof.public.items():
             click.echo(f"public {name}: {vals}")
+        from zkchain.protocol.proof import accuracy_summary
+
+        acc = accuracy_summary(vk, proof.public)
+        if acc is not None:
+            click.echo(f"accuracy: {acc['correct']} of {acc['total']} correct on test set {acc['dataset_digest']}")
         return
     click.echo(f"rejected: {verdict.reason}", err=True)
     raise click.exceptions.Exit(1)
 
+
+
+@cli.command("prove-accuracy")
+@click.argument("build_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the proof (a proof.json whose one public value is the count).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Prover processes (default 1).")
+@click.option("--force", is_flag=True, help="Overwrite an existing proof file.")
+def prove_accuracy_cmd(build_dir: Path, out: Path, workers: int | None, force: bool) -> None:
+    """Prove how many samples of the committed test set (setup --dataset) the private model classifies
+    correctly: "argmax(model(x_i)) = y_i for exactly k of the N samples" (ties to the lowest index), k and N
+    public, the weights and every logit hidden. Verify it with `zkchain verify`, or on chain with the generated
+    contract's verifyAccuracy."""
+    from zkchain import api
+    from zkchain.prover.parallel import default_workers
+
+    if out.exists() and not force:
+        raise ZkchainError(f"{out} exists; pass --force to overwrite it")
+    vk = api.VerifyingKey.load(build_dir / "vk.json")
+    con = _console()
+    with con.status("proving accuracy") as st:
+        proof, info = api.prove_accuracy(build_dir, workers=workers or default_workers(vk.srs_degree),
+                                         progress=lambda s: st.update(f"proving accuracy: {s}"))
+    proof.save(out, vk)
+    con.print(f"proved in {info['prove_s']:.2f} s; proof {info['proof_bytes']} bytes (calldata form)")
+    click.echo(f"accuracy: {info['correct']} of {info['total']} correct ({100 * info['accuracy']:.2f} %) on test set "
+               f"{info['dataset_digest']}")
+    if vk.srs_insecure:
+        con.print(f"[yellow]warning:[/] {vk.srs_description}")
+    click.echo(f"wrote {out}")
+
+
+@cli.command("check-dataset")
+@click.argument("key", metavar="BUILD_DIR|VK.json", type=click.Path(exists=True, path_type=Path))
+@click.option("--dataset", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The test set you expect: a .npy of N float samples.")
+@click.option("--labels", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Its labels: a .npy of N class indices.")
+@click.option("--srs", default=None, help="The key's .ptau file or hermez:POWER (a dev key needs none).")
+def check_dataset_cmd(key: Path, dataset: Path, labels: Path, srs: str | None) -> None:
+    """Check that a verifying key commits exactly the test set you expect: quantize it with the key's input scale,
+    recommit it and compare (needs only vk.json and the SRS). Exit 0 same set, 1 another set, 2 error."""
+    from zkchain import api
+
+    with _console().status("recommitting the test set"):
+        res = api.check_dataset(key, dataset, labels, srs=srs)
+    if res:
+        click.echo(f"same test set: dataset digest {res.expected}")
+        return
+    click.echo(f"different test set: the key commits {res.expected}, this data gives {res.found} "
+               f"(differs in {', '.join(res.mismatched)})", err=True)
+    raise click.exceptions.Exit(1)
 
 
 # --- chain commands (node, gen-verifier, deploy-verifier, submit-proof, demo): zkchain/evm ---
@@ -351,7 +439,9 @@ def submit_proof_cmd(build_dir: Path, proof_path: Path, rpc_url: str, address: s
     if vk.srs_insecure:
         _chain_echo_err(_insecure_warning("this proof's key"))
     proof_bytes, public_inputs = calldata(proof, vk)
-    result = deploy.submit_proof(chain, address, abi, proof_bytes, public_inputs, gas=gas, call=use_call)
+    accuracy = "accuracy" in vk.circuit.meta  # an accuracy proof: submitAccuracy emits AccuracyVerified
+    result = deploy.submit_proof(chain, address, abi, proof_bytes, public_inputs, gas=gas, call=use_call,
+                                 function="submitAccuracy" if accuracy else "submitProof")
     where = f"{address} on chain {chain.chain_id}"
     if result.mode == "call":
         if result.accepted:
@@ -363,7 +453,7 @@ def submit_proof_cmd(build_dir: Path, proof_path: Path, rpc_url: str, address: s
         raise click.exceptions.Exit(1)
     tx_line = f"tx {result.tx_hash}  block {result.block_number}  gas used {result.gas_used:,}"
     if result.accepted:
-        click.echo(f"accepted: submitProof succeeded at {where}")
+        click.echo(f"accepted: {'submitAccuracy' if accuracy else 'submitProof'} succeeded at {where}")
         click.echo(tx_line)
         for ev in result.events:
             args = ", ".join(f"{k}={v}" for k, v in ev["args"].items())

@@ -352,7 +352,8 @@ class Layout:
                     m, t = sch.masks[v.name]
                     self.regions[v.name] = Region.of(n, [(m, LINK), (m + t, MASK), (INF, DELTA)],
                                                      pinned.get(v.name, ()))
-                else:  # parameter-free: the verifier evaluates its closed form, zero past its data (and pinned)
+                else:  # parameter-free (the verifier's closed form) or public data (a committed test set, recommitted
+                    # from the data by whoever relies on it: docs/protocol.md §5.11): zero past its data (and pinned)
                     self.regions[v.name] = Region.of(n, [(INF, ZERO)], pinned.get(v.name, ()))
         for name, (sigma, t) in sch.tails.items():
             if name in self.regions and circuit.vectors[name].kind != "witness":

@@ -123,9 +123,11 @@ class MatMul(Block):
                              f"and {T}×{self.n}")
         if T > 1:
             committed = {v.name for v in circuit.vectors.values() if v.kind == "witness"}
+            data = {v.name for v in circuit.public_data()}  # a committed test set is read as it is (§5.11)
             x = self.x
             if (len(x.terms) != 1 or x.const % R or x.terms[0].shift or x.terms[0].coef % R != 1
-                    or x.terms[0].vector not in committed or circuit.vectors[x.terms[0].vector].length != x.length):
+                    or x.terms[0].vector not in committed | data
+                    or circuit.vectors[x.terms[0].vector].length != x.length):
                 raise ValueError(f"{where}: a matmul of {T} rows reads one whole committed vector as x")
             if any(t.vector not in committed or t.shift for t in self.out.terms):
                 raise ValueError(f"{where}: a matmul of {T} rows needs its output's terms committed and unshifted")

@@ -42,7 +42,9 @@ class Vector:
 
     ``role`` says where a public vector's values come from: ``"input"`` or ``"output"``; for a fixed vector,
     :data:`PARAMETER_FREE` marks one whose values follow from the circuit alone (a sum-pool kernel, a ReLU table),
-    committed without a mask (``docs/protocol.md`` §7.6); every other fixed vector is hidden. ``bound`` is the
+    committed without a mask (``docs/protocol.md`` §7.6); :data:`PUBLIC_DATA` one whose values are public and
+    committed plainly in the verifying key (a committed test set, ``docs/protocol.md`` §5.11); every other fixed
+    vector is hidden. ``bound`` is the
     largest absolute signed value a public vector may carry (the verifiers reject larger ones)."""
 
     name: str
@@ -53,6 +55,9 @@ class Vector:
 
 
 PARAMETER_FREE = "parameter-free"  # role of a fixed vector that is not hidden (never weights)
+#: role of a fixed vector whose values are public data (a committed test set and its labels): committed in the VK
+#: without a mask, so anyone holding the data and the SRS recomputes the commitment; opened like a witness vector
+PUBLIC_DATA = "public-data"
 
 
 @dataclass(frozen=True)
@@ -475,7 +480,11 @@ class Circuit:
         """Whether vector ``name`` is a hidden fixed vector (weights, kernels, constants, a non-ReLU table column:
         masked in the VK and re-randomised per proof, ``docs/protocol.md`` §7.6)."""
         v = self.vectors[name]
-        return v.kind == "fixed" and v.role != PARAMETER_FREE
+        return v.kind == "fixed" and v.role not in (PARAMETER_FREE, PUBLIC_DATA)
+
+    def public_data(self) -> list[Vector]:
+        """The fixed vectors of public data (:data:`PUBLIC_DATA`: a committed test set), in circuit order."""
+        return [v for v in self.vectors.values() if v.kind == "fixed" and v.role == PUBLIC_DATA]
 
     def of_block(self, cls: type) -> list:
         return [c for c in self.constraints if isinstance(c, cls)]

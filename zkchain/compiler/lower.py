@@ -46,6 +46,11 @@ methods of :class:`Lowering` (``expr``, ``operand``, ``committed``, ``broadcast`
 
 Movement ops (transpose, concat, a non-spatial sum) read and write plain row-major vectors: a tensor a
 convolution reads on a padded grid cannot be moved yet, and the compiler says so.
+
+With a committed test set (``lower(model, test_set=...)``, ``zkchain setup --dataset``) the input is the test set as
+public data, the logits stay committed, and ``zkchain.compiler.accuracy.lower_accuracy`` appends the count of
+correct samples (the predicted class as a one-hot with no gap to the row maximum, met with the one-hot labels;
+``docs/protocol.md`` §5.11) as the one public output.
 ==============  ==========================================================================================
 
 Grids. A convolution reads its input on a padded grid (``zkchain.compiler.circuit.Grid``). Elementwise ops
@@ -72,7 +77,8 @@ from zkchain.blocks import Conv, Gather, Hadamard, Lookup, MatMul, MatProduct, P
 from zkchain.blocks.common import RESERVED_SPAN
 from zkchain.blocks.lookup import TABLE_OUT, table_layout
 from zkchain.blocks.matmul import row_stride, weight_vector
-from zkchain.compiler.circuit import PARAMETER_FREE, RESERVED_NAMES, Circuit, Expr, Grid, Selection, Term
+from zkchain.compiler.circuit import (PARAMETER_FREE, PUBLIC_DATA, RESERVED_NAMES, Circuit, Expr, Grid, Selection,
+                                      Term)
 from zkchain.compiler.witness import FromTensor, Limb, Product, Recipe, Selected, TapDiff, WitnessPlan
 from zkchain.crypto.field import R, inv
 from zkchain.errors import UnsupportedModelError
@@ -117,7 +123,8 @@ class Compiled:
 
     def vector_values(self, witness) -> dict[str, list[int]]:
         """Witness/public vector entries (signed ints, laid out on their grids) from an executor witness."""
-        return self.witness.vector_values(witness)
+        data = {v.name: self.fixed_values[v.name] for v in self.circuit.public_data()}
+        return self.witness.vector_values(witness, data)
 
 
 def _vec_name(tensor: str) -> str:
@@ -189,8 +196,9 @@ class Lowering:
     not yet given an expression (``pending``) and the tensors whose range a lookup already proves. The
     methods are the vocabulary the rules are written in."""
 
-    def __init__(self, model) -> None:
+    def __init__(self, model, test_set=None) -> None:
         self.model = model
+        self.test_set = test_set  # a committed test set (zkchain.compiler.accuracy.LabelledSet): prove the accuracy
         self.c = Circuit(meta={"model": model.info.get("model", ""), "input": model.input_name,
                                "outputs": list(model.output_names), "output_scales": {}})
         if int(model.info.get("batch", 1)) > 1:  # samples per proof (compile --batch): outputs are per-sample rows
@@ -201,7 +209,7 @@ class Lowering:
         self.grids = _plan_grids(model)
         self.fill: dict[str, int] = {model.input_name: 0}  # value of each tensor's padding cells
         self.pending: dict[str, _Pending] = {}
-        self.outputs = set(model.output_names)
+        self.outputs = set(model.output_names) if test_set is None else set()  # the logits stay private then
         self.looked_up: set[str] = set()  # tensors whose range a lookup already proves
         self.table_values: dict[str, np.ndarray] = {}
 
@@ -290,12 +298,15 @@ class Lowering:
         self.looked_up.add(t)  # bounded terms plus a constant: bounded, so no range check of its own
         return v
 
-    def committed(self, t: str) -> Expr:
+    def committed(self, t: str, data_ok: bool = False) -> Expr:
         """``expr(t)`` as one whole committed witness vector: itself, or a copy tied to the expression by a Zero
-        relation (a matmul over several rows folds the rows of one committed vector, ``docs/protocol.md`` §5.1)."""
+        relation (a matmul over several rows folds the rows of one committed vector, ``docs/protocol.md`` §5.1).
+        ``data_ok``: a public-data vector (a committed test set, in the VK) is taken as it is (a block that reads
+        it whole, as the row-fold matmul does; ``docs/protocol.md`` §5.11)."""
         e = self.expr(t)
-        if (len(e.terms) == 1 and not e.const % R and not e.terms[0].shift and e.terms[0].coef % R == 1
-                and self.c.vectors[e.terms[0].vector].kind == "witness" and self.c.vectors[e.terms[0].vector].length == e.length):
+        v0 = self.c.vectors[e.terms[0].vector] if len(e.terms) == 1 else None
+        if (v0 is not None and not e.const % R and not e.terms[0].shift and e.terms[0].coef % R == 1
+                and (v0.kind == "witness" or (data_ok and v0.role == PUBLIC_DATA)) and v0.length == e.length):
             return e
         name = _vec_name(t) + (".copy" if _vec_name(t) in self.c.vectors else "")
         v = self.c.add_vector(name, e.length, "witness")
@@ -350,12 +361,37 @@ class Lowering:
             self.c.constraints.append(Hadamard(acc, d, out, name))
             acc = out
 
+    def max_along(self, xe: Expr, shape, axis: int, ye: Expr, prefix: str, span: int, where: str) -> None:
+        """``y = max(x, axis)`` for committed ``y`` (``ye``) and ``x`` (``xe``, row-major of ``shape``): per position
+        ``j`` along the axis a Gather takes ``x_j`` into ``y − d_j``, the committed ``d_j`` (``prefix.d<j>``) is
+        range-checked to ``[0, span)`` and a Hadamard chain proves ``Π d_j = 0`` (``docs/protocol.md`` §5.9; the
+        ``max`` rule and the accuracy count's row maximum). ``span`` must exceed ``max x − min x``."""
+        n_out = ye.length
+        neg_x = Expr(xe.length, tuple(Term(t.vector, -t.coef % R, t.shift) for t in xe.terms), -xe.const % R)
+        ds = []
+        for j in range(shape[axis]):
+            tap = Selection.take(shape, axis, j)
+            dname = f"{prefix}.d{j}"
+            de = self.c.add_vector(dname, n_out, "witness")
+            self.sources[dname] = Selected((ye, neg_x), (Selection.identity(n_out), tap), n_out)
+            diff = Expr(n_out, ye.terms + (Term(dname, R - 1),), ye.const)
+            self.c.constraints.append(Gather((xe,), (tap,), diff, f"{where} entry {j}"))
+            self.check_range(dname, n_out, 0, span)
+            ds.append(de)
+        self.zero_product(ds, prefix, n_out, f"{where} max")
+
     def lower_input(self, public_input: bool) -> None:
         """The model input: a public vector (bounded by the verifier) or a committed, range-checked witness;
         a padded grid gets PadZero."""
         xin = self.model.input_name
         bound = max(1, self.model.tensors[xin].bound)
         half = _pow2_at_least(bound + 1)
+        if self.test_set is not None:  # the committed test set: public data, fixed in the verifying key
+            from zkchain.compiler.accuracy import DATASET
+
+            self.exprs[xin] = self.c.add_vector(DATASET, self.size(xin), "fixed", PUBLIC_DATA)
+            self.fixed[DATASET] = [int(v) for v in np.asarray(self.test_set.x_int).reshape(-1).tolist()]
+            return
         if public_input:
             # the verifier bounds a public input to |x| ≤ half: every real entry is ≥ −half, the padding value a
             # max pooling relies on, and its values are as small as a range-checked private input's
@@ -376,8 +412,12 @@ class Lowering:
     def finish(self) -> Compiled:
         """Bind the outputs, range-check what no lookup bounds, pack the weights, add the map tables' output
         column; check the circuit."""
+        if self.test_set is not None:  # the public output is the count of correct samples, not the logits
+            from zkchain.compiler.accuracy import lower_accuracy
+
+            lower_accuracy(self, self.test_set)
         # Outputs that are expressions (not committed): bind them to a public vector with a Zero constraint.
-        for o in self.model.output_names:
+        for o in (self.model.output_names if self.test_set is None else []):
             if o in self.pending:
                 self.expr(o)
             e = self.exprs[o]
@@ -388,6 +428,8 @@ class Lowering:
 
         # Public outputs dequantize with their tensor's scale (proof.json's outputs_float is derived from these).
         for v in self.c.public("output"):
+            if not isinstance(self.sources[v.name], FromTensor):
+                continue  # a count (the accuracy proof's), not a tensor: no scale
             t = self.sources[v.name].tensor
             self.c.meta["output_scales"][v.name] = float(self.model.tensors[t].scale)
 
@@ -441,7 +483,7 @@ def _linear(L: Lowering, op: IntOp) -> None:
     shape = list(L.model.tensors[op.inputs[0]].shape)
     rows = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
     if rows > 1:  # Y[T×n] = X[T×k]·W + b: the weights once, the rows folded (docs/protocol.md §5.1)
-        x = L.committed(op.inputs[0])
+        x = L.committed(op.inputs[0], data_ok=True)
         wname = f"W.{len(L.fixed)}.{_vec_name(op.outputs[0])}"
         L.c.add_vector(wname, row_stride(kk) * n, "fixed")
         L.fixed[wname] = weight_vector(W.tolist(), [int(v) for v in np.asarray(op.params["bias"]).reshape(-1)])
@@ -578,20 +620,8 @@ def _max(L: Lowering, op: IntOp) -> None:
         L.exprs[yt] = xe
         return
     ye = L.new_vector(yt)
-    n_out = L.size(yt)
     xbound = _pow2_at_least(max(1, L.model.tensors[xt].bound) + 1)
-    neg_x = Expr(xe.length, tuple(Term(t.vector, -t.coef % R, t.shift) for t in xe.terms), -xe.const % R)
-    ds = []
-    for j in range(shape[axis]):
-        tap = Selection.take(shape, axis, j)
-        dname = f"{_vec_name(yt)}.d{j}"
-        de = L.c.add_vector(dname, n_out, "witness")
-        L.sources[dname] = Selected((ye, neg_x), (Selection.identity(n_out), tap), n_out)
-        diff = Expr(n_out, ye.terms + (Term(dname, R - 1),), ye.const)
-        L.c.constraints.append(Gather((xe,), (tap,), diff, f"{op.source} entry {j}"))
-        L.check_range(dname, n_out, 0, 4 * xbound)  # y − x_j ≤ 2·max|x|
-        ds.append(de)
-    L.zero_product(ds, yt, n_out, f"{op.source} max")
+    L.max_along(xe, shape, axis, ye, _vec_name(yt), 4 * xbound, op.source)  # y − x_j ≤ 2·max|x|
     L.looked_up.add(yt)  # y = some entry of x: bounded like x
 
 
@@ -739,16 +769,20 @@ def _sum(L: Lowering, op: IntOp) -> None:
 PROVABLE = tuple(RULES)
 
 
-def lower(model, public_input: bool = False) -> Compiled:
+def lower(model, public_input: bool = False, test_set=None) -> Compiled:
     """Lower a :class:`zkchain.quant.model.QuantizedModel` to a circuit.
 
-    The input is private (a committed witness vector) unless ``public_input``; outputs are public.
+    The input is private (a committed witness vector) unless ``public_input``; outputs are public. With
+    ``test_set`` (:class:`zkchain.compiler.accuracy.LabelledSet`, a batch build with one sample per row) the circuit
+    proves the model's accuracy instead: the input is the test set as public data fixed in the verifying key, the
+    logits stay private and the one public output is the number of samples classified correctly
+    (``docs/protocol.md`` §5.11).
     Raises :class:`UnsupportedModelError` listing every op that has no block yet (with its ONNX node)."""
     bad = [f"{op.kind} (node {op.source or '?'})" for op in model.ops if op.kind not in PROVABLE]
     if bad:
         raise UnsupportedModelError("these operations have no proof block yet: " + ", ".join(bad))
 
-    L = Lowering(model)
+    L = Lowering(model, test_set)
     L.lower_input(public_input)
     for op in model.ops:
         RULES[op.kind](L, op)

@@ -13,6 +13,9 @@ recipe         entries
 ``tap_diff``   ``y − x_tap`` of a max pooling window tap (``zkchain.blocks.pick``), 0 off the gathered cells
 ``product``    the entrywise product of two expressions (a max pooling's Hadamard chain)
 ``selected``   ``Σ_i S_i·x_i`` for selections ``S_i`` of expressions ``x_i`` (a broadcast operand, ``blocks.gather``)
+``row_max``    the largest entry of each row of an expression (``cols`` entries a row; the accuracy count)
+``argmax``     per row of an expression (``cols`` entries a row): 1 at the largest entry, the lowest index on
+               ties, 0 elsewhere (the accuracy count's predicted class)
 =============  ===========================================================================================
 
 Entries are signed Python ints (the prover reduces them mod r). A recipe may read only vectors listed before
@@ -155,7 +158,48 @@ class Selected(Recipe):
         return out
 
 
-RECIPES: dict[str, type[Recipe]] = {r.kind: r for r in (FromTensor, Limb, TapDiff, Product, Selected)}
+def _signed(a: int) -> int:
+    return a if a <= R // 2 else a - R
+
+
+@dataclass(frozen=True)
+class RowMax(Recipe):
+    """``out[i] = max_j x[i·cols + j]`` (signed entries)."""
+
+    kind = "row_max"
+    x: Expr
+    cols: int
+
+    def reads(self):
+        return self.x.vectors()
+
+    def values(self, witness, vectors):
+        xv = [_signed(a) for a in expr_values(self.x, vectors.__getitem__)]
+        return [max(xv[i:i + self.cols]) for i in range(0, len(xv), self.cols)]
+
+
+@dataclass(frozen=True)
+class Argmax(Recipe):
+    """``out[i·cols + j] = 1`` for ``j`` the first largest entry of row ``i`` of ``x``, else 0."""
+
+    kind = "argmax"
+    x: Expr
+    cols: int
+
+    def reads(self):
+        return self.x.vectors()
+
+    def values(self, witness, vectors):
+        xv = [_signed(a) for a in expr_values(self.x, vectors.__getitem__)]
+        out = []
+        for i in range(0, len(xv), self.cols):
+            row = xv[i:i + self.cols]
+            top = row.index(max(row))
+            out += [int(j == top) for j in range(self.cols)]
+        return out
+
+
+RECIPES: dict[str, type[Recipe]] = {r.kind: r for r in (FromTensor, Limb, TapDiff, Product, Selected, RowMax, Argmax)}
 
 
 @dataclass
@@ -164,12 +208,14 @@ class WitnessPlan:
 
     recipes: dict[str, Recipe] = dataclasses.field(default_factory=dict)
 
-    def vector_values(self, witness: dict) -> dict[str, list[int]]:
-        """Every vector's entries (signed ints, on their grids) from an executor witness (tensor → array)."""
-        out: dict[str, list[int]] = {}
+    def vector_values(self, witness: dict, given: dict[str, list[int]] | None = None) -> dict[str, list[int]]:
+        """Every vector's entries (signed ints, on their grids) from an executor witness (tensor → array).
+        ``given``: the entries of vectors the plan reads but does not compute (the public-data fixed vectors of an
+        accuracy circuit, ``zkchain.compiler.accuracy``); they are not returned."""
+        out: dict[str, list[int]] = dict(given or {})
         for name, r in self.recipes.items():
             out[name] = r.values(witness, out)
-        return out
+        return {n: v for n, v in out.items() if n in self.recipes}
 
     def tensor_of(self, vector: str) -> FromTensor | None:
         """The tensor recipe of ``vector`` (None for a derived vector)."""
@@ -180,9 +226,9 @@ class WitnessPlan:
         return [{"vector": n, **r.to_json()} for n, r in self.recipes.items()]
 
     @classmethod
-    def from_json(cls, items: list) -> "WitnessPlan":
+    def from_json(cls, items: list, given=()) -> "WitnessPlan":
         """Raises :class:`InputError` for an unknown recipe, a missing field, or a recipe reading a vector that
-        is not defined before it."""
+        is neither defined before it nor ``given`` (see :meth:`vector_values`)."""
         plan = cls()
         try:
             for d in items:
@@ -193,7 +239,7 @@ class WitnessPlan:
                 kwargs = {f.name: decode_field(hints[f.name])(d[f.name])
                           for f in dataclasses.fields(rc) if f.name in d}
                 r = rc(**kwargs)
-                missing = [v for v in r.reads() if v not in plan.recipes]
+                missing = [v for v in r.reads() if v not in plan.recipes and v not in given]
                 if missing:
                     raise InputError(f"witness plan: {d['vector']!r} reads {missing} before they are defined")
                 plan.recipes[str(d["vector"])] = r

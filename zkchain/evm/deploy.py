@@ -337,8 +337,10 @@ def check_verifier_at(chain: Chain, address: str, abi: list[dict[str, Any]], vk_
 
 
 def submit_proof(chain: Chain, address: str, abi: list[dict[str, Any]], proof_bytes: bytes,
-                 public_inputs: list[int], *, gas: int = DEFAULT_SUBMIT_GAS, call: bool = False) -> SubmitResult:
-    """Sends ``submitProof(proof_bytes, public_inputs)`` as a transaction with gas limit ``gas`` (or, with
+                 public_inputs: list[int], *, gas: int = DEFAULT_SUBMIT_GAS, call: bool = False,
+                 function: str = "submitProof") -> SubmitResult:
+    """Sends ``submitProof(proof_bytes, public_inputs)`` (or ``function``: ``submitAccuracy`` for an accuracy key,
+    which emits ``AccuracyVerified``) as a transaction with gas limit ``gas`` (or, with
     ``call``, evaluates ``verifyProof`` by ``eth_call``: free, no event). A proof the verifier rejects is a
     reverted transaction (``ProofRejected``): mined, gas paid, ``accepted`` False, ``rejected_by_verifier`` True.
     Raises :class:`ChainError` if the transaction cannot be sent."""
@@ -355,7 +357,7 @@ def submit_proof(chain: Chain, address: str, abi: list[dict[str, Any]], proof_by
     if gas < floor:  # a node may keep such a transaction pending forever, blocking the sender's later nonces
         raise InputError(f"gas limit {gas:,} is below this transaction's intrinsic cost {floor:,} "
                          "(21,000 + calldata, EIP-7623 floor)")
-    result: TxResult = chain.transact(address, abi, "submitProof", proof_bytes, public_inputs, gas=gas)
+    result: TxResult = chain.transact(address, abi, function, proof_bytes, public_inputs, gas=gas)
     receipt = result.receipt
     reason = result.outcome.revert_reason
     accepted = bool(result.outcome.success)

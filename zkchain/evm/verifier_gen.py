@@ -97,6 +97,9 @@ def _header(vk: VerifyingKey, contract_name: str) -> str:
                      " never deploy this contract where it protects value")
     lines.append(f"circuit:         {len(c.vectors)} vectors, {len(c.constraints)} constraints, "
                  f"{len(c.tables)} tables, query length {query_length(c)}, table length {table_length(c)}")
+    if "accuracy" in c.meta:
+        lines.append(f"accuracy:        proves k of {c.meta['accuracy']['samples']} samples of test set "
+                     f"0x{vk.dataset_digest.hex()} correct (verifyAccuracy, submitAccuracy)")
     return "\n".join("// " + ln for ln in lines)
 
 
@@ -168,6 +171,7 @@ def generate_verifier(vk: VerifyingKey, contract_name: str = "ZkchainVerifier", 
     }}
 """
     n_ecmul = _count_ecmul(g)
+    accuracy_src = _accuracy_section(vk, g.sch)
     src = (_template()
            .replace("{{HEADER}}", _header(vk, contract_name))
            .replace("{{CONTRACT_NAME}}", contract_name)
@@ -176,10 +180,56 @@ def generate_verifier(vk: VerifyingKey, contract_name: str = "ZkchainVerifier", 
            .replace("{{PROOF_LENGTH}}", str(g.sch.proof_length))
            .replace("{{N_PUBLIC}}", str(g.sch.n_public))
            .replace("{{GAS_HINT}}", f"{n_ecmul} ecMul + 1 pairing")
+           .replace("{{ACCURACY}}", accuracy_src)
            .replace("{{DEBUG}}", debug_src)
            .replace("{{MEM_END}}", hex(g.next))
            .replace("{{YUL}}", "\n".join(indent + ln if ln else "" for ln in yul)))
     return src
+
+
+def _accuracy_section(vk: VerifyingKey, sch) -> str:
+    """For a key with a committed test set (``zkchain.compiler.accuracy``): the constants ``TEST_SET_SIZE`` and
+    ``DATASET_DIGEST``, ``verifyAccuracy`` (view; reverts ``ProofRejected`` on an invalid proof) and
+    ``submitAccuracy`` (emits ``AccuracyVerified``). The count is ``publicInputs[i]`` at its schedule position,
+    read only after the proof (and so the count's bound ``≤ N``) has been checked. Empty for any other key."""
+    acc = vk.circuit.meta.get("accuracy")
+    if acc is None:
+        return ""
+    n, i = int(acc["samples"]), sch.public_offset(acc["count"]) // 32
+    return f"""
+    /// @notice Number N of samples in the committed test set this verifier's accuracy proofs are about.
+    uint256 public constant TEST_SET_SIZE = {n};
+    /// @notice Keccak-256 of the test set's plain KZG commitments (data.x, data.onehot; 64 bytes
+    ///         each): `zkchain check-dataset` recomputes it from the samples and labels you expect.
+    bytes32 public constant DATASET_DIGEST = 0x{vk.dataset_digest.hex()};
+
+    /// @notice Emitted by submitAccuracy: the committed model classifies `correct` of the `total` samples of the
+    ///         test set `datasetDigest` correctly (ties go to the lowest class index).
+    event AccuracyVerified(bytes32 indexed vkDigest, bytes32 indexed datasetDigest, uint256 correct, uint256 total,
+                           address submitter);
+
+    /// @notice The accuracy an accuracy proof proves: the committed (private) model classifies exactly `correct`
+    ///         of the `total` = TEST_SET_SIZE samples of the committed test set correctly (argmax, ties to the
+    ///         lowest index). Reverts with ProofRejected(VK_DIGEST) when the proof is invalid.
+    function verifyAccuracy(bytes calldata proof, uint256[] calldata publicInputs)
+        external
+        view
+        returns (uint256 correct, uint256 total)
+    {{
+        if (!_verify(proof, publicInputs)) revert ProofRejected(VK_DIGEST);
+        return (publicInputs[{i}], TEST_SET_SIZE);
+    }}
+
+    /// @notice Verifies like verifyAccuracy and emits AccuracyVerified for an accepted proof.
+    function submitAccuracy(bytes calldata proof, uint256[] calldata publicInputs)
+        external
+        returns (uint256 correct, uint256 total)
+    {{
+        if (!_verify(proof, publicInputs)) revert ProofRejected(VK_DIGEST);
+        (correct, total) = (publicInputs[{i}], TEST_SET_SIZE);
+        emit AccuracyVerified(VK_DIGEST, DATASET_DIGEST, correct, total, msg.sender);
+    }}
+"""
 
 
 def _count_ecmul(g: EvmLoader) -> int:

@@ -105,6 +105,9 @@ class Proof:
         floats = outputs_float(c, self.public)
         if floats is not None:
             d["outputs_float"] = floats
+        acc = accuracy_summary(vk, self.public)
+        if acc is not None:
+            d["accuracy"] = acc
         if vk.srs_insecure:
             d["warning"] = INSECURE_WARNING
         return d
@@ -130,13 +133,16 @@ class Proof:
         floats_expected = c.meta.get("output_scales") is not None
         required = {"format", "vk_digest", "zero_knowledge", "hides", "srs_insecure", "public", "commitments", "evaluations",
                     "openings", "proof_bytes", "public_inputs"}
+        acc_expected = "accuracy" in c.meta
         allowed = required | ({"outputs_float"} if floats_expected else set()) | (
-            {"warning"} if vk.srs_insecure else set())
+            {"warning"} if vk.srs_insecure else set()) | ({"accuracy"} if acc_expected else set())
         keys = set(d)
         if keys - allowed or required - keys:
             raise InputError(f"proof file has unexpected keys {sorted(keys - allowed)} / lacks {sorted(required - keys)}")
         if floats_expected and "outputs_float" not in d:
             raise InputError("proof file lacks outputs_float")
+        if acc_expected and "accuracy" not in d:
+            raise InputError("proof file lacks its accuracy summary")
         if vk.srs_insecure and d.get("warning") != INSECURE_WARNING:
             raise InputError("proof file lacks (or altered) its INSECURE warning: its key uses a dev SRS")
         if (d["zero_knowledge"] is not ZERO_KNOWLEDGE or d["hides"] != list(HIDES)
@@ -180,6 +186,8 @@ class Proof:
             raise InputError("public_inputs do not match the public values (the file was edited)")
         if floats_expected and d["outputs_float"] != outputs_float(c, proof.public):
             raise InputError("outputs_float is not the dequantized public output (the file was edited)")
+        if acc_expected and d["accuracy"] != accuracy_summary(vk, proof.public):
+            raise InputError("the accuracy summary is not the proof's public count (the file was edited)")
         return proof
 
     def save(self, path: Path, vk: "VerifyingKey") -> None:
@@ -206,6 +214,16 @@ def outputs_float(circuit: Circuit, public: dict[str, list[int]]) -> dict[str, l
         return None
     return {n: [float(v) * float(scales[n]) for v in public[n]] for n in schedule(circuit).public
             if n in scales}
+
+
+def accuracy_summary(vk: "VerifyingKey", public: dict[str, list[int]]) -> dict | None:
+    """``{"correct": k, "total": N, "accuracy": k/N, "dataset_digest": hex}`` for a proof of an accuracy key (its one
+    public value is ``k``, ``zkchain.compiler.accuracy``), None for any other key."""
+    acc = vk.circuit.meta.get("accuracy")
+    if acc is None:
+        return None
+    k, n = int(public[acc["count"]][0]), int(acc["samples"])
+    return {"correct": k, "total": n, "accuracy": k / n, "dataset_digest": "0x" + vk.dataset_digest.hex()}
 
 
 def _hex(v, digits: int, what: str) -> bytes:

@@ -153,7 +153,7 @@ def schedule(circuit: Circuit) -> Schedule:
         raise InputError(f"circuit vectors {clash} collide with the protocol's own polynomials {PROTOCOL_POLYNOMIALS}")
     args = [a for a in ARGUMENTS if a.active(circuit)]
     witness = [v.name for v in circuit.of_kind("witness")]
-    fixed = [v.name for v in circuit.of_kind("fixed") if v.role != PARAMETER_FREE]  # hidden ones (§7.6)
+    fixed = [v.name for v in circuit.of_kind("fixed") if circuit.is_hidden(v.name)]  # hidden ones (§7.6)
     polys = [(n, ln, rnd) for a in args for n, ln, rnd in a.polynomials(circuit)]
     extra = list(dict.fromkeys(c for a in args if hasattr(a, "challenges") for c in a.challenges(circuit).get("witness", ())))
     rounds = (

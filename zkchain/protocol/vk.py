@@ -1,7 +1,8 @@
 """The verifying key: everything a verifier needs besides the proof and its public values.
 
 It holds the circuit's structure, the SRS degree ``D``, the G2 points ``[1]₂, [τ]₂``, the SRS source, and one
-KZG commitment per fixed vector (the model's weights with folded biases, and the map tables' output column).
+KZG commitment per fixed vector (the model's weights with folded biases, and the map tables' output column, each
+masked; a committed test set's vectors plain, so anyone can recompute them from the data).
 It never holds weights. Its digest (Keccak-256 over a canonical encoding) is the first thing every proof's
 transcript absorbs, so a proof is bound to one model and one SRS. File format: ``docs/proof-format.md``.
 """
@@ -51,6 +52,14 @@ class VerifyingKey:
             return (f"INSECURE: the public dev SRS (its [tau]_2 is the dev seed's) although labelled "
                     f"{self.srs_source!r}; anyone can forge proofs")
         return describe_srs(self.srs_source)
+
+    @property
+    def dataset_digest(self) -> bytes | None:
+        """Keccak-256 of the public-data commitments (a committed test set, ``zkchain.compiler.accuracy``) in circuit
+        order, 64 bytes each (EVM encoding): the name of the test set an accuracy proof is about, recomputable by
+        anyone holding the data and the SRS. None for a key without one."""
+        names = [v.name for v in self.circuit.public_data()]
+        return keccak256(b"".join(self.fixed_commitments[n] for n in names)) if names else None
 
     def encode(self) -> bytes:
         """Canonical bytes hashed into :attr:`digest`: format, circuit, SRS degree and source, fixed
@@ -106,10 +115,11 @@ class VerifyingKey:
                              "made by another zkchain version); rerun `zkchain setup`")
         from zkchain.protocol.schedule import schedule
 
-        if set(vk.fixed_commitments) != set(schedule(vk.circuit).hidden):
-            raise InputError("verifying key's fixed commitments are not exactly its hidden fixed vectors (a parameter-"
-                             "free vector is the verifier's closed form; made by another zkchain version?): rerun "
-                             "`zkchain setup`")
+        committed = set(schedule(vk.circuit).hidden) | {v.name for v in vk.circuit.public_data()}
+        if set(vk.fixed_commitments) != committed:
+            raise InputError("verifying key's fixed commitments are not exactly its hidden fixed vectors and public data "
+                             "(a parameter-free vector is the verifier's closed form; made by another zkchain version?): "
+                             "rerun `zkchain setup`")
         if d.get("digest") != "0x" + vk.digest.hex():
             raise InputError("verifying key digest does not match its contents (file edited or corrupt)")
         seed = dev_seed(vk.srs_source)

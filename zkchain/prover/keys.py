@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from zkchain.blocks import hiding
-from zkchain.compiler.circuit import Circuit
+from zkchain.compiler.circuit import PUBLIC_DATA, Circuit
 from zkchain.compiler.witness import WitnessPlan
 from zkchain.crypto import kzg
 from zkchain.crypto.backend import get_backend
@@ -88,7 +88,8 @@ class ProvingKey:
         if set(masks) != set(schedule(vk.circuit).masks):
             raise SetupError(f"{directory / 'pk.json'}: fixed_masks do not match the circuit; rerun `zkchain setup`")
         plan = meta.get("witness")
-        return cls(vk, fixed, meta["srs"], masks, WitnessPlan.from_json(plan) if plan is not None else None,
+        data = [v.name for v in vk.circuit.public_data()]  # the plan may read them (zkchain.compiler.accuracy)
+        return cls(vk, fixed, meta["srs"], masks, WitnessPlan.from_json(plan, data) if plan is not None else None,
                    str(meta.get("model_digest", "")))
 
 
@@ -102,7 +103,7 @@ def load_srs(spec: str, degree: int) -> SRS:
 
 def setup(circuit: Circuit, fixed_values: dict[str, list[int]], srs: SRS, srs_spec: str,
           meta: dict | None = None, rng=None) -> ProvingKey:
-    """Commit every fixed vector, hidden, and assemble the keys (``meta``: JSON-able facts for people and tools,
+    """Commit every fixed vector, hidden (public data plainly), and assemble the keys (``meta``: JSON-able facts for people and tools,
     covered by the digest). The VK commitment of fixed vector ``f`` is ``[F_f + r⁰_f·X^(M_f)]`` with ``r⁰_f``
     uniform (``docs/protocol.md`` §7.6; ZK-DESIGN §3.9), so two setups of one model give unrelated keys and no
     dictionary test ("is this model X?") works on a VK. ``rng`` (``randrange``) draws the ``r⁰_f``: the OS
@@ -124,6 +125,9 @@ def setup(circuit: Circuit, fixed_values: dict[str, list[int]], srs: SRS, srs_sp
         if len(vals) != v.length:
             raise SetupError(f"fixed vector {v.name!r} has {len(vals)} entries, circuit says {v.length}")
         values[v.name] = vals
+        if v.role == PUBLIC_DATA:  # a committed test set: plain, so anyone holding the data recomputes it
+            commitments[v.name] = be.g1_to_bytes(kzg.commit(srs, vals))
+            continue
         if v.name not in masks:  # parameter-free (sum-pool kernel, ReLU table): the verifier's closed form, no commitment
             continue
         r0[v.name] = rng.randrange(R)

@@ -114,8 +114,10 @@ def fidelity(ref: np.ndarray, quant: np.ndarray, first_output_size: int) -> dict
     na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
     cos = float(a @ b / (na * nb)) if na > 0 and nb > 0 else (1.0 if na == nb else 0.0)
     top1 = None
-    if first_output_size > 1:
-        top1 = float(np.mean(ref[:, :first_output_size].argmax(1) == quant[:, :first_output_size].argmax(1)))
+    if first_output_size > 1:  # the one class rule (ties to the lowest index): zkchain.quant.accuracy
+        from zkchain.quant.accuracy import predicted
+
+        top1 = float(np.mean(predicted(ref[:, :first_output_size]) == predicted(quant[:, :first_output_size])))
     return {"samples": int(ref.shape[0]), "top1_agreement": top1, "max_abs_error": err,
             "max_abs_float": float(np.abs(ref).max()) if ref.size else 0.0, "cosine_similarity": cos}
 
