@@ -7,6 +7,9 @@ Models (each written to ``<out>/<name>/``)::
     digits_cnn   conv(1->4,3x3,p1) relu conv(4->8,3x3,s2,p1) relu fc    input (1, 1, 8, 8)
     lenet5       LeNet-5 on digits upsampled to 28x28 (bilinear, at     input (1, 1, 28, 28)
                  data-preparation time, not inside the model)
+    digits_vit   a vision transformer block: four 4x4 patches, patch    input (1, 4, 16)
+                 and position embeddings, LayerNorm, two-head
+                 self-attention, LayerNorm, GELU MLP, mean pool, head
 
 Files per model: model.onnx (opset 17, static batch 1, legacy TorchScript exporter), calibration.npy
 (200 training samples), test_inputs.npy / test_labels.npy (the full held-back test split), input.json
@@ -44,7 +47,7 @@ import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / "zkchain" / "models"
-MODEL_NAMES = ("digits_mlp", "digits_cnn", "lenet5")
+MODEL_NAMES = ("digits_mlp", "digits_cnn", "lenet5", "digits_vit")
 TORCH_PIN = "2.13.0"
 OPSET = 17
 SPLIT = dict(test_size=0.25, random_state=0)
@@ -62,9 +65,11 @@ HPARAMS = {
     "digits_mlp": dict(epochs=60, batch_size=32, lr=3e-3, weight_decay=1e-4),
     "digits_cnn": dict(epochs=60, batch_size=32, lr=2e-3, weight_decay=1e-4),
     "lenet5": dict(epochs=30, batch_size=32, lr=2e-3, weight_decay=1e-4),
+    "digits_vit": dict(epochs=80, batch_size=32, lr=3e-3, weight_decay=1e-4),
 }
-MIN_ACCURACY = {"digits_mlp": 0.95, "digits_cnn": 0.95, "lenet5": 0.96}
-INPUT_SHAPES = {"digits_mlp": (1, 64), "digits_cnn": (1, 1, 8, 8), "lenet5": (1, 1, 28, 28)}
+MIN_ACCURACY = {"digits_mlp": 0.95, "digits_cnn": 0.95, "lenet5": 0.96, "digits_vit": 0.95}
+INPUT_SHAPES = {"digits_mlp": (1, 64), "digits_cnn": (1, 1, 8, 8), "lenet5": (1, 1, 28, 28), "digits_vit": (1, 4, 16)}
+VIT = dict(tokens=4, patch=16, width=32, heads=2)
 ARCHITECTURES = {
     "digits_mlp": "Linear(64,32) - ReLU - Linear(32,10)",
     "digits_cnn": (
@@ -74,6 +79,11 @@ ARCHITECTURES = {
         "Conv2d(1,6,5) - ReLU - AvgPool2d(2) - Conv2d(6,16,5) - ReLU - AvgPool2d(2) - Flatten - "
         "Linear(256,120) - ReLU - Linear(120,84) - ReLU - Linear(84,10)"
     ),
+    "digits_vit": (
+        "Linear(16,32) + position(4,32); x + Attention(LayerNorm(x)) [2 heads: Linear(32,96) -> Q,K,V, "
+        "softmax(Q·Kᵀ/4)·V, Linear(32,32)]; x + MLP(LayerNorm(x)) [Linear(32,64) - GELU - Linear(64,32)]; "
+        "mean over the 4 tokens; Linear(32,10)"
+    ),
 }
 PREPROCESSING = {
     "digits_mlp": "pixels / 16 (float32 in [0, 1]), flattened row-major to 64 values",
@@ -81,6 +91,10 @@ PREPROCESSING = {
     "lenet5": (
         "pixels / 16 (float32 in [0, 1]), shaped (1, 8, 8), then upsampled to (1, 28, 28) with "
         "torch.nn.functional.interpolate(mode='bilinear', align_corners=False) at data-preparation time"
+    ),
+    "digits_vit": (
+        "pixels / 16 (float32 in [0, 1]), cut into four 4x4 patches in row-major patch order (top-left, top-right, "
+        "bottom-left, bottom-right), each flattened row-major: (4, 16)"
     ),
 }
 
@@ -125,6 +139,9 @@ def prepare(name: str, x: np.ndarray, torch) -> np.ndarray:
         t = torch.from_numpy(np.ascontiguousarray(x.reshape(len(x), 1, 8, 8), dtype=np.float32))
         up = torch.nn.functional.interpolate(t, size=(28, 28), mode="bilinear", align_corners=False)
         return np.ascontiguousarray(up.numpy(), dtype=np.float32)
+    if name == "digits_vit":
+        n = len(x)
+        return np.ascontiguousarray(x.reshape(n, 2, 4, 2, 4).transpose(0, 1, 3, 2, 4).reshape(n, 4, 16), dtype=np.float32)
     raise ValueError(name)
 
 
@@ -156,7 +173,42 @@ def build_model(name: str, torch):
             nn.ReLU(),
             nn.Linear(84, 10),
         )
+    if name == "digits_vit":
+        return _vit(torch)
     raise ValueError(name)
+
+
+def _vit(torch):
+    """The digits_vit module (``ARCHITECTURES["digits_vit"]``): inputs (B, 4, 16)."""
+    nn = torch.nn
+    T, P, D, H = VIT["tokens"], VIT["patch"], VIT["width"], VIT["heads"]
+
+    class Attention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.qkv, self.proj = nn.Linear(D, 3 * D), nn.Linear(D, D)
+
+        def forward(self, x):
+            b, dh = x.shape[0], D // H
+            q, k, v = (t.reshape(b, T, H, dh).transpose(1, 2) for t in self.qkv(x).split(D, dim=-1))
+            a = torch.softmax(q @ k.transpose(-1, -2) / dh ** 0.5, dim=-1)
+            return self.proj((a @ v).transpose(1, 2).reshape(b, T, D))
+
+    class ViT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed, self.pos = nn.Linear(P, D), nn.Parameter(torch.zeros(1, T, D))
+            self.ln1, self.attn, self.ln2 = nn.LayerNorm(D), Attention(), nn.LayerNorm(D)
+            self.mlp = nn.Sequential(nn.Linear(D, 2 * D), nn.GELU(), nn.Linear(2 * D, D))
+            self.head = nn.Linear(D, 10)
+
+        def forward(self, x):
+            h = self.embed(x) + self.pos
+            h = h + self.attn(self.ln1(h))
+            h = h + self.mlp(self.ln2(h))
+            return self.head(h.mean(dim=1))
+
+    return ViT()
 
 
 def train(name: str, x_tr: np.ndarray, y_tr: np.ndarray, seed: int, torch):
@@ -315,7 +367,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="train_digits.py",
         description=(
-            "Train zkchain's bundled digits models (MLP, small CNN, LeNet-5) on scikit-learn's bundled 8x8 "
+            "Train zkchain's bundled digits models (MLP, small CNN, LeNet-5, a small vision transformer) on "
+            "scikit-learn's bundled 8x8 "
             "digits and export them to ONNX (opset 17, batch 1) with calibration/test data, input.json and "
             "meta.json. Needs the torch extra: pip install -e '.[torch]'."
         ),

@@ -16,10 +16,10 @@ from zkchain.models import BUNDLED_MODELS, bundled_model_dir
 
 ort = pytest.importorskip("onnxruntime")
 
-MIN_ACCURACY = {"digits_mlp": 0.95, "digits_cnn": 0.95, "lenet5": 0.96}
-INPUT_SHAPES = {"digits_mlp": [1, 64], "digits_cnn": [1, 1, 8, 8], "lenet5": [1, 1, 28, 28]}
+MIN_ACCURACY = {"digits_mlp": 0.95, "digits_cnn": 0.95, "lenet5": 0.96, "digits_vit": 0.95}
+INPUT_SHAPES = {"digits_mlp": [1, 64], "digits_cnn": [1, 1, 8, 8], "lenet5": [1, 1, 28, 28], "digits_vit": [1, 4, 16]}
 N_TEST = 450
-MAX_FOLDER_BYTES = {"digits_mlp": 1 << 20, "digits_cnn": 1 << 20, "lenet5": 3 << 20}
+MAX_FOLDER_BYTES = {"digits_mlp": 1 << 20, "digits_cnn": 1 << 20, "lenet5": 3 << 20, "digits_vit": 1 << 20}
 FILES = ("model.onnx", "calibration.npy", "test_inputs.npy", "test_labels.npy", "input.json", "meta.json")
 
 
