@@ -56,3 +56,14 @@ def test_minus_inf_elsewhere_is_refused(tmp_path):
     path, cal = _model(tmp_path, float("-inf"), "Relu")
     with pytest.raises(UnsupportedModelError, match="mask.*only right before a Softmax"):
         compile_model(path, calibration=cal)
+
+
+def test_masked_scores_far_above_the_kept_ones(tmp_path):
+    """A masked score far above every kept one must not push the kept entries' exp to 0 (the row maximum is taken
+    over the kept entries): rows still sum to 1 over the kept positions."""
+    path, cal = _model(tmp_path, float("-inf"), "Softmax")
+    cal = np.where(MASK, cal * 0.3 - 6.0, 6.0 + cal * 0.3).astype(np.float32)
+    m = compile_model(path, calibration=cal)
+    out = _run(m, cal[5]).reshape(2, 4)
+    want = np.where(MASK, np.exp(cal[5] - cal[5].max()), 0)
+    assert np.allclose(out, want / want.sum(-1, keepdims=True), atol=0.03), out

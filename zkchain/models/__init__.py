@@ -26,7 +26,7 @@ from zkchain.errors import InputError
 __all__ = ["BUNDLED_MODELS", "bundled_model_dir", "ezkl_corpus_dir", "CORPUS_ENV"]
 
 #: Names accepted by :func:`bundled_model_dir`, smallest model first.
-BUNDLED_MODELS: tuple[str, ...] = ("digits_mlp", "digits_cnn", "lenet5", "digits_vit")
+BUNDLED_MODELS: tuple[str, ...] = ("digits_mlp", "digits_cnn", "lenet5", "digits_vit", "char_gpt")
 
 _HERE = Path(__file__).resolve().parent
 

@@ -753,7 +753,9 @@ def _softmax_run(n: Node, x: list, g: Graph) -> list:
 
 def _softmax_lower(L: Lowerer, n: Node) -> None:
     """softmax_i = e_i / Σ e with e = T_exp[x − max x] (scale 1/E), 1/Σ from a reciprocal table. Over a masked input
-    (a causal mask: :func:`_where_lower`), the masked entries' ``e`` are multiplied by 0 before the sum."""
+    (a causal mask: :func:`_where_lower`), the masked entries are set to −bound before the row maximum (a masked
+    score far above the kept ones would otherwise push every kept exp to 0) and their ``e`` multiplied by 0 before
+    the sum."""
     out, shape = n.outputs[0], _out_shape(L.graph, n)
     src, keep = n.inputs[0], None
     masked = getattr(L, "softmax_masks", {}).get(n.inputs[0])
@@ -764,6 +766,12 @@ def _softmax_lower(L: Lowerer, n: Node) -> None:
         x = L.requant(x, L.act_scale(src), f"{x.name}:fit", n.name)
     tb = L.cfg["table_bits"]
     red = shape[:-1] + (1,)
+    if keep is not None:  # the row maximum over the kept entries only: masked ones become −bound (a constant)
+        kb = np.broadcast_to(keep, shape).astype(np.int64)
+        B = int(np.ceil(x.bound))
+        xk = L.emit("mul_const", [x], {"c": kb}, f"{out}:kept", x.scale, x.bound, shape, n.name)
+        x = L.emit("add_const", [xk], {"c": (-B * (1 - kb)).astype(np.int64)}, f"{out}:masked_in", x.scale,
+                   x.bound, shape, n.name)
     m = L.emit("max", [x], {"axis": len(shape) - 1}, f"{out}:max", x.scale, x.bound, red, n.name)
     d = L.emit("sub", [x, m], {}, f"{out}:shifted", x.scale, 2 * x.bound, shape, n.name)
     E = L.limit
