@@ -156,3 +156,34 @@ def test_a_tiny_gpt_on_token_ids(tmp_path):
         (tmp_path / "bad.json").write_text(json.dumps({"input_data": [bad]}))
         res = zk("prove", build, "--input", tmp_path / "bad.json", "-o", tmp_path / "bad_proof.json", check=2)
         assert msg in res.stderr and "Traceback" not in res.stderr
+
+
+def test_rmsnorm_and_tanh_gelu(tmp_path):
+    """RMSNorm as LLaMA-style code writes it (``x·rsqrt(mean(x²) + ε)·w``: Pow, ReduceMean, Add, Sqrt, Div) and
+    GELU's tanh form (``approximate="tanh"``) prove and verify."""
+    torch = pytest.importorskip("torch")
+    import zkchain
+
+    nn = torch.nn
+
+    class RMSNorm(nn.Module):
+        def __init__(self, d):
+            super().__init__()
+            self.w = nn.Parameter(torch.ones(d) + 0.1 * torch.randn(d))
+
+        def forward(self, x):
+            return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * self.w
+
+    torch.manual_seed(3)
+    net = nn.Sequential(nn.Linear(8, 16), RMSNorm(16), nn.GELU(approximate="tanh"), nn.Linear(16, 4)).eval()
+    path = tmp_path / "rms.onnx"
+    torch.onnx.export(net, (torch.randn(3, 8),), str(path), dynamo=False, opset_version=17, input_names=["x"],
+                      output_names=["y"])
+    cal = np.random.default_rng(3).normal(size=(32, 3, 8)).astype(np.float32)
+    zkchain.compile(path, tmp_path / "build", calibration=cal)
+    zkchain.setup(tmp_path / "build")
+    proved = zkchain.prove(tmp_path / "build", cal[1])
+    assert zkchain.verify(tmp_path / "build", proved)
+    want = net(torch.from_numpy(cal[1])).detach().numpy().reshape(-1)
+    got = np.asarray(proved.outputs[0], dtype=float).reshape(-1)
+    assert float(want @ got / np.linalg.norm(want) / np.linalg.norm(got)) > 0.99
