@@ -97,6 +97,36 @@ def closed_forms(circuit: Circuit) -> dict:
     return out
 
 
+class Argument:
+    """Defaults of a whole-circuit argument (``blocks.ARGUMENTS``): no challenges, openings, closed forms, claims
+    or layout of its own — an argument that only commits what its blocks' claims read (a row fold) overrides
+    ``active``, ``polynomials`` and ``prover_round`` alone."""
+
+    @staticmethod
+    def challenges(circuit) -> dict[str, tuple[str, ...]]:
+        return {}
+
+    @staticmethod
+    def openings(circuit) -> list[tuple[str, str]]:
+        return []  # its blocks list theirs
+
+    @staticmethod
+    def closed_forms(circuit) -> dict:
+        return {}
+
+    @staticmethod
+    def prover_claims(pc) -> list:
+        return []
+
+    @staticmethod
+    def verifier_claims(vc) -> list:
+        return []
+
+    @staticmethod
+    def layout(lay) -> list:
+        return []  # its blocks declare the claims that read its polynomials
+
+
 # -- the prover's view -------------------------------------------------------------------------------------
 
 @dataclass

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zkchain.blocks.common import RESERVED_SPAN, ZETA, ZETA_INV, ones_eval
+from zkchain.blocks.common import RESERVED_SPAN, ZETA, ZETA_INV, Argument, ones_eval
 from zkchain.blocks.layout import Atom, Diag, LayoutClaim, Lin, Rows, positions_lin
 from zkchain.compiler.circuit import Block, Circuit, Expr
 from zkchain.crypto.field import R
@@ -258,7 +258,7 @@ def grid_weights(rows: int, cols: int, sigma: int, rho: int, coef: int = 1) -> l
     return out
 
 
-class RowFold:
+class RowFold(Argument):
     """The argument behind multi-row matmuls (see the module doc): challenge ``σ`` after the witness round, and
     in the helpers round one folded row ``x̄ = Σ_t σ^t·x_t`` per distinct input vector. The claims are the
     matmuls' own (:meth:`MatMul.prover_claims`); this only commits what they read."""
@@ -293,14 +293,6 @@ class RowFold:
             out.append((name, m.k, "helpers"))
         return out
 
-    @staticmethod
-    def openings(circuit: Circuit) -> list[tuple[str, str]]:
-        return []  # the matmuls list theirs
-
-    @staticmethod
-    def closed_forms(circuit: Circuit) -> dict:
-        return {}
-
     @classmethod
     def prover_round(cls, round_name: str, pc, strict: bool) -> dict[str, list[int]]:
         if round_name != "helpers":
@@ -315,14 +307,3 @@ class RowFold:
             out[name] = acc
         return out
 
-    @staticmethod
-    def layout(lay) -> list:
-        return []  # the matmuls declare the claims that read the folded rows
-
-    @staticmethod
-    def prover_claims(pc) -> list:
-        return []
-
-    @staticmethod
-    def verifier_claims(vc) -> list:
-        return []

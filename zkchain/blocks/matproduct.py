@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zkchain.blocks.common import RHO_ZETA_INV, ZETA, ones_eval, weighted
+from zkchain.blocks.common import RHO_ZETA_INV, ZETA, Argument, ones_eval, weighted
 from zkchain.blocks.inner_product import LaurentClaim
 from zkchain.blocks.layout import Atom, Diag, LayoutClaim, Lin, Rows
 from zkchain.blocks.matmul import SIGMA, grid_weights
@@ -54,28 +54,12 @@ def fold_names(index: int) -> tuple[str, str, str]:
 
 def column_weights(k: int, n: int, T: int, sigma: int, rho: int) -> list[int]:
     """``ρ^l·σ^(T·j)`` at ``l·n + j``: the coefficients of ``v_B(Y) = ones_k(ρY^n)·ones_n(σ^T·Y)``."""
-    st = pow(sigma, T, R)
-    out, rl = [], 1
-    for _ in range(k):
-        p = rl
-        for _ in range(n):
-            out.append(p)
-            p = p * st % R
-        rl = rl * rho % R
-    return out
+    return grid_weights(k, n, rho, pow(sigma, T, R))
 
 
 def product_weights(T: int, n: int, sigma: int) -> list[int]:
     """``σ^(t + T·j)`` at ``t·n + j``: the coefficients of ``w(Y) = ones_T(σY^n)·ones_n(σ^T·Y)``."""
-    st = pow(sigma, T, R)
-    out, s = [], 1
-    for _ in range(T):
-        p = s
-        for _ in range(n):
-            out.append(p)
-            p = p * st % R
-        s = s * sigma % R
-    return out
+    return grid_weights(T, n, sigma, pow(sigma, T, R))
 
 
 @dataclass(frozen=True)
@@ -188,7 +172,7 @@ class MatProduct(Block):
         ]
 
 
-class ProductFold:
+class ProductFold(Argument):
     """The argument behind :class:`MatProduct` (see the module doc): challenge ``σ`` after the witness round, and
     in the helpers round ``ā``, ``b̄`` and ``p`` per product. The claims are the blocks' own."""
 
@@ -210,14 +194,6 @@ class ProductFold:
         return out
 
     @staticmethod
-    def openings(circuit: Circuit) -> list[tuple[str, str]]:
-        return []  # the blocks list theirs
-
-    @staticmethod
-    def closed_forms(circuit: Circuit) -> dict:
-        return {}
-
-    @staticmethod
     def prover_round(round_name: str, pc, strict: bool) -> dict[str, list[int]]:
         if round_name != "helpers":
             return {}
@@ -226,15 +202,3 @@ class ProductFold:
             folds = m.folds(pc.values[m.a.terms[0].vector], pc.values[m.b.terms[0].vector], pc.challenges[SIGMA])
             out.update(zip(fold_names(i), folds))
         return out
-
-    @staticmethod
-    def prover_claims(pc) -> list:
-        return []
-
-    @staticmethod
-    def verifier_claims(vc) -> list:
-        return []
-
-    @staticmethod
-    def layout(lay) -> list:
-        return []
