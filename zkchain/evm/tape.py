@@ -23,10 +23,12 @@ Tape format (version 1; all integers big-endian)::
     consts  n_const words (field constants, G1 points as x‖y, G2 points as 4 words, transcript words)
     code    code_len bytes of instructions: opcode u8, operands u16 (slot indices, counts)
 
-Memory (slot ``i`` = bytes ``[32i, 32i + 32)``): slots 0–31 are the interpreter's scratch; the constants start at
-slot :data:`CONST_BASE`, then the public inputs (copied from calldata), the proof bytes (copied whole: commitments,
-evaluations, opening proofs), then ``n_temp`` temporaries; then the transcript (state word + ``buf_words``), then
-the code. Every operand is a slot index below ``TEMP_BASE + n_temp < 2^16``.
+Memory (slot ``i`` = bytes ``[32i, 32i + 32)``): the whole tape is copied to byte ``0x3c0``, so the header is
+in slots 30–31, the constants start at slot :data:`CONST_BASE` = 32 and the code follows them (padded to a word);
+then the public inputs (copied from calldata), the proof bytes (copied whole: commitments, evaluations, opening
+proofs), then ``n_temp`` temporaries, then the transcript (state word + ``buf_words``). Slots 4–29 are the
+interpreter's scratch. Every operand is a slot index below ``temp_base + n_temp``; the whole layout stays below
+2^16 slots. The contract hashes the tape where it lies and checks it against the model id.
 
 Instructions (``d`` destination slot; ``n`` a count; ``x``, ``a``, ``b``, ``s`` source slots; ``c`` a constant
 slot; all arithmetic mod r)::
@@ -603,8 +605,13 @@ class Header:
     vk_digest: bytes
 
     @property
+    def code_start(self) -> int:
+        """Byte address of the code in memory (right after the constants)."""
+        return 32 * (CONST_BASE + self.n_const)
+
+    @property
     def pub_base(self) -> int:
-        return CONST_BASE + self.n_const
+        return CONST_BASE + self.n_const + (self.code_len + 31) // 32
 
     @property
     def proof_base(self) -> int:
@@ -655,8 +662,9 @@ def record_tape(vk) -> Tape:
     run(t, vk)
     code = t.assemble()
     n_const = len(t.consts)
+    code_len = sum(1 + 2 * (len(ins) - 1) for ins in code)  # operands are u16 whatever their value
     hdr = Header(flags=1 if vk.srs_insecure else 0, n_const=n_const, n_public=sch.n_public,
-                 proof_words=sch.proof_length // 32, n_temp=t.n_temp, buf_words=t.buf_words, code_len=0,
+                 proof_words=sch.proof_length // 32, n_temp=t.n_temp, buf_words=t.buf_words, code_len=code_len,
                  vk_digest=vk.digest)
     if hdr.mem_slots + 1 + hdr.buf_words >= MAX_SLOTS:
         raise InputError(f"verifying key too large for tape format v{VERSION}: {hdr.mem_slots} slots (max "
@@ -676,7 +684,7 @@ def record_tape(vk) -> Tape:
         out.append(ins[0])
         for a in args:
             out += a.to_bytes(2, "big")
-    hdr = Header(**{**hdr.__dict__, "code_len": len(out)})
+    assert len(out) == code_len
     data = _encode_header(hdr) + b"".join(v.to_bytes(32, "big") for v in t.consts) + bytes(out)
     tape = decode_tape(data)
     if tape.code != tuple(resolved):  # pragma: no cover - encoder bug
