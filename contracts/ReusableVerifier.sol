@@ -96,6 +96,8 @@ contract ZkchainReusableVerifier {
                     case 8 { nops := 5 } case 9 { nops := 7 } case 10 { nops := 2 } case 12 { nops := 2 }
                     case 13 { nops := 1 } case 14 { nops := 2 } case 15 { nops := 3 } case 16 { nops := 2 }
                     case 17 { nops := 1 } case 18 { nops := 2 } case 19 { nops := 2 } case 21 { nops := 4 }
+                    case 22 { nops := 4 } case 23 { nops := 3 }
+                    case 24 { nops := add(1, mul(3, and(shr(232, w), 0xffff))) }
                     case 4 { nops := add(2, mul(2, and(shr(216, w), 0xffff))) }
                     case 5 { nops := add(2, and(shr(216, w), 0xffff)) }
                     case 7 { nops := add(3, and(shr(200, w), 0xffff)) }
@@ -104,7 +106,7 @@ contract ZkchainReusableVerifier {
                     default { e := 4 leave }
                     // the count of a variable instruction must itself lie inside the code
                     let head := 0
-                    switch op case 4 { head := 5 } case 5 { head := 5 } case 20 { head := 5 } case 7 { head := 7 } case 11 { head := 3 }
+                    switch op case 4 { head := 5 } case 5 { head := 5 } case 20 { head := 5 } case 7 { head := 7 } case 11 { head := 3 } case 24 { head := 3 }
                     if gt(add(ip, head), end) { e := 5 leave }
                     let next := add(ip, add(1, shl(1, nops)))
                     if gt(next, end) { e := 5 leave }
@@ -129,6 +131,18 @@ contract ZkchainReusableVerifier {
                     case 11 {
                         for { let k := 1 } lt(k, nops) { k := add(k, 2) } {
                             bad := or(bad, or(zkNotDst(a, k, dlo, hi), zkNotRd(a, add(k, 1), 1, hi)))
+                        }
+                    }
+                    case 22 {
+                        bad := or(or(zkNotDst(a, 0, dlo, hi), zkNotDst(a, 1, dlo, hi)), or(zkNotRd(a, 2, 1, hi), zkNotRd(a, 3, 1, hi)))
+                    }
+                    case 23 {
+                        let d := zkArg(a, 0)
+                        bad := or(or(lt(d, dlo), gt(add(d, zkArg(a, 2)), hi)), zkNotRd(a, 1, 1, hi))
+                    }
+                    case 24 {
+                        for { let k := 1 } lt(k, nops) { k := add(k, 3) } {
+                            bad := or(bad, or(zkNotDst(a, k, dlo, hi), or(zkNotRd(a, add(k, 1), 1, hi), zkNotRd(a, add(k, 2), 1, hi))))
                         }
                     }
                     case 12 { bad := or(zkNotRd(a, 0, 1, hi), zkNotRd(a, 1, 1, hi)) }
@@ -290,92 +304,127 @@ contract ZkchainReusableVerifier {
                 let T := shl(5, add(add(add(pubBase, npub), shr(5, plen)), and(shr(144, h0), 0xffff)))
                 let pos := 0
                 let ip := add(TAPE, add(0x40, shl(5, nConst)))
+                // operand k of an instruction word w, as a byte address: and(shr(227 - 16k, w), 0x1fffe0)
                 for {} 1 {} {
                     let w := mload(ip)
                     switch shr(248, w)
+                    case 5 { // PROD d n s... (four factors per word read)
+                        let p := add(ip, 5)
+                        let e := add(p, shl(1, and(shr(216, w), 0xffff)))
+                        let acc := 1
+                        for { let e4 := sub(e, 6) } lt(p, e4) { p := add(p, 8) } {
+                            let v := mload(p)
+                            acc := mulmod(mulmod(acc, mload(and(shr(235, v), 0x1fffe0)), r), mload(and(shr(219, v), 0x1fffe0)), r)
+                            acc := mulmod(mulmod(acc, mload(and(shr(203, v), 0x1fffe0)), r), mload(and(shr(187, v), 0x1fffe0)), r)
+                        }
+                        for {} lt(p, e) { p := add(p, 2) } { acc := mulmod(acc, mload(and(shr(235, mload(p)), 0x1fffe0)), r) }
+                        mstore(and(shr(227, w), 0x1fffe0), acc)
+                        ip := e
+                    }
+                    case 8 { // ONES d xn iv flag n: (x^n - 1)·iv + flag·n
+                        mstore(and(shr(227, w), 0x1fffe0), addmod(mulmod(addmod(mload(and(shr(211, w), 0x1fffe0)), sub(r, 1), r), mload(and(shr(195, w), 0x1fffe0)), r), mul(mload(and(shr(179, w), 0x1fffe0)), mload(and(shr(163, w), 0x1fffe0))), r))
+                        ip := add(ip, 11)
+                    }
                     case 1 { // MUL d a b
-                        mstore(shl(5, and(shr(232, w), 0xffff)), mulmod(mload(shl(5, and(shr(216, w), 0xffff))), mload(shl(5, and(shr(200, w), 0xffff))), r))
+                        mstore(and(shr(227, w), 0x1fffe0), mulmod(mload(and(shr(211, w), 0x1fffe0)), mload(and(shr(195, w), 0x1fffe0)), r))
                         ip := add(ip, 7)
                     }
-                    case 5 { // PROD d n s...
-                        let n := and(shr(216, w), 0xffff)
+                    case 24 { // MULS n (d a b)... (in order; two per word read)
+                        let p := add(ip, 3)
+                        let e := add(p, mul(6, and(shr(232, w), 0xffff)))
+                        for { let e2 := sub(e, 6) } lt(p, e2) { p := add(p, 12) } {
+                            let v := mload(p)
+                            mstore(and(shr(235, v), 0x1fffe0), mulmod(mload(and(shr(219, v), 0x1fffe0)), mload(and(shr(203, v), 0x1fffe0)), r))
+                            mstore(and(shr(187, v), 0x1fffe0), mulmod(mload(and(shr(171, v), 0x1fffe0)), mload(and(shr(155, v), 0x1fffe0)), r))
+                        }
+                        if lt(p, e) {
+                            let v := mload(p)
+                            mstore(and(shr(235, v), 0x1fffe0), mulmod(mload(and(shr(219, v), 0x1fffe0)), mload(and(shr(203, v), 0x1fffe0)), r))
+                        }
+                        ip := e
+                    }
+                    case 23 { // SQUARES d x k: d.. = x^2, x^4, ..., x^(2^k)
+                        let d := and(shr(227, w), 0x1fffe0)
+                        let t := mload(and(shr(211, w), 0x1fffe0))
+                        for { let e := add(d, shl(5, and(shr(200, w), 0xffff))) } lt(d, e) { d := add(d, 0x20) } {
+                            t := mulmod(t, t, r)
+                            mstore(d, t)
+                        }
+                        ip := add(ip, 7)
+                    }
+                    case 22 { // DEN f d a b: v = a - b, f = [v = 0], d = v + f
+                        let v := addmod(mload(and(shr(195, w), 0x1fffe0)), sub(r, mload(and(shr(179, w), 0x1fffe0))), r)
+                        let f := iszero(v)
+                        mstore(and(shr(227, w), 0x1fffe0), f)
+                        mstore(and(shr(211, w), 0x1fffe0), add(v, f))
+                        ip := add(ip, 9)
+                    }
+                    case 4 { // LINCOMB d n (c s)... (two terms per word read)
                         let p := add(ip, 5)
-                        let e := add(p, shl(1, n))
-                        let acc := mload(shl(5, shr(240, mload(p))))
-                        for { p := add(p, 2) } lt(p, e) { p := add(p, 2) } { acc := mulmod(acc, mload(shl(5, shr(240, mload(p)))), r) }
-                        mstore(shl(5, and(shr(232, w), 0xffff)), acc)
+                        let e := add(p, shl(2, and(shr(216, w), 0xffff)))
+                        let acc := 0
+                        for { let e2 := sub(e, 4) } lt(p, e2) { p := add(p, 8) } {
+                            let v := mload(p)
+                            acc := addmod(acc, mulmod(mload(and(shr(235, v), 0x1fffe0)), mload(and(shr(219, v), 0x1fffe0)), r), r)
+                            acc := addmod(acc, mulmod(mload(and(shr(203, v), 0x1fffe0)), mload(and(shr(187, v), 0x1fffe0)), r), r)
+                        }
+                        if lt(p, e) {
+                            let v := mload(p)
+                            acc := addmod(acc, mulmod(mload(and(shr(235, v), 0x1fffe0)), mload(and(shr(219, v), 0x1fffe0)), r), r)
+                        }
+                        mstore(and(shr(227, w), 0x1fffe0), acc)
                         ip := e
                     }
                     case 2 { // ADD d a b
-                        mstore(shl(5, and(shr(232, w), 0xffff)), addmod(mload(shl(5, and(shr(216, w), 0xffff))), mload(shl(5, and(shr(200, w), 0xffff))), r))
+                        mstore(and(shr(227, w), 0x1fffe0), addmod(mload(and(shr(211, w), 0x1fffe0)), mload(and(shr(195, w), 0x1fffe0)), r))
                         ip := add(ip, 7)
                     }
                     case 3 { // SUB d a b
-                        mstore(shl(5, and(shr(232, w), 0xffff)), addmod(mload(shl(5, and(shr(216, w), 0xffff))), sub(r, mload(shl(5, and(shr(200, w), 0xffff)))), r))
+                        mstore(and(shr(227, w), 0x1fffe0), addmod(mload(and(shr(211, w), 0x1fffe0)), sub(r, mload(and(shr(195, w), 0x1fffe0))), r))
                         ip := add(ip, 7)
                     }
-                    case 8 { // ONES d xn iv flag n: (x^n - 1)·iv + flag·n
-                        let xn := mload(shl(5, and(shr(216, w), 0xffff)))
-                        let iv := mload(shl(5, and(shr(200, w), 0xffff)))
-                        let one := mload(shl(5, and(shr(184, w), 0xffff)))
-                        let n := mload(shl(5, and(shr(168, w), 0xffff)))
-                        mstore(shl(5, and(shr(232, w), 0xffff)), addmod(mulmod(addmod(xn, sub(r, 1), r), iv, r), mul(one, n), r))
-                        ip := add(ip, 11)
-                    }
-                    case 10 { // ISZERO d a
-                        mstore(shl(5, and(shr(232, w), 0xffff)), iszero(mload(shl(5, and(shr(216, w), 0xffff)))))
-                        ip := add(ip, 5)
-                    }
-                    case 4 { // LINCOMB d n (c s)...
-                        let n := and(shr(216, w), 0xffff)
-                        let p := add(ip, 5)
-                        let e := add(p, shl(2, n))
-                        let acc := 0
-                        for {} lt(p, e) { p := add(p, 4) } {
-                            let v := mload(p)
-                            acc := addmod(acc, mulmod(mload(shl(5, shr(240, v))), mload(shl(5, and(shr(224, v), 0xffff))), r), r)
-                        }
-                        mstore(shl(5, and(shr(232, w), 0xffff)), acc)
-                        ip := e
-                    }
                     case 9 { // IOTA d x xn iv flag n half
-                        let x := mload(shl(5, and(shr(216, w), 0xffff)))
-                        let xn := mload(shl(5, and(shr(200, w), 0xffff)))
-                        let iv := mload(shl(5, and(shr(184, w), 0xffff)))
-                        let n := mload(shl(5, and(shr(152, w), 0xffff)))
+                        let x := mload(and(shr(211, w), 0x1fffe0))
+                        let xn := mload(and(shr(195, w), 0x1fffe0))
+                        let iv := mload(and(shr(179, w), 0x1fffe0))
+                        let n := mload(and(shr(147, w), 0x1fffe0))
                         let num := addmod(x, sub(r, mulmod(n, xn, r)), r)
                         num := addmod(num, mulmod(addmod(n, sub(r, 1), r), mulmod(xn, x, r), r), r)
-                        let o := addmod(mulmod(num, mulmod(iv, iv, r), r), mul(mload(shl(5, and(shr(168, w), 0xffff))), mload(shl(5, and(shr(136, w), 0xffff)))), r)
-                        mstore(shl(5, and(shr(232, w), 0xffff)), o)
+                        let o := addmod(mulmod(num, mulmod(iv, iv, r), r), mul(mload(and(shr(163, w), 0x1fffe0)), mload(and(shr(131, w), 0x1fffe0))), r)
+                        mstore(and(shr(227, w), 0x1fffe0), o)
                         ip := add(ip, 15)
                     }
+                    case 10 { // ISZERO d a
+                        mstore(and(shr(227, w), 0x1fffe0), iszero(mload(and(shr(211, w), 0x1fffe0))))
+                        ip := add(ip, 5)
+                    }
                     case 6 { // HORNER d x base n
-                        let x := mload(shl(5, and(shr(216, w), 0xffff)))
-                        let b := shl(5, and(shr(200, w), 0xffff))
+                        let x := mload(and(shr(211, w), 0x1fffe0))
+                        let b := and(shr(195, w), 0x1fffe0)
                         let i := add(b, shl(5, and(shr(184, w), 0xffff)))
                         let acc := 0
                         for {} gt(i, b) {} { i := sub(i, 0x20) acc := addmod(mulmod(acc, x, r), mload(i), r) }
-                        mstore(shl(5, and(shr(232, w), 0xffff)), acc)
+                        mstore(and(shr(227, w), 0x1fffe0), acc)
                         ip := add(ip, 9)
                     }
                     case 7 { // POWSUM d x n s...
-                        let x := mload(shl(5, and(shr(216, w), 0xffff)))
+                        let x := mload(and(shr(211, w), 0x1fffe0))
                         let b := add(ip, 7)
-                        let p := add(b, shl(1, and(shr(200, w), 0xffff)))
+                        let e := add(b, shl(1, and(shr(200, w), 0xffff)))
+                        let p := e
                         let acc := 0
-                        for {} gt(p, b) {} { p := sub(p, 2) acc := addmod(mulmod(acc, x, r), mload(shl(5, shr(240, mload(p)))), r) }
-                        mstore(shl(5, and(shr(232, w), 0xffff)), acc)
-                        ip := add(b, shl(1, and(shr(200, w), 0xffff)))
+                        for {} gt(p, b) {} { p := sub(p, 2) acc := addmod(mulmod(acc, x, r), mload(and(shr(235, mload(p)), 0x1fffe0)), r) }
+                        mstore(and(shr(227, w), 0x1fffe0), acc)
+                        ip := e
                     }
                     case 11 { // INV n (d s)...: Montgomery's trick, one modexp
-                        let n := and(shr(232, w), 0xffff)
                         let b := add(ip, 3)
-                        let e := add(b, shl(2, n))
+                        let e := add(b, shl(2, and(shr(232, w), 0xffff)))
                         let acc := 1
                         for { let p := b } lt(p, e) { p := add(p, 4) } {
                             let v := mload(p)
-                            acc := mulmod(acc, mload(shl(5, and(shr(224, v), 0xffff))), r)
-                            mstore(shl(5, shr(240, v)), acc) // prefix product
+                            acc := mulmod(acc, mload(and(shr(219, v), 0x1fffe0)), r)
+                            mstore(and(shr(235, v), 0x1fffe0), acc) // prefix product
                         }
                         if iszero(acc) { leave }
                         mstore(0x2a0, 0x20) mstore(0x2c0, 0x20) mstore(0x2e0, 0x20)
@@ -384,30 +433,30 @@ contract ZkchainReusableVerifier {
                         let inv := mload(0x2a0)
                         for { let p := sub(e, 4) } gt(p, b) { p := sub(p, 4) } {
                             let v := mload(p)
-                            mstore(shl(5, shr(240, v)), mulmod(inv, mload(shl(5, shr(240, mload(sub(p, 4))))), r))
-                            inv := mulmod(inv, mload(shl(5, and(shr(224, v), 0xffff))), r)
+                            mstore(and(shr(235, v), 0x1fffe0), mulmod(inv, mload(and(shr(235, mload(sub(p, 4))), 0x1fffe0)), r))
+                            inv := mulmod(inv, mload(and(shr(219, v), 0x1fffe0)), r)
                         }
-                        mstore(shl(5, shr(240, mload(b))), inv)
+                        mstore(and(shr(235, mload(b)), 0x1fffe0), inv)
                         ip := e
                     }
                     case 12 { // REQEQ a b
-                        if iszero(eq(mload(shl(5, and(shr(232, w), 0xffff))), mload(shl(5, and(shr(216, w), 0xffff))))) { leave }
+                        if iszero(eq(mload(and(shr(227, w), 0x1fffe0)), mload(and(shr(211, w), 0x1fffe0)))) { leave }
                         ip := add(ip, 5)
                     }
                     case 13 { // REQNZ a
-                        if iszero(mload(shl(5, and(shr(232, w), 0xffff)))) { leave }
+                        if iszero(mload(and(shr(227, w), 0x1fffe0))) { leave }
                         ip := add(ip, 3)
                     }
                     case 14 { // CHKFR base n
-                        let i := shl(5, and(shr(232, w), 0xffff))
+                        let i := and(shr(227, w), 0x1fffe0)
                         let e := add(i, shl(5, and(shr(216, w), 0xffff)))
                         for {} lt(i, e) { i := add(i, 0x20) } { if iszero(lt(mload(i), r)) { leave } }
                         ip := add(ip, 5)
                     }
                     case 15 { // CHKBOUND base n b: v < r and |signed v| <= b, i.e. (v + b) mod r <= 2b
-                        let i := shl(5, and(shr(232, w), 0xffff))
+                        let i := and(shr(227, w), 0x1fffe0)
                         let e := add(i, shl(5, and(shr(216, w), 0xffff)))
-                        let b := mload(shl(5, and(shr(200, w), 0xffff)))
+                        let b := mload(and(shr(195, w), 0x1fffe0))
                         for {} lt(i, e) { i := add(i, 0x20) } {
                             let v := mload(i)
                             if iszero(lt(v, r)) { leave }
@@ -417,7 +466,7 @@ contract ZkchainReusableVerifier {
                     }
                     case 16 { // CHKG1 base n: coordinates < p, on y^2 = x^3 + 3, or (0, 0)
                         let q := 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47
-                        let i := shl(5, and(shr(232, w), 0xffff))
+                        let i := and(shr(227, w), 0x1fffe0)
                         let e := add(i, shl(6, and(shr(216, w), 0xffff)))
                         for {} lt(i, e) { i := add(i, 0x40) } {
                             let x := mload(i)
@@ -428,55 +477,52 @@ contract ZkchainReusableVerifier {
                         ip := add(ip, 5)
                     }
                     case 17 { // BEGIN c_state
-                        mstore(T, mload(shl(5, and(shr(232, w), 0xffff))))
+                        mstore(T, mload(and(shr(227, w), 0x1fffe0)))
                         pos := 0
                         ip := add(ip, 3)
                     }
                     case 18 { // ABSORB base n
                         let n := shl(5, and(shr(216, w), 0xffff))
-                        mcopy(add(T, add(0x20, pos)), shl(5, and(shr(232, w), 0xffff)), n)
+                        mcopy(add(T, add(0x20, pos)), and(shr(227, w), 0x1fffe0), n)
                         pos := add(pos, n)
                         ip := add(ip, 5)
                     }
                     case 19 { // SQUEEZE d c_label
-                        mstore(add(T, add(0x20, pos)), mload(shl(5, and(shr(216, w), 0xffff))))
+                        mstore(add(T, add(0x20, pos)), mload(and(shr(211, w), 0x1fffe0)))
                         let h := keccak256(T, add(pos, 0x40))
                         mstore(T, h)
-                        mstore(shl(5, and(shr(232, w), 0xffff)), mod(h, r))
+                        mstore(and(shr(227, w), 0x1fffe0), mod(h, r))
                         pos := 0
                         ip := add(ip, 5)
                     }
                     case 20 { // MSM d n (s p)...: acc at 0x80, P at 0xc0, s at 0x100
-                        let n := and(shr(216, w), 0xffff)
                         let p := add(ip, 5)
-                        let e := add(p, shl(2, n))
+                        let e := add(p, shl(2, and(shr(216, w), 0xffff)))
                         mstore(0x80, 0) mstore(0xa0, 0)
                         for {} lt(p, e) { p := add(p, 4) } {
                             let v := mload(p)
-                            let s := shr(240, v)
-                            let g := shl(5, and(shr(224, v), 0xffff))
+                            let s := and(shr(235, v), 0x1fffe0)
+                            let g := and(shr(219, v), 0x1fffe0)
                             mstore(0xc0, mload(g)) mstore(0xe0, mload(add(g, 0x20)))
                             if s {
-                                mstore(0x100, mload(shl(5, s)))
+                                mstore(0x100, mload(s))
                                 if iszero(staticcall(gas(), 0x07, 0xc0, 0x60, 0xc0, 0x40)) { leave }
                             }
                             if iszero(staticcall(gas(), 0x06, 0x80, 0x80, 0x80, 0x40)) { leave }
                         }
-                        let d := shl(5, and(shr(232, w), 0xffff))
+                        let d := and(shr(227, w), 0x1fffe0)
                         mstore(d, mload(0x80)) mstore(add(d, 0x20), mload(0xa0))
                         ip := e
                     }
                     case 21 { // PAIRING l r g2one g2tau: e(L, [1]_2) e(-R, [tau]_2) = 1
-                        let l := shl(5, and(shr(232, w), 0xffff))
-                        let rr := shl(5, and(shr(216, w), 0xffff))
-                        let g1 := shl(5, and(shr(200, w), 0xffff))
-                        let g2 := shl(5, and(shr(184, w), 0xffff))
+                        let l := and(shr(227, w), 0x1fffe0)
+                        let rr := and(shr(211, w), 0x1fffe0)
                         mstore(0x120, mload(l)) mstore(0x140, mload(add(l, 0x20)))
-                        mcopy(0x160, g1, 0x80)
+                        mcopy(0x160, and(shr(195, w), 0x1fffe0), 0x80)
                         mstore(0x1e0, mload(rr))
                         let q := 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47
                         mstore(0x200, mod(sub(q, mload(add(rr, 0x20))), q))
-                        mcopy(0x220, g2, 0x80)
+                        mcopy(0x220, and(shr(179, w), 0x1fffe0), 0x80)
                         let success := staticcall(gas(), 0x08, 0x120, 0x180, 0x120, 0x20)
                         ok := and(success, eq(mload(0x120), 1))
                         leave

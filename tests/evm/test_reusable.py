@@ -153,7 +153,7 @@ def test_registration_refuses_duplicates_swaps_and_malformed_tapes(shared):
         "extended": data + b"\x00",
         "unknown opcode": data[:code0] + b"\x63" + data[code0 + 1:],
         "read outside memory": data[:code0 + 1] + b"\xff\xff" + data[code0 + 3:],
-        "no pairing": data[:16] + (tape.header.code_len - 9).to_bytes(4, "big") + data[20:-9],
+        "no pairing": data[:-9] + (bytes([T.REQNZ]) + T.CONST_BASE.to_bytes(2, "big")) * 3,
     }
     for label, bad in bad_tapes.items():
         with pytest.raises(InputError) as exc:

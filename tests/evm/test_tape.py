@@ -115,9 +115,7 @@ def test_malformed_tapes_are_refused_with_a_reason():
     if first[0] == T.CHKFR:  # the first instruction reads; make it read past memory instead
         bad = data[:code0 + 1] + (0xFFFF).to_bytes(2, "big") + data[code0 + 3:]
     expect(bad, 6)
-    # the last instruction (PAIRING, 9 bytes) cut off: the length field no longer matches, and with a fixed
-    # length field the code no longer ends with PAIRING
-    cut = data[:-9]
-    expect(cut, 3)
-    fixed = cut[:16] + (int.from_bytes(cut[16:20], "big") - 9).to_bytes(4, "big") + cut[20:]
-    expect(fixed, 8)
+    # the last instruction (PAIRING, 9 bytes) cut off: the length no longer matches the header; with PAIRING
+    # replaced by three 3-byte instructions (same layout), the program no longer ends with PAIRING
+    expect(data[:-9], 3)
+    expect(data[:-9] + (bytes([T.REQNZ]) + T.CONST_BASE.to_bytes(2, "big")) * 3, 8)

@@ -38,6 +38,8 @@ slot; all arithmetic mod r)::
     ONES d xn iv flag c_n: (x^n − 1)·iv + flag·n | IOTA d x xn iv flag c_n c_half (blocks/common.py closed forms,
         iv = 1/(x − 1), flag = [x = 1])
     ISZERO d a | INV n (d s)×n: d = 1/s (one modexp for all; every s ≠ 0 by construction)
+    DEN f d a b: v = a − b, f = [v = 0], d = v + f (the denominator of 1/(x − 1), never 0)
+    SQUARES d x k: slots d … d+k−1 = x^2, x^4, …, x^(2^k) | MULS n (d a b)×n: n MULs in one instruction
     REQEQ a b | REQNZ a: reject unless a = b / a ≠ 0
     CHKFR base n: every word < r | CHKBOUND base n c_b: every word < r and |signed| ≤ b (b = 0: unbounded)
     CHKG1 base n: n points (x‖y) with coordinates < p on y² = x³ + 3, or (0, 0)
@@ -65,14 +67,15 @@ MAX_SLOTS = 1 << 16
 
 # opcodes, and the byte length of each fixed-size instruction (variable ones: see _length)
 (MUL, ADD, SUB, LINCOMB, PROD, HORNER, POWSUM, ONES, IOTA, ISZERO, INV, REQEQ, REQNZ, CHKFR, CHKBOUND, CHKG1,
- BEGIN, ABSORB, SQUEEZE, MSM, PAIRING) = range(1, 22)
+ BEGIN, ABSORB, SQUEEZE, MSM, PAIRING, DEN, SQUARES, MULS) = range(1, 25)
 NAMES = {v: k for k, v in dict(MUL=MUL, ADD=ADD, SUB=SUB, LINCOMB=LINCOMB, PROD=PROD, HORNER=HORNER,
                                 POWSUM=POWSUM, ONES=ONES, IOTA=IOTA, ISZERO=ISZERO, INV=INV, REQEQ=REQEQ,
                                 REQNZ=REQNZ, CHKFR=CHKFR, CHKBOUND=CHKBOUND, CHKG1=CHKG1, BEGIN=BEGIN,
-                                ABSORB=ABSORB, SQUEEZE=SQUEEZE, MSM=MSM, PAIRING=PAIRING).items()}
+                                ABSORB=ABSORB, SQUEEZE=SQUEEZE, MSM=MSM, PAIRING=PAIRING, DEN=DEN,
+                                SQUARES=SQUARES, MULS=MULS).items()}
 _FIXED = {MUL: 3, ADD: 3, SUB: 3, HORNER: 4, ONES: 5, IOTA: 7, ISZERO: 2, REQEQ: 2, REQNZ: 1, CHKFR: 2,
-          CHKBOUND: 3, CHKG1: 2, BEGIN: 1, ABSORB: 2, SQUEEZE: 2, PAIRING: 4}  # operand counts
-_VAR = {LINCOMB: (2, 2), PROD: (2, 1), POWSUM: (3, 1), INV: (1, 2), MSM: (2, 2)}  # (fixed operands, per item)
+          CHKBOUND: 3, CHKG1: 2, BEGIN: 1, ABSORB: 2, SQUEEZE: 2, PAIRING: 4, DEN: 4, SQUARES: 3}  # operands
+_VAR = {LINCOMB: (2, 2), PROD: (2, 1), POWSUM: (3, 1), INV: (1, 2), MSM: (2, 2), MULS: (1, 3)}  # (fixed, per item)
 
 
 def _label_word(label: str) -> int:
@@ -501,11 +504,14 @@ class TapeLoader:
         sq = {0: x}
         recipes = _power_recipes(exps)
         top = max(exps).bit_length() - 1
-        for i in range(1, top + 1):  # x^(2^i); a needed power of two lives in its pow slot
-            e = 1 << i
-            d = self._slot(("pow", sym, e)) if e in self.pow_need[sym] else self._temp()
-            self.emit(MUL, d, sq[i - 1].ref, sq[i - 1].ref)
-            sq[i] = TV(self, d)
+        if top:
+            block = self._temp(top)
+            self.emit(SQUARES, block, x.ref, top)
+        for i in range(1, top + 1):  # x^(2^i) in the block; a needed power of two is that slot
+            sq[i] = TV(self, Ref("t", block.i + i - 1))
+            if (1 << i) in self.pow_need[sym]:
+                ref = self._slot(("pow", sym, 1 << i))
+                ref.kind, ref.i = "t", block.i + i - 1
 
         def src(f: int) -> Ref:
             if f & (f - 1) == 0:
@@ -523,49 +529,29 @@ class TapeLoader:
                 self.emit(PROD, d, len(fs), *fs)
 
     def assemble(self) -> list[tuple]:
-        """The instructions in execution order: checks and transcript, the tables (powers, one batched
-        inversion, the points), then the equations and the KZG fold."""
+        """The instructions in execution order: checks and transcript, the tables, then the equations and the
+        KZG fold. Tables: ``1/ζ`` (one modexp), the powers of ρ, σ, 1/ζ, ρ/ζ, every other point
+        ``ρ^a·ζ^(−b)·σ^c`` as a product of those, their powers, then every ``1/(x − 1)`` the closed forms need in
+        one batched inversion (a second modexp: cheaper on a tape than the EVM loader's ``ζ^b/(ρ^a − ζ^b)``,
+        which needs more powers)."""
         from zkchain.evm.yul import _pab
 
         self.code = tables = []
         inv_syms = sorted(self.inv_need)
         point_syms = sorted((self.inv_need | set(self.pow_need) | self.val_need | {"rzi"})
                             - {"rho", "zeta", "sigma", "zi", "rzi"})
-        # what the tables themselves need, before the powers of ζ, ρ, σ are laid out
-        for sym in inv_syms:
-            if sym != "zeta":
-                a, b, c = _pab(sym)
-                for base, e in (("rho", a), ("sigma", c), ("zeta", b)):
-                    if e > 1:
-                        self.pow_need.setdefault(base, set()).add(e)
         mins = {}
-        for sym in point_syms:
+        for sym in point_syms:  # what the point values need, before the tables are laid out
             a, b, c = _pab(sym)
             m = min(a, b) if a > 0 and b > 0 else 0
             mins[sym] = m
             for base, e in (("rzi", m), ("rho", a - m), ("zi", b - m), ("sigma", c)):
                 if e > 1:
                     self.pow_need.setdefault(base, set()).add(e)
-            if sym in inv_syms and b > 1:
-                self.pow_need.setdefault("zeta", set()).add(b)
-        for sym in ("zeta", "rho", "sigma"):
-            self._powers_of(sym)
         zeta = self._xval("zeta")
-        pairs = [(self._slot(("x", "zi")), zeta.ref)]
-        for sym in inv_syms:
-            if sym == "zeta":
-                den = self.sub(zeta, self.const(1))
-            else:
-                a, b, c = _pab(sym)
-                num = self.mul(self.pow(self._xval("rho"), a) if a else self.const(1),
-                               self.pow(self._xval("sigma"), c) if c else self.const(1))
-                den = self.sub(num, self.pow(zeta, b) if b else self.const(1))
-            flag = self._slot(("isone", sym))
-            self.emit(ISZERO, flag, self._r(den))
-            den1 = self.add(den, TV(self, flag))
-            pairs.append((self._slot(("inv", sym)), self._r(den1)))
-        self.emit(INV, len(pairs), *[r for pr in pairs for r in pr])
-        self._powers_of("zi")
+        self.emit(INV, 1, self._slot(("x", "zi")), zeta.ref)  # ζ ≠ 0: checked after the transcript
+        for sym in ("zeta", "rho", "sigma", "zi"):
+            self._powers_of(sym)
         self.emit(MUL, self._slot(("x", "rzi")), self._slot(("x", "rho")), self._slot(("x", "zi")))
         self._powers_of("rzi")
         for sym in point_syms:
@@ -574,17 +560,21 @@ class TapeLoader:
             fs = [self.pow(self._xval(base), e) for base, e in (("rzi", m), ("rho", a - m), ("zi", b - m),
                                                                  ("sigma", c)) if e]
             d = self._slot(("x", sym))
-            if len(fs) == 1:
-                self.emit(MUL, d, self._r(fs[0]), self._cref(1))
+            if len(fs) == 1:  # the point is a power already: the same slot
+                d.kind, d.i = fs[0].ref.kind, fs[0].ref.i
             elif len(fs) == 2:
                 self.emit(MUL, d, self._r(fs[0]), self._r(fs[1]))
             else:
                 self.emit(PROD, d, len(fs), *[self._r(f) for f in fs])
         for sym in point_syms:
             self._powers_of(sym)
-        for sym in inv_syms:
-            mult = self.pow(zeta, _pab(sym)[1]) if sym != "zeta" else self.const(1)
-            self.emit(MUL, self._slot(("invxm1", sym)), self.slots[("inv", sym)], self._r(mult))
+        pairs = []
+        for sym in inv_syms:  # x − 1, or 1 when x = 1 (flagged; the closed forms add their limit)
+            den = self._temp()
+            self.emit(DEN, self._slot(("isone", sym)), den, self._slot(("x", sym)), self._cref(1))
+            pairs.append((self._slot(("invxm1", sym)), den))
+        if pairs:
+            self.emit(INV, len(pairs), *[r for pr in pairs for r in pr])
         self.code = self.body
         return self.head + tables + self.body
 
@@ -649,6 +639,128 @@ class Tape:
         return model_id(self.data)
 
 
+def _roles(op: int, a: tuple) -> list:
+    """The role of each operand of one instruction: ``("d", k)`` a destination of ``k`` consecutive slots,
+    ``("r", k)`` a read of ``k`` consecutive slots, ``"n"`` a count, ``"s"`` an MSM scalar (0: the scalar 1)."""
+    d1, r1, n = ("d", 1), ("r", 1), "n"
+    if op in (MUL, ADD, SUB):
+        return [d1, r1, r1]
+    if op == LINCOMB:
+        return [d1, n] + [r1, r1] * a[1]
+    if op == PROD:
+        return [d1, n] + [r1] * a[1]
+    if op == HORNER:
+        return [d1, r1, ("r", a[3]), n]
+    if op == POWSUM:
+        return [d1, r1, n] + [r1] * a[2]
+    if op == ONES:
+        return [d1] + [r1] * 4
+    if op == IOTA:
+        return [d1] + [r1] * 6
+    if op == ISZERO:
+        return [d1, r1]
+    if op == INV:
+        return [n] + [d1, r1] * a[0]
+    if op == REQEQ:
+        return [r1, r1]
+    if op == REQNZ or op == BEGIN:
+        return [r1]
+    if op in (CHKFR, ABSORB):
+        return [("r", a[1]), n]
+    if op == CHKBOUND:
+        return [("r", a[1]), n, r1]
+    if op == CHKG1:
+        return [("r", 2 * a[1]), n]
+    if op == SQUEEZE:
+        return [d1, r1]
+    if op == MSM:
+        return [("d", 2), n] + ["s", ("r", 2)] * a[1]
+    if op == PAIRING:
+        return [("r", 2), ("r", 2), ("r", 4), ("r", 4)]
+    if op == DEN:
+        return [d1, d1, r1, r1]
+    if op == SQUARES:
+        return [("d", a[2]), r1, n]
+    if op == MULS:
+        return [n] + [d1, r1, r1] * a[0]
+    raise AssertionError(f"opcode {op}")  # pragma: no cover
+
+
+def _allocate(code: list[tuple]) -> tuple[list[tuple], int]:
+    """Reuse temporaries (linear scan over the instructions, every temporary written once): a group of
+    consecutive slots written by one operand (an MSM result, a SQUARES block) keeps its slots until the last read
+    of any of them; an instruction's destinations never share a slot with what it reads. Returns the code with
+    temporaries renumbered and their count: smaller memory, cheaper memory expansion on chain."""
+    group_of: dict[int, tuple[int, int]] = {}  # temp -> (group start, size)
+    last: dict[int, int] = {}  # group start -> index of the last instruction reading it
+    for k, ins in enumerate(code):
+        for role, x in zip(_roles(ins[0], ins[1:]), ins[1:]):
+            if not isinstance(x, Ref) or x.kind != "t":
+                continue
+            if role[0] == "d":
+                for j in range(role[1]):
+                    if x.i + j in group_of:
+                        raise AssertionError(f"temporary t{x.i + j} written twice")  # pragma: no cover
+                    group_of[x.i + j] = (x.i, role[1])
+            else:
+                for j in range(role[1] if isinstance(role, tuple) else 1):
+                    g = group_of.get(x.i + j)
+                    if g is None:
+                        raise AssertionError(f"temporary t{x.i + j} read before it is written")  # pragma: no cover
+                    last[g[0]] = k
+    free: list[int] = []  # sorted free slots
+    top = 0
+    where: dict[int, int] = {}  # group start -> new start
+    out = []
+    for k, ins in enumerate(code):
+        roles = _roles(ins[0], ins[1:])
+        for role, x in zip(roles, ins[1:]):
+            if role[0] == "d" and isinstance(x, Ref) and x.kind == "t" and x.i not in where:
+                size = role[1]
+                start = None
+                for j, f in enumerate(free):  # first fit of `size` consecutive free slots
+                    if free[j:j + size] == list(range(f, f + size)):
+                        start = f
+                        del free[j:j + size]
+                        break
+                if start is None:
+                    start, top = top, top + size
+                where[x.i] = start
+        new = [ins[0]]
+        for role, x in zip(roles, ins[1:]):
+            if isinstance(x, Ref) and x.kind == "t":
+                g = group_of[x.i]
+                new.append(Ref("t", where[g[0]] + x.i - g[0]))
+            else:
+                new.append(x)
+        out.append(tuple(new))
+        for g0, lk in list(last.items()):
+            if lk == k:
+                size = next(sz for t0, sz in group_of.values() if t0 == g0)
+                free.extend(range(where[g0], where[g0] + size))
+                free.sort()
+                del last[g0]
+    return out, top
+
+
+def _batch_muls(code: list[tuple]) -> list[tuple]:
+    """Runs of consecutive MULs as one MULS (one dispatch for the run)."""
+    out: list[tuple] = []
+    run: list[tuple] = []
+    for ins in code + [(0,)]:
+        if ins[0] == MUL:
+            run.append(ins)
+            continue
+        if len(run) == 1:
+            out.append(run[0])
+        elif run:
+            out.append((MULS, len(run)) + tuple(x for m in run for x in m[1:]))
+        run = []
+        if ins[0]:
+            out.append(ins)
+    return out
+
+
 def record_tape(vk) -> Tape:
     """Run the verifier routine on :class:`TapeLoader` and encode the tape for ``vk``.
 
@@ -660,11 +772,14 @@ def record_tape(vk) -> Tape:
     sch = schedule(vk.circuit)
     t = TapeLoader(vk, sch)
     run(t, vk)
-    code = t.assemble()
+    code = [(ins[0],) + tuple(Ref(a.kind, a.i) if isinstance(a, Ref) else a for a in ins[1:])
+            for ins in t.assemble()]  # aliases resolved: every operand its own Ref
+    code, n_temp = _allocate(code)
+    code = _batch_muls(code)
     n_const = len(t.consts)
     code_len = sum(1 + 2 * (len(ins) - 1) for ins in code)  # operands are u16 whatever their value
     hdr = Header(flags=1 if vk.srs_insecure else 0, n_const=n_const, n_public=sch.n_public,
-                 proof_words=sch.proof_length // 32, n_temp=t.n_temp, buf_words=t.buf_words, code_len=code_len,
+                 proof_words=sch.proof_length // 32, n_temp=n_temp, buf_words=t.buf_words, code_len=code_len,
                  vk_digest=vk.digest)
     if hdr.mem_slots + 1 + hdr.buf_words >= MAX_SLOTS:
         raise InputError(f"verifying key too large for tape format v{VERSION}: {hdr.mem_slots} slots (max "
@@ -761,6 +876,12 @@ def decode_tape(data: bytes) -> Tape:
             ok = dlo <= a[0] < hi and all(rd(1, x) for x in a[k:]) and (op != POWSUM or rd(1, a[1]))
         elif op == INV:
             ok = all(dlo <= d < hi and rd(1, s) for d, s in zip(a[1::2], a[2::2]))
+        elif op == DEN:
+            ok = dlo <= a[0] < hi and dlo <= a[1] < hi and rd(1, a[2]) and rd(1, a[3])
+        elif op == SQUARES:
+            ok = dlo <= a[0] and a[0] + a[2] <= hi and rd(1, a[1])
+        elif op == MULS:
+            ok = all(dlo <= d < hi and rd(1, x) and rd(1, y) for d, x, y in zip(a[1::3], a[2::3], a[3::3]))
         elif op in (REQEQ, REQNZ):
             ok = all(rd(1, x) for x in a)
         elif op in (CHKFR, CHKBOUND, CHKG1):
@@ -861,6 +982,18 @@ def run_tape(tape: Tape | bytes, proof: bytes, public_inputs: list[int], backend
                 d, x, xn, iv, flag, n, half = a
                 num = (m[x] - m[n] * m[xn] + (m[n] - 1) * m[xn] * m[x]) % R
                 m[d] = (num * m[iv] * m[iv] + m[flag] * m[half]) % R
+            elif op == MULS:
+                for d, x, y in zip(a[1::3], a[2::3], a[3::3]):
+                    m[d] = m[x] * m[y] % R
+            elif op == SQUARES:
+                v = m[a[1]]
+                for i in range(a[2]):
+                    v = v * v % R
+                    m[a[0] + i] = v
+            elif op == DEN:
+                v = (m[a[2]] - m[a[3]]) % R
+                m[a[0]] = int(v == 0)
+                m[a[1]] = v + int(v == 0)
             elif op == ISZERO:
                 m[a[0]] = int(m[a[1]] == 0)
             elif op == INV:
