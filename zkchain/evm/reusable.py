@@ -113,3 +113,97 @@ def register(chain, verifier: str, tape: Tape, compiled=None) -> Registration:
     if not tx.outcome.success:
         raise CallReverted("register", tx.outcome.revert_reason or "", tx.outcome.revert_data or b"")
     return Registration(tape.model_id, tuple(addrs), data_gas, tx.gas_used)
+
+
+# -- choosing a mode, deploying, finding (what the CLI and zkchain.api call) ------------------------------------
+
+MODES = ("auto", "specialised", "reusable")
+#: ``auto`` picks the specialised verifier when its runtime code is at most this fraction of EIP-170
+AUTO_MARGIN = 0.9
+TAPE_FILE = "verifier.tape"
+
+
+def choose_mode(vk, mode: str = "auto", specialised=None) -> tuple[str, str]:
+    """``(mode, why)``: ``specialised`` or ``reusable``. ``auto`` compiles the specialised verifier (or takes
+    ``specialised``, a CompiledContract) and keeps it when its runtime code fits EIP-170 with a 10 % margin
+    (≤ 22,118 bytes): it is cheaper to verify (docs/evm-verifier.md §7). Raises InputError for an unknown mode."""
+    from zkchain.evm.verifier_gen import EIP170_LIMIT
+
+    if mode not in MODES:
+        raise InputError(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if mode != "auto":
+        return mode, f"--mode {mode}"
+    if specialised is None:
+        from zkchain.evm.deploy import build_verifier
+
+        specialised = build_verifier(vk)[1]
+    size, cap = specialised.runtime_size_bytes, int(AUTO_MARGIN * EIP170_LIMIT)
+    if size <= cap:
+        return "specialised", f"auto: the specialised verifier's {size:,} B fit EIP-170 with margin (<= {cap:,} B)"
+    return "reusable", (f"auto: the specialised verifier's {size:,} B exceed {cap:,} B (90% of EIP-170): a shared "
+                        "verifier and this model's tape")
+
+
+def write_tape(tape: Tape, path, force: bool = False) -> str:
+    """Write the tape's bytes to ``path``; ``"wrote"`` or ``"unchanged"``. InputError if a different file is
+    there and ``force`` is false."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path} is a directory; give a file name such as {path / TAPE_FILE}")
+    if path.exists():
+        if path.read_bytes() == tape.data:
+            return "unchanged"
+        if not force:
+            raise InputError(f"{path} exists with different contents (another key or model?); pass --force")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(tape.data)
+    return "wrote"
+
+
+def check_shared_at(chain, address: str, compiled=None) -> None:
+    """Makes sure ``address`` holds this zkchain's reusable verifier (the same runtime code). Raises ChainError
+    when there is no code, InputError when the code is another contract (or another version of the verifier)."""
+    from eth_utils import is_address, to_checksum_address
+
+    from zkchain.errors import ChainError
+
+    if not is_address(address):
+        raise InputError(f"not an address: {address!r}")
+    code = bytes(chain.w3.eth.get_code(to_checksum_address(address)))
+    if not code:
+        raise ChainError(f"no contract at {address} on chain {chain.chain_id}; wrong --verifier-address, or the "
+                         "node was restarted")
+    compiled = compiled or compile_reusable()
+    if code.hex() != compiled.runtime_bytecode[2:].lower():
+        raise InputError(f"the contract at {address} is not this zkchain's {CONTRACT_NAME} (its runtime code "
+                         "differs)")
+
+
+def is_registered(chain, address: str, model_id: bytes, compiled=None) -> bool:
+    compiled = compiled or compile_reusable()
+    return bool(chain.call(address, compiled, "isRegistered", model_id, gas=200_000))
+
+
+def check_model_at(chain, address: str, model_id: bytes, vk_digest: bytes, compiled=None) -> None:
+    """Makes sure the shared verifier at ``address`` has ``model_id`` registered, for the key ``vk_digest``.
+    Raises InputError otherwise (with the command that registers it)."""
+    compiled = compiled or compile_reusable()
+    if not is_registered(chain, address, model_id, compiled):
+        raise InputError(f"model 0x{model_id.hex()} is not registered at {address}: run `zkchain deploy-verifier "
+                         "BUILD --mode reusable --verifier-address ADDRESS --rpc-url URL` first")
+    got = bytes(chain.call(address, compiled, "vkDigest", model_id, gas=200_000))
+    if got != vk_digest:
+        raise InputError(f"model 0x{model_id.hex()} at {address} checks VK 0x{got.hex()}, the proof is for "
+                         f"0x{vk_digest.hex()}")
+
+
+def parse_model_id(text: str) -> bytes:
+    """A ``0x``-prefixed 32-byte hex model id; InputError otherwise."""
+    t = text[2:] if text.lower().startswith("0x") else text
+    try:
+        b = bytes.fromhex(t)
+    except ValueError:
+        b = b""
+    if len(b) != 32:
+        raise InputError(f"model id must be 32 bytes of hex (0x + 64 digits), got {text!r}")
+    return b
