@@ -96,7 +96,9 @@ contract ZkchainReusableVerifier {
                     case 8 { nops := 5 } case 9 { nops := 7 } case 10 { nops := 2 } case 12 { nops := 2 }
                     case 13 { nops := 1 } case 14 { nops := 2 } case 15 { nops := 3 } case 16 { nops := 2 }
                     case 17 { nops := 1 } case 18 { nops := 2 } case 19 { nops := 2 } case 21 { nops := 4 }
-                    case 22 { nops := 4 } case 23 { nops := 3 }
+                    case 22 { nops := 4 }
+                    case 23 { nops := add(1, mul(3, and(shr(232, w), 0xffff))) }
+                    case 25 { nops := add(1, mul(3, and(shr(232, w), 0xffff))) }
                     case 24 { nops := add(1, mul(3, and(shr(232, w), 0xffff))) }
                     case 4 { nops := add(2, mul(2, and(shr(216, w), 0xffff))) }
                     case 5 { nops := add(2, and(shr(216, w), 0xffff)) }
@@ -106,7 +108,7 @@ contract ZkchainReusableVerifier {
                     default { e := 4 leave }
                     // the count of a variable instruction must itself lie inside the code
                     let head := 0
-                    switch op case 4 { head := 5 } case 5 { head := 5 } case 20 { head := 5 } case 7 { head := 7 } case 11 { head := 3 } case 24 { head := 3 }
+                    switch op case 4 { head := 5 } case 5 { head := 5 } case 20 { head := 5 } case 7 { head := 7 } case 11 { head := 3 } case 24 { head := 3 } case 23 { head := 3 } case 25 { head := 3 }
                     if gt(add(ip, head), end) { e := 5 leave }
                     let next := add(ip, add(1, shl(1, nops)))
                     if gt(next, end) { e := 5 leave }
@@ -137,8 +139,15 @@ contract ZkchainReusableVerifier {
                         bad := or(or(zkNotDst(a, 0, dlo, hi), zkNotDst(a, 1, dlo, hi)), or(zkNotRd(a, 2, 1, hi), zkNotRd(a, 3, 1, hi)))
                     }
                     case 23 {
-                        let d := zkArg(a, 0)
-                        bad := or(or(lt(d, dlo), gt(add(d, zkArg(a, 2)), hi)), zkNotRd(a, 1, 1, hi))
+                        for { let k := 1 } lt(k, nops) { k := add(k, 3) } {
+                            let d := zkArg(a, k)
+                            bad := or(bad, or(or(lt(d, dlo), gt(add(d, zkArg(a, add(k, 2))), hi)), zkNotRd(a, add(k, 1), 1, hi)))
+                        }
+                    }
+                    case 25 {
+                        for { let k := 1 } lt(k, nops) { k := add(k, 3) } {
+                            bad := or(bad, or(or(zkNotDst(a, k, dlo, hi), zkNotDst(a, add(k, 1), dlo, hi)), zkNotRd(a, add(k, 2), 1, hi)))
+                        }
                     }
                     case 24 {
                         for { let k := 1 } lt(k, nops) { k := add(k, 3) } {
@@ -325,10 +334,6 @@ contract ZkchainReusableVerifier {
                         mstore(and(shr(227, w), 0x1fffe0), addmod(mulmod(addmod(mload(and(shr(211, w), 0x1fffe0)), sub(r, 1), r), mload(and(shr(195, w), 0x1fffe0)), r), mul(mload(and(shr(179, w), 0x1fffe0)), mload(and(shr(163, w), 0x1fffe0))), r))
                         ip := add(ip, 11)
                     }
-                    case 1 { // MUL d a b
-                        mstore(and(shr(227, w), 0x1fffe0), mulmod(mload(and(shr(211, w), 0x1fffe0)), mload(and(shr(195, w), 0x1fffe0)), r))
-                        ip := add(ip, 7)
-                    }
                     case 24 { // MULS n (d a b)... (in order; two per word read)
                         let p := add(ip, 3)
                         let e := add(p, mul(6, and(shr(232, w), 0xffff)))
@@ -342,22 +347,6 @@ contract ZkchainReusableVerifier {
                             mstore(and(shr(235, v), 0x1fffe0), mulmod(mload(and(shr(219, v), 0x1fffe0)), mload(and(shr(203, v), 0x1fffe0)), r))
                         }
                         ip := e
-                    }
-                    case 23 { // SQUARES d x k: d.. = x^2, x^4, ..., x^(2^k)
-                        let d := and(shr(227, w), 0x1fffe0)
-                        let t := mload(and(shr(211, w), 0x1fffe0))
-                        for { let e := add(d, shl(5, and(shr(200, w), 0xffff))) } lt(d, e) { d := add(d, 0x20) } {
-                            t := mulmod(t, t, r)
-                            mstore(d, t)
-                        }
-                        ip := add(ip, 7)
-                    }
-                    case 22 { // DEN f d a b: v = a - b, f = [v = 0], d = v + f
-                        let v := addmod(mload(and(shr(195, w), 0x1fffe0)), sub(r, mload(and(shr(179, w), 0x1fffe0))), r)
-                        let f := iszero(v)
-                        mstore(and(shr(227, w), 0x1fffe0), f)
-                        mstore(and(shr(211, w), 0x1fffe0), add(v, f))
-                        ip := add(ip, 9)
                     }
                     case 4 { // LINCOMB d n (c s)... (two terms per word read)
                         let p := add(ip, 5)
@@ -375,6 +364,10 @@ contract ZkchainReusableVerifier {
                         mstore(and(shr(227, w), 0x1fffe0), acc)
                         ip := e
                     }
+                    case 1 { // MUL d a b
+                        mstore(and(shr(227, w), 0x1fffe0), mulmod(mload(and(shr(211, w), 0x1fffe0)), mload(and(shr(195, w), 0x1fffe0)), r))
+                        ip := add(ip, 7)
+                    }
                     case 2 { // ADD d a b
                         mstore(and(shr(227, w), 0x1fffe0), addmod(mload(and(shr(211, w), 0x1fffe0)), mload(and(shr(195, w), 0x1fffe0)), r))
                         ip := add(ip, 7)
@@ -382,6 +375,14 @@ contract ZkchainReusableVerifier {
                     case 3 { // SUB d a b
                         mstore(and(shr(227, w), 0x1fffe0), addmod(mload(and(shr(211, w), 0x1fffe0)), sub(r, mload(and(shr(195, w), 0x1fffe0))), r))
                         ip := add(ip, 7)
+                    }
+                    case 19 { // SQUEEZE d c_label
+                        mstore(add(T, add(0x20, pos)), mload(and(shr(211, w), 0x1fffe0)))
+                        let h := keccak256(T, add(pos, 0x40))
+                        mstore(T, h)
+                        mstore(and(shr(227, w), 0x1fffe0), mod(h, r))
+                        pos := 0
+                        ip := add(ip, 5)
                     }
                     case 9 { // IOTA d x xn iv flag n half
                         let x := mload(and(shr(211, w), 0x1fffe0))
@@ -394,9 +395,44 @@ contract ZkchainReusableVerifier {
                         mstore(and(shr(227, w), 0x1fffe0), o)
                         ip := add(ip, 15)
                     }
-                    case 10 { // ISZERO d a
-                        mstore(and(shr(227, w), 0x1fffe0), iszero(mload(and(shr(211, w), 0x1fffe0))))
-                        ip := add(ip, 5)
+                    case 23 { // SQUARES n (d x k)...: d.. = x^2, x^4, ..., x^(2^k)
+                        let p := add(ip, 3)
+                        let e := add(p, mul(6, and(shr(232, w), 0xffff)))
+                        for {} lt(p, e) { p := add(p, 6) } {
+                            let v := mload(p)
+                            let d := and(shr(235, v), 0x1fffe0)
+                            let t := mload(and(shr(219, v), 0x1fffe0))
+                            for { let f := add(d, shl(5, and(shr(208, v), 0xffff))) } lt(d, f) { d := add(d, 0x20) } {
+                                t := mulmod(t, t, r)
+                                mstore(d, t)
+                            }
+                        }
+                        ip := e
+                    }
+                    case 25 { // INVXM1 n (f d x)...: f = [x = 1], d = 1/(x - 1) (1 when x = 1); one modexp
+                        let b := add(ip, 3)
+                        let e := add(b, mul(6, and(shr(232, w), 0xffff)))
+                        let acc := 1
+                        for { let p := b } lt(p, e) { p := add(p, 6) } {
+                            let v := mload(p)
+                            let den := addmod(mload(and(shr(203, v), 0x1fffe0)), sub(r, 1), r)
+                            let f := iszero(den)
+                            mstore(and(shr(235, v), 0x1fffe0), f)
+                            acc := mulmod(acc, add(den, f), r)
+                            mstore(and(shr(219, v), 0x1fffe0), acc) // prefix product
+                        }
+                        mstore(0x2a0, 0x20) mstore(0x2c0, 0x20) mstore(0x2e0, 0x20)
+                        mstore(0x300, acc) mstore(0x320, sub(r, 2)) mstore(0x340, r)
+                        if iszero(staticcall(gas(), 0x05, 0x2a0, 0xc0, 0x2a0, 0x20)) { leave }
+                        let inv := mload(0x2a0)
+                        for { let p := sub(e, 6) } gt(p, b) { p := sub(p, 6) } {
+                            let v := mload(p)
+                            mstore(and(shr(219, v), 0x1fffe0), mulmod(inv, mload(and(shr(219, mload(sub(p, 6))), 0x1fffe0)), r))
+                            let den := addmod(mload(and(shr(203, v), 0x1fffe0)), sub(r, 1), r)
+                            inv := mulmod(inv, add(den, mload(and(shr(235, v), 0x1fffe0))), r)
+                        }
+                        mstore(and(shr(219, mload(b)), 0x1fffe0), inv)
+                        ip := e
                     }
                     case 6 { // HORNER d x base n
                         let x := mload(and(shr(211, w), 0x1fffe0))
@@ -415,28 +451,6 @@ contract ZkchainReusableVerifier {
                         let acc := 0
                         for {} gt(p, b) {} { p := sub(p, 2) acc := addmod(mulmod(acc, x, r), mload(and(shr(235, mload(p)), 0x1fffe0)), r) }
                         mstore(and(shr(227, w), 0x1fffe0), acc)
-                        ip := e
-                    }
-                    case 11 { // INV n (d s)...: Montgomery's trick, one modexp
-                        let b := add(ip, 3)
-                        let e := add(b, shl(2, and(shr(232, w), 0xffff)))
-                        let acc := 1
-                        for { let p := b } lt(p, e) { p := add(p, 4) } {
-                            let v := mload(p)
-                            acc := mulmod(acc, mload(and(shr(219, v), 0x1fffe0)), r)
-                            mstore(and(shr(235, v), 0x1fffe0), acc) // prefix product
-                        }
-                        if iszero(acc) { leave }
-                        mstore(0x2a0, 0x20) mstore(0x2c0, 0x20) mstore(0x2e0, 0x20)
-                        mstore(0x300, acc) mstore(0x320, sub(r, 2)) mstore(0x340, r)
-                        if iszero(staticcall(gas(), 0x05, 0x2a0, 0xc0, 0x2a0, 0x20)) { leave }
-                        let inv := mload(0x2a0)
-                        for { let p := sub(e, 4) } gt(p, b) { p := sub(p, 4) } {
-                            let v := mload(p)
-                            mstore(and(shr(235, v), 0x1fffe0), mulmod(inv, mload(and(shr(235, mload(sub(p, 4))), 0x1fffe0)), r))
-                            inv := mulmod(inv, mload(and(shr(219, v), 0x1fffe0)), r)
-                        }
-                        mstore(and(shr(235, mload(b)), 0x1fffe0), inv)
                         ip := e
                     }
                     case 12 { // REQEQ a b
@@ -487,14 +501,6 @@ contract ZkchainReusableVerifier {
                         pos := add(pos, n)
                         ip := add(ip, 5)
                     }
-                    case 19 { // SQUEEZE d c_label
-                        mstore(add(T, add(0x20, pos)), mload(and(shr(211, w), 0x1fffe0)))
-                        let h := keccak256(T, add(pos, 0x40))
-                        mstore(T, h)
-                        mstore(and(shr(227, w), 0x1fffe0), mod(h, r))
-                        pos := 0
-                        ip := add(ip, 5)
-                    }
                     case 20 { // MSM d n (s p)...: acc at 0x80, P at 0xc0, s at 0x100
                         let p := add(ip, 5)
                         let e := add(p, shl(2, and(shr(216, w), 0xffff)))
@@ -526,6 +532,39 @@ contract ZkchainReusableVerifier {
                         let success := staticcall(gas(), 0x08, 0x120, 0x180, 0x120, 0x20)
                         ok := and(success, eq(mload(0x120), 1))
                         leave
+                    }
+                    case 10 { // ISZERO d a
+                        mstore(and(shr(227, w), 0x1fffe0), iszero(mload(and(shr(211, w), 0x1fffe0))))
+                        ip := add(ip, 5)
+                    }
+                    case 11 { // INV n (d s)...: Montgomery's trick, one modexp
+                        let b := add(ip, 3)
+                        let e := add(b, shl(2, and(shr(232, w), 0xffff)))
+                        let acc := 1
+                        for { let p := b } lt(p, e) { p := add(p, 4) } {
+                            let v := mload(p)
+                            acc := mulmod(acc, mload(and(shr(219, v), 0x1fffe0)), r)
+                            mstore(and(shr(235, v), 0x1fffe0), acc) // prefix product
+                        }
+                        if iszero(acc) { leave }
+                        mstore(0x2a0, 0x20) mstore(0x2c0, 0x20) mstore(0x2e0, 0x20)
+                        mstore(0x300, acc) mstore(0x320, sub(r, 2)) mstore(0x340, r)
+                        if iszero(staticcall(gas(), 0x05, 0x2a0, 0xc0, 0x2a0, 0x20)) { leave }
+                        let inv := mload(0x2a0)
+                        for { let p := sub(e, 4) } gt(p, b) { p := sub(p, 4) } {
+                            let v := mload(p)
+                            mstore(and(shr(235, v), 0x1fffe0), mulmod(inv, mload(and(shr(235, mload(sub(p, 4))), 0x1fffe0)), r))
+                            inv := mulmod(inv, mload(and(shr(219, v), 0x1fffe0)), r)
+                        }
+                        mstore(and(shr(235, mload(b)), 0x1fffe0), inv)
+                        ip := e
+                    }
+                    case 22 { // DEN f d a b: v = a - b, f = [v = 0], d = v + f
+                        let v := addmod(mload(and(shr(195, w), 0x1fffe0)), sub(r, mload(and(shr(179, w), 0x1fffe0))), r)
+                        let f := iszero(v)
+                        mstore(and(shr(227, w), 0x1fffe0), f)
+                        mstore(and(shr(211, w), 0x1fffe0), add(v, f))
+                        ip := add(ip, 9)
                     }
                     default { leave } // unreachable: register checked every opcode
                 }

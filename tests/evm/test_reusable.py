@@ -152,6 +152,13 @@ def test_registration_refuses_duplicates_swaps_and_malformed_tapes(shared):
         "read outside memory": data[:code0 + 1] + b"\xff\xff" + data[code0 + 3:],
         "no pairing": data[:-9] + (bytes([T.REQNZ]) + T.CONST_BASE.to_bytes(2, "big")) * 3,
     }
+    pos = code0  # every kind of instruction, one slot operand after its count pointed outside memory
+    for ins in tape.code:
+        if ins[0] in (T.SQUARES, T.INVXM1, T.MULS, T.LINCOMB, T.PROD, T.MSM, T.ONES, T.DEN, T.HORNER):
+            k = 1 if ins[0] in (T.SQUARES, T.INVXM1, T.MULS) else 0  # skip a leading count
+            at = pos + 1 + 2 * k
+            bad_tapes.setdefault(f"{T.NAMES[ins[0]]} operand outside memory", data[:at] + b"\xff\xfe" + data[at + 2:])
+        pos += 1 + 2 * (len(ins) - 1)
     for label, bad in bad_tapes.items():
         with pytest.raises(InputError) as exc:
             T.decode_tape(bad)

@@ -39,7 +39,8 @@ slot; all arithmetic mod r)::
         iv = 1/(x − 1), flag = [x = 1])
     ISZERO d a | INV n (d s)×n: d = 1/s (one modexp for all; every s ≠ 0 by construction)
     DEN f d a b: v = a − b, f = [v = 0], d = v + f (the denominator of 1/(x − 1), never 0)
-    SQUARES d x k: slots d … d+k−1 = x^2, x^4, …, x^(2^k) | MULS n (d a b)×n: n MULs in one instruction
+    SQUARES n (d x k)×n: slots d … d+k−1 = x^2, x^4, …, x^(2^k) | MULS n (d a b)×n: n MULs in one instruction
+    INVXM1 n (f d x)×n: f = [x = 1], d = 1/(x − 1) (1 when x = 1), all in one modexp
     REQEQ a b | REQNZ a: reject unless a = b / a ≠ 0
     CHKFR base n: every word < r | CHKBOUND base n c_b: every word < r and |signed| ≤ b (b = 0: unbounded)
     CHKG1 base n: n points (x‖y) with coordinates < p on y² = x³ + 3, or (0, 0)
@@ -67,15 +68,16 @@ MAX_SLOTS = 1 << 16
 
 # opcodes, and the byte length of each fixed-size instruction (variable ones: see _length)
 (MUL, ADD, SUB, LINCOMB, PROD, HORNER, POWSUM, ONES, IOTA, ISZERO, INV, REQEQ, REQNZ, CHKFR, CHKBOUND, CHKG1,
- BEGIN, ABSORB, SQUEEZE, MSM, PAIRING, DEN, SQUARES, MULS) = range(1, 25)
+ BEGIN, ABSORB, SQUEEZE, MSM, PAIRING, DEN, SQUARES, MULS, INVXM1) = range(1, 26)
 NAMES = {v: k for k, v in dict(MUL=MUL, ADD=ADD, SUB=SUB, LINCOMB=LINCOMB, PROD=PROD, HORNER=HORNER,
                                 POWSUM=POWSUM, ONES=ONES, IOTA=IOTA, ISZERO=ISZERO, INV=INV, REQEQ=REQEQ,
                                 REQNZ=REQNZ, CHKFR=CHKFR, CHKBOUND=CHKBOUND, CHKG1=CHKG1, BEGIN=BEGIN,
                                 ABSORB=ABSORB, SQUEEZE=SQUEEZE, MSM=MSM, PAIRING=PAIRING, DEN=DEN,
-                                SQUARES=SQUARES, MULS=MULS).items()}
+                                SQUARES=SQUARES, MULS=MULS, INVXM1=INVXM1).items()}
 _FIXED = {MUL: 3, ADD: 3, SUB: 3, HORNER: 4, ONES: 5, IOTA: 7, ISZERO: 2, REQEQ: 2, REQNZ: 1, CHKFR: 2,
-          CHKBOUND: 3, CHKG1: 2, BEGIN: 1, ABSORB: 2, SQUEEZE: 2, PAIRING: 4, DEN: 4, SQUARES: 3}  # operands
-_VAR = {LINCOMB: (2, 2), PROD: (2, 1), POWSUM: (3, 1), INV: (1, 2), MSM: (2, 2), MULS: (1, 3)}  # (fixed, per item)
+          CHKBOUND: 3, CHKG1: 2, BEGIN: 1, ABSORB: 2, SQUEEZE: 2, PAIRING: 4, DEN: 4}  # operands
+_VAR = {LINCOMB: (2, 2), PROD: (2, 1), POWSUM: (3, 1), INV: (1, 2), MSM: (2, 2), MULS: (1, 3), SQUARES: (1, 3),
+        INVXM1: (1, 3)}  # (fixed operands, operands per item)
 
 
 def _label_word(label: str) -> int:
@@ -492,41 +494,47 @@ class TapeLoader:
         self.emit(PAIRING, lhs, rhs, *g2)
 
     # -- tables -----------------------------------------------------------------------------------------------
-    def _powers_of(self, sym: str) -> None:
-        """``x^e`` for every needed ``e`` of point ``sym``: one squaring chain, then one product per exponent
-        (``zkchain.evm.yul._power_recipes``)."""
+    def _powers_of(self, *syms: str) -> None:
+        """``x^e`` for every needed ``e`` of each point: one squaring chain per point (all chains in one SQUARES
+        instruction), then one product per exponent (``zkchain.evm.yul._power_recipes``)."""
         from zkchain.evm.yul import _power_recipes
 
-        exps = sorted(self.pow_need.get(sym, ()))
-        if not exps:
-            return
-        x = self._xval(sym)
-        sq = {0: x}
-        recipes = _power_recipes(exps)
-        top = max(exps).bit_length() - 1
-        if top:
-            block = self._temp(top)
-            self.emit(SQUARES, block, x.ref, top)
-        for i in range(1, top + 1):  # x^(2^i) in the block; a needed power of two is that slot
-            sq[i] = TV(self, Ref("t", block.i + i - 1))
-            if (1 << i) in self.pow_need[sym]:
-                ref = self._slot(("pow", sym, 1 << i))
-                ref.kind, ref.i = "t", block.i + i - 1
-
-        def src(f: int) -> Ref:
-            if f & (f - 1) == 0:
-                return sq[f.bit_length() - 1].ref
-            return self.slots[("pow", sym, f)]
-
-        for e in exps:
-            if e not in recipes:
+        chains, later = [], []
+        for sym in syms:
+            exps = sorted(self.pow_need.get(sym, ()))
+            if not exps:
                 continue
-            fs = [src(f) for f in recipes[e]]
-            d = self._slot(("pow", sym, e))
-            if len(fs) == 2:
-                self.emit(MUL, d, *fs)
-            else:
-                self.emit(PROD, d, len(fs), *fs)
+            x = self._xval(sym)
+            sq = {0: x}
+            top = max(exps).bit_length() - 1
+            if top:
+                block = self._temp(top)
+                chains += [block, x.ref, top]
+            for i in range(1, top + 1):  # x^(2^i) in the block; a needed power of two is that slot
+                sq[i] = TV(self, Ref("t", block.i + i - 1))
+                if (1 << i) in self.pow_need[sym]:
+                    ref = self._slot(("pow", sym, 1 << i))
+                    ref.kind, ref.i = "t", block.i + i - 1
+            later.append((sym, exps, sq))
+        if chains:
+            self.emit(SQUARES, len(chains) // 3, *chains)
+        for sym, exps, sq in later:
+            recipes = _power_recipes(exps)
+
+            def src(f: int) -> Ref:
+                if f & (f - 1) == 0:
+                    return sq[f.bit_length() - 1].ref
+                return self.slots[("pow", sym, f)]
+
+            for e in exps:
+                if e not in recipes:
+                    continue
+                fs = [src(f) for f in recipes[e]]
+                d = self._slot(("pow", sym, e))
+                if len(fs) == 2:
+                    self.emit(MUL, d, *fs)
+                else:
+                    self.emit(PROD, d, len(fs), *fs)
 
     def assemble(self) -> list[tuple]:
         """The instructions in execution order: checks and transcript, the tables, then the equations and the
@@ -550,8 +558,7 @@ class TapeLoader:
                     self.pow_need.setdefault(base, set()).add(e)
         zeta = self._xval("zeta")
         self.emit(INV, 1, self._slot(("x", "zi")), zeta.ref)  # ζ ≠ 0: checked after the transcript
-        for sym in ("zeta", "rho", "sigma", "zi"):
-            self._powers_of(sym)
+        self._powers_of("zeta", "rho", "sigma", "zi")
         self.emit(MUL, self._slot(("x", "rzi")), self._slot(("x", "rho")), self._slot(("x", "zi")))
         self._powers_of("rzi")
         for sym in point_syms:
@@ -566,15 +573,12 @@ class TapeLoader:
                 self.emit(MUL, d, self._r(fs[0]), self._r(fs[1]))
             else:
                 self.emit(PROD, d, len(fs), *[self._r(f) for f in fs])
-        for sym in point_syms:
-            self._powers_of(sym)
-        pairs = []
-        for sym in inv_syms:  # x − 1, or 1 when x = 1 (flagged; the closed forms add their limit)
-            den = self._temp()
-            self.emit(DEN, self._slot(("isone", sym)), den, self._slot(("x", sym)), self._cref(1))
-            pairs.append((self._slot(("invxm1", sym)), den))
-        if pairs:
-            self.emit(INV, len(pairs), *[r for pr in pairs for r in pr])
+        self._powers_of(*point_syms)
+        items = []  # 1/(x − 1), or 1 with the flag [x = 1] (the closed forms add their limit)
+        for sym in inv_syms:
+            items += [self._slot(("isone", sym)), self._slot(("invxm1", sym)), self._slot(("x", sym))]
+        if items:
+            self.emit(INVXM1, len(items) // 3, *items)
         self.code = self.body
         return self.head + tables + self.body
 
@@ -680,7 +684,9 @@ def _roles(op: int, a: tuple) -> list:
     if op == DEN:
         return [d1, d1, r1, r1]
     if op == SQUARES:
-        return [("d", a[2]), r1, n]
+        return [n] + [r for k in a[3::3] for r in (("d", k), r1, n)]
+    if op == INVXM1:
+        return [n] + [d1, d1, r1] * a[0]
     if op == MULS:
         return [n] + [d1, r1, r1] * a[0]
     raise AssertionError(f"opcode {op}")  # pragma: no cover
@@ -879,7 +885,9 @@ def decode_tape(data: bytes) -> Tape:
         elif op == DEN:
             ok = dlo <= a[0] < hi and dlo <= a[1] < hi and rd(1, a[2]) and rd(1, a[3])
         elif op == SQUARES:
-            ok = dlo <= a[0] and a[0] + a[2] <= hi and rd(1, a[1])
+            ok = all(dlo <= d and d + k <= hi and rd(1, x) for d, x, k in zip(a[1::3], a[2::3], a[3::3]))
+        elif op == INVXM1:
+            ok = all(dlo <= f < hi and dlo <= d < hi and rd(1, x) for f, d, x in zip(a[1::3], a[2::3], a[3::3]))
         elif op == MULS:
             ok = all(dlo <= d < hi and rd(1, x) and rd(1, y) for d, x, y in zip(a[1::3], a[2::3], a[3::3]))
         elif op in (REQEQ, REQNZ):
@@ -986,10 +994,16 @@ def run_tape(tape: Tape | bytes, proof: bytes, public_inputs: list[int], backend
                 for d, x, y in zip(a[1::3], a[2::3], a[3::3]):
                     m[d] = m[x] * m[y] % R
             elif op == SQUARES:
-                v = m[a[1]]
-                for i in range(a[2]):
-                    v = v * v % R
-                    m[a[0] + i] = v
+                for d, x, k in zip(a[1::3], a[2::3], a[3::3]):
+                    v = m[x]
+                    for i in range(k):
+                        v = v * v % R
+                        m[d + i] = v
+            elif op == INVXM1:
+                for f, d, x in zip(a[1::3], a[2::3], a[3::3]):
+                    v = (m[x] - 1) % R
+                    m[f] = int(v == 0)
+                    m[d] = pow(v + m[f], R - 2, R)
             elif op == DEN:
                 v = (m[a[2]] - m[a[3]]) % R
                 m[a[0]] = int(v == 0)
