@@ -96,7 +96,7 @@ contract ZkchainReusableVerifier {
                     case 8 { nops := 5 } case 9 { nops := 7 } case 10 { nops := 2 } case 12 { nops := 2 }
                     case 13 { nops := 1 } case 14 { nops := 2 } case 15 { nops := 3 } case 16 { nops := 2 }
                     case 17 { nops := 1 } case 18 { nops := 2 } case 19 { nops := 2 } case 21 { nops := 4 }
-                    case 22 { nops := 4 }
+                    case 22 { nops := 4 } case 26 { nops := 3 }
                     case 23 { nops := add(1, mul(3, and(shr(232, w), 0xffff))) }
                     case 25 { nops := add(1, mul(3, and(shr(232, w), 0xffff))) }
                     case 24 { nops := add(1, mul(3, and(shr(232, w), 0xffff))) }
@@ -135,6 +135,7 @@ contract ZkchainReusableVerifier {
                             bad := or(bad, or(zkNotDst(a, k, dlo, hi), zkNotRd(a, add(k, 1), 1, hi)))
                         }
                     }
+                    case 26 { bad := or(zkNotDst(a, 0, dlo, hi), zkNotRd(a, 1, 1, hi)) }
                     case 22 {
                         bad := or(or(zkNotDst(a, 0, dlo, hi), zkNotDst(a, 1, dlo, hi)), or(zkNotRd(a, 2, 1, hi), zkNotRd(a, 3, 1, hi)))
                     }
@@ -333,6 +334,13 @@ contract ZkchainReusableVerifier {
                     case 8 { // ONES d xn iv flag n: (x^n - 1)·iv + flag·n
                         mstore(and(shr(227, w), 0x1fffe0), addmod(mulmod(addmod(mload(and(shr(211, w), 0x1fffe0)), sub(r, 1), r), mload(and(shr(195, w), 0x1fffe0)), r), mul(mload(and(shr(179, w), 0x1fffe0)), mload(and(shr(163, w), 0x1fffe0))), r))
                         ip := add(ip, 11)
+                    }
+                    case 26 { // HONES d x n: 1 + x + ... + x^(n-1) by Horner
+                        let x := mload(and(shr(211, w), 0x1fffe0))
+                        let t := addmod(x, 1, r)
+                        for { let i := and(shr(200, w), 0xffff) } gt(i, 2) { i := sub(i, 1) } { t := addmod(mulmod(t, x, r), 1, r) }
+                        mstore(and(shr(227, w), 0x1fffe0), t)
+                        ip := add(ip, 7)
                     }
                     case 24 { // MULS n (d a b)... (in order; two per word read)
                         let p := add(ip, 3)

@@ -41,6 +41,7 @@ slot; all arithmetic mod r)::
     DEN f d a b: v = a − b, f = [v = 0], d = v + f (the denominator of 1/(x − 1), never 0)
     SQUARES n (d x k)×n: slots d … d+k−1 = x^2, x^4, …, x^(2^k) | MULS n (d a b)×n: n MULs in one instruction
     INVXM1 n (f d x)×n: f = [x = 1], d = 1/(x − 1) (1 when x = 1), all in one modexp
+    HONES d x n: 1 + x + … + x^(n−1) by Horner (n ≥ 2 an immediate; small n: no power, no inverse)
     REQEQ a b | REQNZ a: reject unless a = b / a ≠ 0
     CHKFR base n: every word < r | CHKBOUND base n c_b: every word < r and |signed| ≤ b (b = 0: unbounded)
     CHKG1 base n: n points (x‖y) with coordinates < p on y² = x³ + 3, or (0, 0)
@@ -68,14 +69,14 @@ MAX_SLOTS = 1 << 16
 
 # opcodes, and the byte length of each fixed-size instruction (variable ones: see _length)
 (MUL, ADD, SUB, LINCOMB, PROD, HORNER, POWSUM, ONES, IOTA, ISZERO, INV, REQEQ, REQNZ, CHKFR, CHKBOUND, CHKG1,
- BEGIN, ABSORB, SQUEEZE, MSM, PAIRING, DEN, SQUARES, MULS, INVXM1) = range(1, 26)
+ BEGIN, ABSORB, SQUEEZE, MSM, PAIRING, DEN, SQUARES, MULS, INVXM1, HONES) = range(1, 27)
 NAMES = {v: k for k, v in dict(MUL=MUL, ADD=ADD, SUB=SUB, LINCOMB=LINCOMB, PROD=PROD, HORNER=HORNER,
                                 POWSUM=POWSUM, ONES=ONES, IOTA=IOTA, ISZERO=ISZERO, INV=INV, REQEQ=REQEQ,
                                 REQNZ=REQNZ, CHKFR=CHKFR, CHKBOUND=CHKBOUND, CHKG1=CHKG1, BEGIN=BEGIN,
                                 ABSORB=ABSORB, SQUEEZE=SQUEEZE, MSM=MSM, PAIRING=PAIRING, DEN=DEN,
-                                SQUARES=SQUARES, MULS=MULS, INVXM1=INVXM1).items()}
+                                SQUARES=SQUARES, MULS=MULS, INVXM1=INVXM1, HONES=HONES).items()}
 _FIXED = {MUL: 3, ADD: 3, SUB: 3, HORNER: 4, ONES: 5, IOTA: 7, ISZERO: 2, REQEQ: 2, REQNZ: 1, CHKFR: 2,
-          CHKBOUND: 3, CHKG1: 2, BEGIN: 1, ABSORB: 2, SQUEEZE: 2, PAIRING: 4, DEN: 4}  # operands
+          CHKBOUND: 3, CHKG1: 2, BEGIN: 1, ABSORB: 2, SQUEEZE: 2, PAIRING: 4, DEN: 4, HONES: 3}  # operands
 _VAR = {LINCOMB: (2, 2), PROD: (2, 1), POWSUM: (3, 1), INV: (1, 2), MSM: (2, 2), MULS: (1, 3), SQUARES: (1, 3),
         INVXM1: (1, 3)}  # (fixed operands, operands per item)
 
@@ -370,10 +371,18 @@ class TapeLoader:
         return self.pow(p, n), self._slot(("invxm1", p.sym)), self._slot(("isone", p.sym))
 
     def ones(self, n: int, p: TV) -> TV:
-        """``ones_n(x)`` (``n`` at ``x = 1``), as ``zkchain.blocks.common.ones_eval``."""
+        """``ones_n(x)`` (``n`` at ``x = 1``), as ``zkchain.blocks.common.ones_eval``: by Horner up to
+        ``n = 8`` (exact at ``x = 1`` too; the point then needs no power and no inverse, as in the EVM loader),
+        else the closed form ``(x^n − 1)/(x − 1)``."""
+        from zkchain.evm.yul import _ONES_HORNER
+
         if n <= 1:
             return self.const(n)
         key = ("ones", p.sym, n)
+        if key not in self.memo and n <= _ONES_HORNER:
+            if p.sym is not None:
+                self.val_need.add(p.sym)
+            self.memo[key] = self._new(HONES, self._r(p), n)
         if key not in self.memo:
             xn, iv, flag = self._closed(p, n)
             self.memo[key] = self._new(ONES, self._r(xn), iv, flag, self._cref(n % R))
@@ -663,6 +672,8 @@ def _roles(op: int, a: tuple) -> list:
         return [d1] + [r1] * 6
     if op == ISZERO:
         return [d1, r1]
+    if op == HONES:
+        return [d1, r1, n]
     if op == INV:
         return [n] + [d1, r1] * a[0]
     if op == REQEQ:
@@ -882,6 +893,8 @@ def decode_tape(data: bytes) -> Tape:
             ok = dlo <= a[0] < hi and all(rd(1, x) for x in a[k:]) and (op != POWSUM or rd(1, a[1]))
         elif op == INV:
             ok = all(dlo <= d < hi and rd(1, s) for d, s in zip(a[1::2], a[2::2]))
+        elif op == HONES:
+            ok = dlo <= a[0] < hi and rd(1, a[1])
         elif op == DEN:
             ok = dlo <= a[0] < hi and dlo <= a[1] < hi and rd(1, a[2]) and rd(1, a[3])
         elif op == SQUARES:
@@ -1008,6 +1021,12 @@ def run_tape(tape: Tape | bytes, proof: bytes, public_inputs: list[int], backend
                 v = (m[a[2]] - m[a[3]]) % R
                 m[a[0]] = int(v == 0)
                 m[a[1]] = v + int(v == 0)
+            elif op == HONES:
+                x = m[a[1]]
+                v = (x + 1) % R
+                for _ in range(a[2] - 2):
+                    v = (v * x + 1) % R
+                m[a[0]] = v
             elif op == ISZERO:
                 m[a[0]] = int(m[a[1]] == 0)
             elif op == INV:
