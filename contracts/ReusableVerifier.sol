@@ -13,8 +13,10 @@ pragma solidity ^0.8.24;
 ///      two pairs). Memory: scratch 0x80-0x3bf, the tape from 0x3c0 (header, constants, code), then the public
 ///      inputs, the proof, the temporaries and the transcript buffer, as the tape's header lays out.
 contract ZkchainReusableVerifier {
-    /// @dev modelId => chunks of the tape, each (byte length << 160) | data contract address, in order.
-    mapping(bytes32 => uint256[]) private _chunks;
+    /// @dev modelId => (number of chunks << 192) | the first chunk: (byte length << 160) | data contract address.
+    ///      One storage read finds a one-chunk tape; further chunks (tapes over 24,575 bytes) are in _more.
+    mapping(bytes32 => uint256) private _head;
+    mapping(bytes32 => uint256[]) private _more;
 
     /// @notice Emitted once per model by register.
     event ModelRegistered(bytes32 indexed modelId, bytes32 vkDigest, uint256 tapeBytes, address registrant);
@@ -43,9 +45,8 @@ contract ZkchainReusableVerifier {
     ///         Checks the tape's structure (every instruction, operand and buffer size) so that verification
     ///         never meets a malformed program; reverts AlreadyRegistered, ModelIdMismatch or MalformedTape.
     function register(bytes32 modelId, address[] calldata chunks) external {
-        if (_chunks[modelId].length != 0) revert AlreadyRegistered(modelId);
+        if (_head[modelId] != 0) revert AlreadyRegistered(modelId);
         if (chunks.length == 0) revert MalformedTape(11);
-        uint256[] storage cs = _chunks[modelId];
         uint256 len;
         for (uint256 i = 0; i < chunks.length; i++) {
             address c = chunks[i];
@@ -57,7 +58,9 @@ contract ZkchainReusableVerifier {
                 first := byte(0, mload(0))
             }
             if (size < 2 || first != 0) revert MalformedTape(10);
-            cs.push(((size - 1) << 160) | uint256(uint160(c)));
+            uint256 entry = ((size - 1) << 160) | uint256(uint160(c));
+            if (i == 0) _head[modelId] = (chunks.length << 192) | entry;
+            else _more[modelId].push(entry);
             assembly {
                 extcodecopy(c, add(TAPE, len), 1, sub(size, 1))
             }
@@ -208,14 +211,16 @@ contract ZkchainReusableVerifier {
 
     /// @notice True when `modelId` has a registered tape.
     function isRegistered(bytes32 modelId) external view returns (bool) {
-        return _chunks[modelId].length != 0;
+        return _head[modelId] != 0;
     }
 
     /// @notice The data contracts holding the model's tape, in order.
     function tapeChunks(bytes32 modelId) external view returns (address[] memory out) {
-        uint256[] storage cs = _known(modelId);
-        out = new address[](cs.length);
-        for (uint256 i = 0; i < cs.length; i++) out[i] = address(uint160(cs[i]));
+        uint256 head = _known(modelId);
+        uint256[] storage more = _more[modelId];
+        out = new address[](head >> 192);
+        out[0] = address(uint160(head));
+        for (uint256 i = 1; i < out.length; i++) out[i] = address(uint160(more[i - 1]));
     }
 
     /// @notice The model's VK digest (the first item of every proof's transcript).
@@ -241,13 +246,13 @@ contract ZkchainReusableVerifier {
         return (h0 >> 208) & 1 == 1;
     }
 
-    function _known(bytes32 modelId) private view returns (uint256[] storage cs) {
-        cs = _chunks[modelId];
-        if (cs.length == 0) revert UnknownModel(modelId);
+    function _known(bytes32 modelId) private view returns (uint256 head) {
+        head = _head[modelId];
+        if (head == 0) revert UnknownModel(modelId);
     }
 
     function _header(bytes32 modelId) private view returns (uint256 h0, bytes32 digest) {
-        address c = address(uint160(_known(modelId)[0]));
+        address c = address(uint160(_known(modelId)));
         assembly {
             let m := mload(0x40)
             extcodecopy(c, m, 1, 0x40)
@@ -285,13 +290,13 @@ contract ZkchainReusableVerifier {
         view
         returns (bool valid)
     {
-        uint256[] storage cs = _known(modelId);
-        uint256 nChunks = cs.length;
+        uint256 head = _known(modelId);
+        uint256 nChunks = head >> 192;
         uint256 len;
         for (uint256 i = 0; i < nChunks; i++) {
-            uint256 chunk = cs[i];
+            uint256 chunk = i == 0 ? head : _more[modelId][i - 1];
             assembly {
-                let size := shr(160, chunk)
+                let size := and(shr(160, chunk), 0xffffffff)
                 extcodecopy(and(chunk, 0xffffffffffffffffffffffffffffffffffffffff), add(TAPE, len), 1, size)
                 len := add(len, size)
             }
@@ -372,16 +377,16 @@ contract ZkchainReusableVerifier {
                         mstore(and(shr(227, w), 0x1fffe0), acc)
                         ip := e
                     }
-                    case 1 { // MUL d a b
-                        mstore(and(shr(227, w), 0x1fffe0), mulmod(mload(and(shr(211, w), 0x1fffe0)), mload(and(shr(195, w), 0x1fffe0)), r))
-                        ip := add(ip, 7)
-                    }
                     case 2 { // ADD d a b
                         mstore(and(shr(227, w), 0x1fffe0), addmod(mload(and(shr(211, w), 0x1fffe0)), mload(and(shr(195, w), 0x1fffe0)), r))
                         ip := add(ip, 7)
                     }
                     case 3 { // SUB d a b
                         mstore(and(shr(227, w), 0x1fffe0), addmod(mload(and(shr(211, w), 0x1fffe0)), sub(r, mload(and(shr(195, w), 0x1fffe0))), r))
+                        ip := add(ip, 7)
+                    }
+                    case 1 { // MUL d a b
+                        mstore(and(shr(227, w), 0x1fffe0), mulmod(mload(and(shr(211, w), 0x1fffe0)), mload(and(shr(195, w), 0x1fffe0)), r))
                         ip := add(ip, 7)
                     }
                     case 19 { // SQUEEZE d c_label
@@ -490,12 +495,14 @@ contract ZkchainReusableVerifier {
                         let q := 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47
                         let i := and(shr(227, w), 0x1fffe0)
                         let e := add(i, shl(6, and(shr(216, w), 0xffff)))
+                        let bad := 0
                         for {} lt(i, e) { i := add(i, 0x40) } {
                             let x := mload(i)
                             let y := mload(add(i, 0x20))
                             let onCurve := eq(mulmod(y, y, q), addmod(mulmod(mulmod(x, x, q), x, q), 3, q))
-                            if iszero(and(and(lt(x, q), lt(y, q)), or(onCurve, iszero(or(x, y))))) { leave }
+                            bad := or(bad, iszero(and(and(lt(x, q), lt(y, q)), or(onCurve, iszero(or(x, y))))))
                         }
+                        if bad { leave }
                         ip := add(ip, 5)
                     }
                     case 17 { // BEGIN c_state

@@ -761,16 +761,14 @@ def _allocate(code: list[tuple]) -> tuple[list[tuple], int]:
 
 
 def _batch_muls(code: list[tuple]) -> list[tuple]:
-    """Runs of consecutive MULs as one MULS (one dispatch for the run)."""
+    """Every run of consecutive MULs (a single one included) as one MULS (one dispatch for the run)."""
     out: list[tuple] = []
     run: list[tuple] = []
     for ins in code + [(0,)]:
         if ins[0] == MUL:
             run.append(ins)
             continue
-        if len(run) == 1:
-            out.append(run[0])
-        elif run:
+        if run:  # a lone MUL too: one opcode fewer in the interpreter's hot dispatch
             out.append((MULS, len(run)) + tuple(x for m in run for x in m[1:]))
         run = []
         if ins[0]:
