@@ -96,10 +96,10 @@ contract ZkchainReusableVerifier {
                     let nops := 0
                     switch op
                     case 1 { nops := 3 } case 2 { nops := 3 } case 3 { nops := 3 } case 6 { nops := 4 }
-                    case 8 { nops := 5 } case 9 { nops := 7 } case 10 { nops := 2 } case 12 { nops := 2 }
+                    case 8 { nops := add(1, mul(5, and(shr(232, w), 0xffff))) } case 9 { nops := 7 } case 10 { nops := 2 } case 12 { nops := 2 }
                     case 13 { nops := 1 } case 14 { nops := 2 } case 15 { nops := 3 } case 16 { nops := 2 }
                     case 17 { nops := 1 } case 18 { nops := 2 } case 19 { nops := 2 } case 21 { nops := 4 }
-                    case 22 { nops := 4 } case 26 { nops := 3 }
+                    case 22 { nops := 4 } case 26 { nops := add(1, mul(3, and(shr(232, w), 0xffff))) }
                     case 23 { nops := add(1, mul(3, and(shr(232, w), 0xffff))) }
                     case 25 { nops := add(1, mul(3, and(shr(232, w), 0xffff))) }
                     case 24 { nops := add(1, mul(3, and(shr(232, w), 0xffff))) }
@@ -111,7 +111,7 @@ contract ZkchainReusableVerifier {
                     default { e := 4 leave }
                     // the count of a variable instruction must itself lie inside the code
                     let head := 0
-                    switch op case 4 { head := 5 } case 5 { head := 5 } case 20 { head := 5 } case 7 { head := 7 } case 11 { head := 3 } case 24 { head := 3 } case 23 { head := 3 } case 25 { head := 3 }
+                    switch op case 4 { head := 5 } case 5 { head := 5 } case 20 { head := 5 } case 7 { head := 7 } case 11 { head := 3 } case 24 { head := 3 } case 23 { head := 3 } case 25 { head := 3 } case 8 { head := 3 } case 26 { head := 3 }
                     if gt(add(ip, head), end) { e := 5 leave }
                     let next := add(ip, add(1, shl(1, nops)))
                     if gt(next, end) { e := 5 leave }
@@ -138,7 +138,17 @@ contract ZkchainReusableVerifier {
                             bad := or(bad, or(zkNotDst(a, k, dlo, hi), zkNotRd(a, add(k, 1), 1, hi)))
                         }
                     }
-                    case 26 { bad := or(zkNotDst(a, 0, dlo, hi), zkNotRd(a, 1, 1, hi)) }
+                    case 26 {
+                        for { let k := 1 } lt(k, nops) { k := add(k, 3) } {
+                            bad := or(bad, or(zkNotDst(a, k, dlo, hi), zkNotRd(a, add(k, 1), 1, hi)))
+                        }
+                    }
+                    case 8 {
+                        for { let k := 1 } lt(k, nops) { k := add(k, 5) } {
+                            bad := or(bad, zkNotDst(a, k, dlo, hi))
+                            for { let j := add(k, 1) } lt(j, add(k, 5)) { j := add(j, 1) } { bad := or(bad, zkNotRd(a, j, 1, hi)) }
+                        }
+                    }
                     case 22 {
                         bad := or(or(zkNotDst(a, 0, dlo, hi), zkNotDst(a, 1, dlo, hi)), or(zkNotRd(a, 2, 1, hi), zkNotRd(a, 3, 1, hi)))
                     }
@@ -323,6 +333,21 @@ contract ZkchainReusableVerifier {
                 for {} 1 {} {
                     let w := mload(ip)
                     switch shr(248, w)
+                    // cases in order of frequency (a Yul switch tests them one by one, ~22 gas each)
+                    case 24 { // MULS n (d a b)... (in order; two per word read)
+                        let p := add(ip, 3)
+                        let e := add(p, mul(6, and(shr(232, w), 0xffff)))
+                        for { let e2 := sub(e, 6) } lt(p, e2) { p := add(p, 12) } {
+                            let v := mload(p)
+                            mstore(and(shr(235, v), 0x1fffe0), mulmod(mload(and(shr(219, v), 0x1fffe0)), mload(and(shr(203, v), 0x1fffe0)), r))
+                            mstore(and(shr(187, v), 0x1fffe0), mulmod(mload(and(shr(171, v), 0x1fffe0)), mload(and(shr(155, v), 0x1fffe0)), r))
+                        }
+                        if lt(p, e) {
+                            let v := mload(p)
+                            mstore(and(shr(235, v), 0x1fffe0), mulmod(mload(and(shr(219, v), 0x1fffe0)), mload(and(shr(203, v), 0x1fffe0)), r))
+                        }
+                        ip := e
+                    }
                     case 5 { // PROD d n s... (four factors per word read)
                         let p := add(ip, 5)
                         let e := add(p, shl(1, and(shr(216, w), 0xffff)))
@@ -336,28 +361,12 @@ contract ZkchainReusableVerifier {
                         mstore(and(shr(227, w), 0x1fffe0), acc)
                         ip := e
                     }
-                    case 8 { // ONES d xn iv flag n: (x^n - 1)·iv + flag·n
-                        mstore(and(shr(227, w), 0x1fffe0), addmod(mulmod(addmod(mload(and(shr(211, w), 0x1fffe0)), sub(r, 1), r), mload(and(shr(195, w), 0x1fffe0)), r), mul(mload(and(shr(179, w), 0x1fffe0)), mload(and(shr(163, w), 0x1fffe0))), r))
-                        ip := add(ip, 11)
-                    }
-                    case 26 { // HONES d x n: 1 + x + ... + x^(n-1) by Horner
-                        let x := mload(and(shr(211, w), 0x1fffe0))
-                        let t := addmod(x, 1, r)
-                        for { let i := and(shr(200, w), 0xffff) } gt(i, 2) { i := sub(i, 1) } { t := addmod(mulmod(t, x, r), 1, r) }
-                        mstore(and(shr(227, w), 0x1fffe0), t)
-                        ip := add(ip, 7)
-                    }
-                    case 24 { // MULS n (d a b)... (in order; two per word read)
+                    case 8 { // ONES n (d xn iv flag n)...: (x^n - 1)·iv + flag·n
                         let p := add(ip, 3)
-                        let e := add(p, mul(6, and(shr(232, w), 0xffff)))
-                        for { let e2 := sub(e, 6) } lt(p, e2) { p := add(p, 12) } {
+                        let e := add(p, mul(10, and(shr(232, w), 0xffff)))
+                        for {} lt(p, e) { p := add(p, 10) } {
                             let v := mload(p)
-                            mstore(and(shr(235, v), 0x1fffe0), mulmod(mload(and(shr(219, v), 0x1fffe0)), mload(and(shr(203, v), 0x1fffe0)), r))
-                            mstore(and(shr(187, v), 0x1fffe0), mulmod(mload(and(shr(171, v), 0x1fffe0)), mload(and(shr(155, v), 0x1fffe0)), r))
-                        }
-                        if lt(p, e) {
-                            let v := mload(p)
-                            mstore(and(shr(235, v), 0x1fffe0), mulmod(mload(and(shr(219, v), 0x1fffe0)), mload(and(shr(203, v), 0x1fffe0)), r))
+                            mstore(and(shr(235, v), 0x1fffe0), addmod(mulmod(addmod(mload(and(shr(219, v), 0x1fffe0)), sub(r, 1), r), mload(and(shr(203, v), 0x1fffe0)), r), mul(mload(and(shr(187, v), 0x1fffe0)), mload(and(shr(171, v), 0x1fffe0))), r))
                         }
                         ip := e
                     }
@@ -377,6 +386,18 @@ contract ZkchainReusableVerifier {
                         mstore(and(shr(227, w), 0x1fffe0), acc)
                         ip := e
                     }
+                    case 26 { // HONES n (d x k)...: 1 + x + ... + x^(k-1) by Horner
+                        let p := add(ip, 3)
+                        let e := add(p, mul(6, and(shr(232, w), 0xffff)))
+                        for {} lt(p, e) { p := add(p, 6) } {
+                            let v := mload(p)
+                            let x := mload(and(shr(219, v), 0x1fffe0))
+                            let t := addmod(x, 1, r)
+                            for { let i := and(shr(208, v), 0xffff) } gt(i, 2) { i := sub(i, 1) } { t := addmod(mulmod(t, x, r), 1, r) }
+                            mstore(and(shr(235, v), 0x1fffe0), t)
+                        }
+                        ip := e
+                    }
                     case 2 { // ADD d a b
                         mstore(and(shr(227, w), 0x1fffe0), addmod(mload(and(shr(211, w), 0x1fffe0)), mload(and(shr(195, w), 0x1fffe0)), r))
                         ip := add(ip, 7)
@@ -385,16 +406,18 @@ contract ZkchainReusableVerifier {
                         mstore(and(shr(227, w), 0x1fffe0), addmod(mload(and(shr(211, w), 0x1fffe0)), sub(r, mload(and(shr(195, w), 0x1fffe0))), r))
                         ip := add(ip, 7)
                     }
-                    case 1 { // MUL d a b
-                        mstore(and(shr(227, w), 0x1fffe0), mulmod(mload(and(shr(211, w), 0x1fffe0)), mload(and(shr(195, w), 0x1fffe0)), r))
-                        ip := add(ip, 7)
-                    }
                     case 19 { // SQUEEZE d c_label
                         mstore(add(T, add(0x20, pos)), mload(and(shr(211, w), 0x1fffe0)))
                         let h := keccak256(T, add(pos, 0x40))
                         mstore(T, h)
                         mstore(and(shr(227, w), 0x1fffe0), mod(h, r))
                         pos := 0
+                        ip := add(ip, 5)
+                    }
+                    case 18 { // ABSORB base n
+                        let n := shl(5, and(shr(216, w), 0xffff))
+                        mcopy(add(T, add(0x20, pos)), and(shr(227, w), 0x1fffe0), n)
+                        pos := add(pos, n)
                         ip := add(ip, 5)
                     }
                     case 9 { // IOTA d x xn iv flag n half
@@ -407,6 +430,25 @@ contract ZkchainReusableVerifier {
                         let o := addmod(mulmod(num, mulmod(iv, iv, r), r), mul(mload(and(shr(163, w), 0x1fffe0)), mload(and(shr(131, w), 0x1fffe0))), r)
                         mstore(and(shr(227, w), 0x1fffe0), o)
                         ip := add(ip, 15)
+                    }
+                    case 6 { // HORNER d x base n
+                        let x := mload(and(shr(211, w), 0x1fffe0))
+                        let b := and(shr(195, w), 0x1fffe0)
+                        let i := add(b, shl(5, and(shr(184, w), 0xffff)))
+                        let acc := 0
+                        for {} gt(i, b) {} { i := sub(i, 0x20) acc := addmod(mulmod(acc, x, r), mload(i), r) }
+                        mstore(and(shr(227, w), 0x1fffe0), acc)
+                        ip := add(ip, 9)
+                    }
+                    case 7 { // POWSUM d x n s...
+                        let x := mload(and(shr(211, w), 0x1fffe0))
+                        let b := add(ip, 7)
+                        let e := add(b, shl(1, and(shr(200, w), 0xffff)))
+                        let p := e
+                        let acc := 0
+                        for {} gt(p, b) {} { p := sub(p, 2) acc := addmod(mulmod(acc, x, r), mload(and(shr(235, mload(p)), 0x1fffe0)), r) }
+                        mstore(and(shr(227, w), 0x1fffe0), acc)
+                        ip := e
                     }
                     case 23 { // SQUARES n (d x k)...: d.. = x^2, x^4, ..., x^(2^k)
                         let p := add(ip, 3)
@@ -447,23 +489,26 @@ contract ZkchainReusableVerifier {
                         mstore(and(shr(219, mload(b)), 0x1fffe0), inv)
                         ip := e
                     }
-                    case 6 { // HORNER d x base n
-                        let x := mload(and(shr(211, w), 0x1fffe0))
-                        let b := and(shr(195, w), 0x1fffe0)
-                        let i := add(b, shl(5, and(shr(184, w), 0xffff)))
-                        let acc := 0
-                        for {} gt(i, b) {} { i := sub(i, 0x20) acc := addmod(mulmod(acc, x, r), mload(i), r) }
-                        mstore(and(shr(227, w), 0x1fffe0), acc)
-                        ip := add(ip, 9)
-                    }
-                    case 7 { // POWSUM d x n s...
-                        let x := mload(and(shr(211, w), 0x1fffe0))
-                        let b := add(ip, 7)
-                        let e := add(b, shl(1, and(shr(200, w), 0xffff)))
-                        let p := e
-                        let acc := 0
-                        for {} gt(p, b) {} { p := sub(p, 2) acc := addmod(mulmod(acc, x, r), mload(and(shr(235, mload(p)), 0x1fffe0)), r) }
-                        mstore(and(shr(227, w), 0x1fffe0), acc)
+                    case 11 { // INV n (d s)...: Montgomery's trick, one modexp
+                        let b := add(ip, 3)
+                        let e := add(b, shl(2, and(shr(232, w), 0xffff)))
+                        let acc := 1
+                        for { let p := b } lt(p, e) { p := add(p, 4) } {
+                            let v := mload(p)
+                            acc := mulmod(acc, mload(and(shr(219, v), 0x1fffe0)), r)
+                            mstore(and(shr(235, v), 0x1fffe0), acc) // prefix product
+                        }
+                        if iszero(acc) { leave }
+                        mstore(0x2a0, 0x20) mstore(0x2c0, 0x20) mstore(0x2e0, 0x20)
+                        mstore(0x300, acc) mstore(0x320, sub(r, 2)) mstore(0x340, r)
+                        if iszero(staticcall(gas(), 0x05, 0x2a0, 0xc0, 0x2a0, 0x20)) { leave }
+                        let inv := mload(0x2a0)
+                        for { let p := sub(e, 4) } gt(p, b) { p := sub(p, 4) } {
+                            let v := mload(p)
+                            mstore(and(shr(235, v), 0x1fffe0), mulmod(inv, mload(and(shr(235, mload(sub(p, 4))), 0x1fffe0)), r))
+                            inv := mulmod(inv, mload(and(shr(219, v), 0x1fffe0)), r)
+                        }
+                        mstore(and(shr(235, mload(b)), 0x1fffe0), inv)
                         ip := e
                     }
                     case 12 { // REQEQ a b
@@ -510,12 +555,6 @@ contract ZkchainReusableVerifier {
                         pos := 0
                         ip := add(ip, 3)
                     }
-                    case 18 { // ABSORB base n
-                        let n := shl(5, and(shr(216, w), 0xffff))
-                        mcopy(add(T, add(0x20, pos)), and(shr(227, w), 0x1fffe0), n)
-                        pos := add(pos, n)
-                        ip := add(ip, 5)
-                    }
                     case 20 { // MSM d n (s p)...: acc at 0x80, P at 0xc0, s at 0x100
                         let p := add(ip, 5)
                         let e := add(p, shl(2, and(shr(216, w), 0xffff)))
@@ -548,31 +587,13 @@ contract ZkchainReusableVerifier {
                         ok := and(success, eq(mload(0x120), 1))
                         leave
                     }
+                    case 1 { // MUL d a b
+                        mstore(and(shr(227, w), 0x1fffe0), mulmod(mload(and(shr(211, w), 0x1fffe0)), mload(and(shr(195, w), 0x1fffe0)), r))
+                        ip := add(ip, 7)
+                    }
                     case 10 { // ISZERO d a
                         mstore(and(shr(227, w), 0x1fffe0), iszero(mload(and(shr(211, w), 0x1fffe0))))
                         ip := add(ip, 5)
-                    }
-                    case 11 { // INV n (d s)...: Montgomery's trick, one modexp
-                        let b := add(ip, 3)
-                        let e := add(b, shl(2, and(shr(232, w), 0xffff)))
-                        let acc := 1
-                        for { let p := b } lt(p, e) { p := add(p, 4) } {
-                            let v := mload(p)
-                            acc := mulmod(acc, mload(and(shr(219, v), 0x1fffe0)), r)
-                            mstore(and(shr(235, v), 0x1fffe0), acc) // prefix product
-                        }
-                        if iszero(acc) { leave }
-                        mstore(0x2a0, 0x20) mstore(0x2c0, 0x20) mstore(0x2e0, 0x20)
-                        mstore(0x300, acc) mstore(0x320, sub(r, 2)) mstore(0x340, r)
-                        if iszero(staticcall(gas(), 0x05, 0x2a0, 0xc0, 0x2a0, 0x20)) { leave }
-                        let inv := mload(0x2a0)
-                        for { let p := sub(e, 4) } gt(p, b) { p := sub(p, 4) } {
-                            let v := mload(p)
-                            mstore(and(shr(235, v), 0x1fffe0), mulmod(inv, mload(and(shr(235, mload(sub(p, 4))), 0x1fffe0)), r))
-                            inv := mulmod(inv, mload(and(shr(219, v), 0x1fffe0)), r)
-                        }
-                        mstore(and(shr(235, mload(b)), 0x1fffe0), inv)
-                        ip := e
                     }
                     case 22 { // DEN f d a b: v = a - b, f = [v = 0], d = v + f
                         let v := addmod(mload(and(shr(195, w), 0x1fffe0)), sub(r, mload(and(shr(179, w), 0x1fffe0))), r)

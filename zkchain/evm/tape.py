@@ -35,13 +35,14 @@ slot; all arithmetic mod r)::
 
     MUL d a b | ADD d a b | SUB d a b | LINCOMB d n (c s)×n: Σ c·s | PROD d n s×n
     HORNER d x base n: Σ_{i<n} x^i·slot[base+i] | POWSUM d x n s×n: Σ x^i·s_i
-    ONES d xn iv flag c_n: (x^n − 1)·iv + flag·n | IOTA d x xn iv flag c_n c_half (blocks/common.py closed forms,
+    ONES n (d xn iv flag c_n)×n: (x^n − 1)·iv + flag·n | IOTA d x xn iv flag c_n c_half (blocks/common.py closed forms,
         iv = 1/(x − 1), flag = [x = 1])
     ISZERO d a | INV n (d s)×n: d = 1/s (one modexp for all; every s ≠ 0 by construction)
     DEN f d a b: v = a − b, f = [v = 0], d = v + f (the denominator of 1/(x − 1), never 0)
     SQUARES n (d x k)×n: slots d … d+k−1 = x^2, x^4, …, x^(2^k) | MULS n (d a b)×n: n MULs in one instruction
     INVXM1 n (f d x)×n: f = [x = 1], d = 1/(x − 1) (1 when x = 1), all in one modexp
-    HONES d x n: 1 + x + … + x^(n−1) by Horner (n ≥ 2 an immediate; small n: no power, no inverse)
+    HONES n (d x k)×n: 1 + x + … + x^(k−1) by Horner (k ≥ 2 an immediate; small k: no power, no inverse)
+    (ONES and HONES depend on the points only: the recorder places them all after the tables, one of each)
     REQEQ a b | REQNZ a: reject unless a = b / a ≠ 0
     CHKFR base n: every word < r | CHKBOUND base n c_b: every word < r and |signed| ≤ b (b = 0: unbounded)
     CHKG1 base n: n points (x‖y) with coordinates < p on y² = x³ + 3, or (0, 0)
@@ -75,10 +76,10 @@ NAMES = {v: k for k, v in dict(MUL=MUL, ADD=ADD, SUB=SUB, LINCOMB=LINCOMB, PROD=
                                 REQNZ=REQNZ, CHKFR=CHKFR, CHKBOUND=CHKBOUND, CHKG1=CHKG1, BEGIN=BEGIN,
                                 ABSORB=ABSORB, SQUEEZE=SQUEEZE, MSM=MSM, PAIRING=PAIRING, DEN=DEN,
                                 SQUARES=SQUARES, MULS=MULS, INVXM1=INVXM1, HONES=HONES).items()}
-_FIXED = {MUL: 3, ADD: 3, SUB: 3, HORNER: 4, ONES: 5, IOTA: 7, ISZERO: 2, REQEQ: 2, REQNZ: 1, CHKFR: 2,
-          CHKBOUND: 3, CHKG1: 2, BEGIN: 1, ABSORB: 2, SQUEEZE: 2, PAIRING: 4, DEN: 4, HONES: 3}  # operands
+_FIXED = {MUL: 3, ADD: 3, SUB: 3, HORNER: 4, IOTA: 7, ISZERO: 2, REQEQ: 2, REQNZ: 1, CHKFR: 2,
+          CHKBOUND: 3, CHKG1: 2, BEGIN: 1, ABSORB: 2, SQUEEZE: 2, PAIRING: 4, DEN: 4}  # operands
 _VAR = {LINCOMB: (2, 2), PROD: (2, 1), POWSUM: (3, 1), INV: (1, 2), MSM: (2, 2), MULS: (1, 3), SQUARES: (1, 3),
-        INVXM1: (1, 3)}  # (fixed operands, operands per item)
+        INVXM1: (1, 3), ONES: (1, 5), HONES: (1, 3)}  # (fixed operands, operands per item)
 
 
 def _label_word(label: str) -> int:
@@ -176,6 +177,7 @@ class TapeLoader:
         self.inv_need: set[str] = set()
         self.val_need: set[str] = set()
         self.slots: dict[tuple, Ref] = {}
+        self.closed_items: dict[int, list[tuple]] = {}
         self.buf_words = 0
         self._buf = 0
         self._cd_pos = 0
@@ -216,6 +218,13 @@ class TapeLoader:
     def _new(self, op: int, *args) -> TV:
         d = self._temp()
         self.emit(op, d, *args)
+        return TV(self, d)
+
+    def _deferred(self, op: int, *args) -> TV:
+        """A closed form of the points only (ONES, HONES): one item of the instruction :meth:`assemble` places
+        after the tables."""
+        d = self._temp()
+        self.closed_items.setdefault(op, []).append((d,) + args)
         return TV(self, d)
 
     def section(self, title: str) -> None:
@@ -382,10 +391,10 @@ class TapeLoader:
         if key not in self.memo and n <= _ONES_HORNER:
             if p.sym is not None:
                 self.val_need.add(p.sym)
-            self.memo[key] = self._new(HONES, self._r(p), n)
+            self.memo[key] = self._deferred(HONES, self._r(p), n)
         if key not in self.memo:
             xn, iv, flag = self._closed(p, n)
-            self.memo[key] = self._new(ONES, self._r(xn), iv, flag, self._cref(n % R))
+            self.memo[key] = self._deferred(ONES, self._r(xn), iv, flag, self._cref(n % R))
         return self.memo[key]
 
     def iota(self, n: int, p: TV) -> TV:
@@ -588,6 +597,10 @@ class TapeLoader:
             items += [self._slot(("isone", sym)), self._slot(("invxm1", sym)), self._slot(("x", sym))]
         if items:
             self.emit(INVXM1, len(items) // 3, *items)
+        for op in (HONES, ONES):  # every ones_n the equations read, in two instructions
+            its = self.closed_items.get(op, [])
+            if its:
+                self.emit(op, len(its), *[x for it in its for x in it])
         self.code = self.body
         return self.head + tables + self.body
 
@@ -667,13 +680,13 @@ def _roles(op: int, a: tuple) -> list:
     if op == POWSUM:
         return [d1, r1, n] + [r1] * a[2]
     if op == ONES:
-        return [d1] + [r1] * 4
+        return [n] + [d1, r1, r1, r1, r1] * a[0]
     if op == IOTA:
         return [d1] + [r1] * 6
     if op == ISZERO:
         return [d1, r1]
     if op == HONES:
-        return [d1, r1, n]
+        return [n] + [d1, r1, n] * a[0]
     if op == INV:
         return [n] + [d1, r1] * a[0]
     if op == REQEQ:
@@ -883,7 +896,7 @@ def decode_tape(data: bytes) -> Tape:
             raise _bad(5, f" (byte {pc})")
         a = tuple(int.from_bytes(code[i:i + 2], "big") for i in range(pc + 1, end, 2))
         ok = True
-        if op in (MUL, ADD, SUB, ISZERO, ONES, IOTA, HORNER, SQUEEZE):
+        if op in (MUL, ADD, SUB, ISZERO, IOTA, HORNER, SQUEEZE):
             ok = dlo <= a[0] < hi and all(rd(1, x) for x in a[1:]) if op != HORNER else (
                 dlo <= a[0] < hi and rd(1, a[1]) and rd(a[3], a[2]))
         elif op == LINCOMB or op == PROD or op == POWSUM:
@@ -892,7 +905,9 @@ def decode_tape(data: bytes) -> Tape:
         elif op == INV:
             ok = all(dlo <= d < hi and rd(1, s) for d, s in zip(a[1::2], a[2::2]))
         elif op == HONES:
-            ok = dlo <= a[0] < hi and rd(1, a[1])
+            ok = all(dlo <= d < hi and rd(1, x) for d, x in zip(a[1::3], a[2::3]))
+        elif op == ONES:
+            ok = all(dlo <= a[k] < hi and all(rd(1, x) for x in a[k + 1:k + 5]) for k in range(1, len(a), 5))
         elif op == DEN:
             ok = dlo <= a[0] < hi and dlo <= a[1] < hi and rd(1, a[2]) and rd(1, a[3])
         elif op == SQUARES:
@@ -995,8 +1010,9 @@ def run_tape(tape: Tape | bytes, proof: bytes, public_inputs: list[int], backend
                     acc = (acc * x + m[s]) % R
                 m[a[0]] = acc
             elif op == ONES:
-                d, xn, iv, flag, n = a
-                m[d] = ((m[xn] - 1) * m[iv] + m[flag] * m[n]) % R
+                for k in range(1, len(a), 5):
+                    d, xn, iv, flag, n = a[k:k + 5]
+                    m[d] = ((m[xn] - 1) * m[iv] + m[flag] * m[n]) % R
             elif op == IOTA:
                 d, x, xn, iv, flag, n, half = a
                 num = (m[x] - m[n] * m[xn] + (m[n] - 1) * m[xn] * m[x]) % R
@@ -1020,11 +1036,12 @@ def run_tape(tape: Tape | bytes, proof: bytes, public_inputs: list[int], backend
                 m[a[0]] = int(v == 0)
                 m[a[1]] = v + int(v == 0)
             elif op == HONES:
-                x = m[a[1]]
-                v = (x + 1) % R
-                for _ in range(a[2] - 2):
-                    v = (v * x + 1) % R
-                m[a[0]] = v
+                for d, xs, k in zip(a[1::3], a[2::3], a[3::3]):
+                    x = m[xs]
+                    v = (x + 1) % R
+                    for _ in range(k - 2):
+                        v = (v * x + 1) % R
+                    m[d] = v
             elif op == ISZERO:
                 m[a[0]] = int(m[a[1]] == 0)
             elif op == INV:
