@@ -361,15 +361,6 @@ contract ZkchainReusableVerifier {
                         mstore(and(shr(227, w), 0x1fffe0), acc)
                         ip := e
                     }
-                    case 8 { // ONES n (d xn iv flag n)...: (x^n - 1)·iv + flag·n
-                        let p := add(ip, 3)
-                        let e := add(p, mul(10, and(shr(232, w), 0xffff)))
-                        for {} lt(p, e) { p := add(p, 10) } {
-                            let v := mload(p)
-                            mstore(and(shr(235, v), 0x1fffe0), addmod(mulmod(addmod(mload(and(shr(219, v), 0x1fffe0)), sub(r, 1), r), mload(and(shr(203, v), 0x1fffe0)), r), mul(mload(and(shr(187, v), 0x1fffe0)), mload(and(shr(171, v), 0x1fffe0))), r))
-                        }
-                        ip := e
-                    }
                     case 4 { // LINCOMB d n (c s)... (two terms per word read)
                         let p := add(ip, 5)
                         let e := add(p, shl(2, and(shr(216, w), 0xffff)))
@@ -384,18 +375,6 @@ contract ZkchainReusableVerifier {
                             acc := addmod(acc, mulmod(mload(and(shr(235, v), 0x1fffe0)), mload(and(shr(219, v), 0x1fffe0)), r), r)
                         }
                         mstore(and(shr(227, w), 0x1fffe0), acc)
-                        ip := e
-                    }
-                    case 26 { // HONES n (d x k)...: 1 + x + ... + x^(k-1) by Horner
-                        let p := add(ip, 3)
-                        let e := add(p, mul(6, and(shr(232, w), 0xffff)))
-                        for {} lt(p, e) { p := add(p, 6) } {
-                            let v := mload(p)
-                            let x := mload(and(shr(219, v), 0x1fffe0))
-                            let t := addmod(x, 1, r)
-                            for { let i := and(shr(208, v), 0xffff) } gt(i, 2) { i := sub(i, 1) } { t := addmod(mulmod(t, x, r), 1, r) }
-                            mstore(and(shr(235, v), 0x1fffe0), t)
-                        }
                         ip := e
                     }
                     case 2 { // ADD d a b
@@ -448,6 +427,27 @@ contract ZkchainReusableVerifier {
                         let acc := 0
                         for {} gt(p, b) {} { p := sub(p, 2) acc := addmod(mulmod(acc, x, r), mload(and(shr(235, mload(p)), 0x1fffe0)), r) }
                         mstore(and(shr(227, w), 0x1fffe0), acc)
+                        ip := e
+                    }
+                    case 8 { // ONES n (d xn iv flag n)...: (x^n - 1)·iv + flag·n
+                        let p := add(ip, 3)
+                        let e := add(p, mul(10, and(shr(232, w), 0xffff)))
+                        for {} lt(p, e) { p := add(p, 10) } {
+                            let v := mload(p)
+                            mstore(and(shr(235, v), 0x1fffe0), addmod(mulmod(addmod(mload(and(shr(219, v), 0x1fffe0)), sub(r, 1), r), mload(and(shr(203, v), 0x1fffe0)), r), mul(mload(and(shr(187, v), 0x1fffe0)), mload(and(shr(171, v), 0x1fffe0))), r))
+                        }
+                        ip := e
+                    }
+                    case 26 { // HONES n (d x k)...: 1 + x + ... + x^(k-1) by Horner
+                        let p := add(ip, 3)
+                        let e := add(p, mul(6, and(shr(232, w), 0xffff)))
+                        for {} lt(p, e) { p := add(p, 6) } {
+                            let v := mload(p)
+                            let x := mload(and(shr(219, v), 0x1fffe0))
+                            let t := addmod(x, 1, r)
+                            for { let i := and(shr(208, v), 0xffff) } gt(i, 2) { i := sub(i, 1) } { t := addmod(mulmod(t, x, r), 1, r) }
+                            mstore(and(shr(235, v), 0x1fffe0), t)
+                        }
                         ip := e
                     }
                     case 23 { // SQUARES n (d x k)...: d.. = x^2, x^4, ..., x^(2^k)
