@@ -95,11 +95,11 @@ contract ZkchainReusableVerifier {
                     let op := shr(248, w)
                     let nops := 0
                     switch op
-                    case 1 { nops := 3 } case 2 { nops := 3 } case 3 { nops := 3 } case 6 { nops := 4 }
-                    case 8 { nops := add(1, mul(5, and(shr(232, w), 0xffff))) } case 9 { nops := 7 } case 10 { nops := 2 } case 12 { nops := 2 }
+                    case 2 { nops := 3 } case 3 { nops := 3 } case 6 { nops := 4 }
+                    case 8 { nops := add(1, mul(5, and(shr(232, w), 0xffff))) } case 9 { nops := 7 } case 12 { nops := 2 }
                     case 13 { nops := 1 } case 14 { nops := 2 } case 15 { nops := 3 } case 16 { nops := 2 }
                     case 17 { nops := 1 } case 18 { nops := 2 } case 19 { nops := 2 } case 21 { nops := 4 }
-                    case 22 { nops := 4 } case 26 { nops := add(1, mul(3, and(shr(232, w), 0xffff))) }
+                    case 26 { nops := add(1, mul(3, and(shr(232, w), 0xffff))) }
                     case 23 { nops := add(1, mul(3, and(shr(232, w), 0xffff))) }
                     case 25 { nops := add(1, mul(3, and(shr(232, w), 0xffff))) }
                     case 24 { nops := add(1, mul(3, and(shr(232, w), 0xffff))) }
@@ -149,9 +149,6 @@ contract ZkchainReusableVerifier {
                             for { let j := add(k, 1) } lt(j, add(k, 5)) { j := add(j, 1) } { bad := or(bad, zkNotRd(a, j, 1, hi)) }
                         }
                     }
-                    case 22 {
-                        bad := or(or(zkNotDst(a, 0, dlo, hi), zkNotDst(a, 1, dlo, hi)), or(zkNotRd(a, 2, 1, hi), zkNotRd(a, 3, 1, hi)))
-                    }
                     case 23 {
                         for { let k := 1 } lt(k, nops) { k := add(k, 3) } {
                             let d := zkArg(a, k)
@@ -191,7 +188,7 @@ contract ZkchainReusableVerifier {
                         bad := or(or(zkNotRd(a, 0, 2, hi), zkNotRd(a, 1, 2, hi)), or(zkNotRd(a, 2, 4, hi), zkNotRd(a, 3, 4, hi)))
                         ended := 1
                     }
-                    default { // MUL ADD SUB ONES IOTA ISZERO SQUEEZE: a destination, then single slots
+                    default { // ADD SUB IOTA SQUEEZE: a destination, then single slots
                         bad := zkNotDst(a, 0, dlo, hi)
                         for { let k := 1 } lt(k, nops) { k := add(k, 1) } { bad := or(bad, zkNotRd(a, k, 1, hi)) }
                     }
@@ -586,21 +583,6 @@ contract ZkchainReusableVerifier {
                         let success := staticcall(gas(), 0x08, 0x120, 0x180, 0x120, 0x20)
                         ok := and(success, eq(mload(0x120), 1))
                         leave
-                    }
-                    case 1 { // MUL d a b
-                        mstore(and(shr(227, w), 0x1fffe0), mulmod(mload(and(shr(211, w), 0x1fffe0)), mload(and(shr(195, w), 0x1fffe0)), r))
-                        ip := add(ip, 7)
-                    }
-                    case 10 { // ISZERO d a
-                        mstore(and(shr(227, w), 0x1fffe0), iszero(mload(and(shr(211, w), 0x1fffe0))))
-                        ip := add(ip, 5)
-                    }
-                    case 22 { // DEN f d a b: v = a - b, f = [v = 0], d = v + f
-                        let v := addmod(mload(and(shr(195, w), 0x1fffe0)), sub(r, mload(and(shr(179, w), 0x1fffe0))), r)
-                        let f := iszero(v)
-                        mstore(and(shr(227, w), 0x1fffe0), f)
-                        mstore(and(shr(211, w), 0x1fffe0), add(v, f))
-                        ip := add(ip, 9)
                     }
                     default { leave } // unreachable: register checked every opcode
                 }

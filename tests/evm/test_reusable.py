@@ -149,6 +149,7 @@ def test_registration_refuses_duplicates_swaps_and_malformed_tapes(shared):
         "truncated": data[:-9],
         "extended": data + b"\x00",
         "unknown opcode": data[:code0] + b"\x63" + data[code0 + 1:],
+        "MUL (recorder-only, never encoded)": data[:code0] + bytes([T.MUL]) + data[code0 + 1:],
         "read outside memory": data[:code0 + 1] + b"\xff\xff" + data[code0 + 3:],
         "no pairing": data[:-9] + (bytes([T.REQNZ]) + T.CONST_BASE.to_bytes(2, "big")) * 3,
     }

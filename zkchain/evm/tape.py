@@ -33,13 +33,12 @@ interpreter's scratch. Every operand is a slot index below ``temp_base + n_temp`
 Instructions (``d`` destination slot; ``n`` a count; ``x``, ``a``, ``b``, ``s`` source slots; ``c`` a constant
 slot; all arithmetic mod r)::
 
-    MUL d a b | ADD d a b | SUB d a b | LINCOMB d n (c s)×n: Σ c·s | PROD d n s×n
+    ADD d a b | SUB d a b | LINCOMB d n (c s)×n: Σ c·s | PROD d n s×n | MULS n (d a b)×n: n products, in order
     HORNER d x base n: Σ_{i<n} x^i·slot[base+i] | POWSUM d x n s×n: Σ x^i·s_i
     ONES n (d xn iv flag c_n)×n: (x^n − 1)·iv + flag·n | IOTA d x xn iv flag c_n c_half (blocks/common.py closed forms,
         iv = 1/(x − 1), flag = [x = 1])
-    ISZERO d a | INV n (d s)×n: d = 1/s (one modexp for all; every s ≠ 0 by construction)
-    DEN f d a b: v = a − b, f = [v = 0], d = v + f (the denominator of 1/(x − 1), never 0)
-    SQUARES n (d x k)×n: slots d … d+k−1 = x^2, x^4, …, x^(2^k) | MULS n (d a b)×n: n MULs in one instruction
+    INV n (d s)×n: d = 1/s (one modexp for all; every s ≠ 0 by construction)
+    SQUARES n (d x k)×n: slots d … d+k−1 = x^2, x^4, …, x^(2^k)
     INVXM1 n (f d x)×n: f = [x = 1], d = 1/(x − 1) (1 when x = 1), all in one modexp
     HONES n (d x k)×n: 1 + x + … + x^(k−1) by Horner (k ≥ 2 an immediate; small k: no power, no inverse)
     (ONES and HONES depend on the points only: the recorder places them all after the tables, one of each)
@@ -76,8 +75,10 @@ NAMES = {v: k for k, v in dict(MUL=MUL, ADD=ADD, SUB=SUB, LINCOMB=LINCOMB, PROD=
                                 REQNZ=REQNZ, CHKFR=CHKFR, CHKBOUND=CHKBOUND, CHKG1=CHKG1, BEGIN=BEGIN,
                                 ABSORB=ABSORB, SQUEEZE=SQUEEZE, MSM=MSM, PAIRING=PAIRING, DEN=DEN,
                                 SQUARES=SQUARES, MULS=MULS, INVXM1=INVXM1, HONES=HONES).items()}
-_FIXED = {MUL: 3, ADD: 3, SUB: 3, HORNER: 4, IOTA: 7, ISZERO: 2, REQEQ: 2, REQNZ: 1, CHKFR: 2,
-          CHKBOUND: 3, CHKG1: 2, BEGIN: 1, ABSORB: 2, SQUEEZE: 2, PAIRING: 4, DEN: 4}  # operands
+_FIXED = {ADD: 3, SUB: 3, HORNER: 4, IOTA: 7, REQEQ: 2, REQNZ: 1, CHKFR: 2, CHKBOUND: 3, CHKG1: 2, BEGIN: 1,
+          ABSORB: 2, SQUEEZE: 2, PAIRING: 4}  # operands
+#: opcodes with no encoding (refused as unknown): MUL only exists inside the recorder (every run of MULs, a lone
+#: one included, is encoded as one MULS); ISZERO and DEN are retired.
 _VAR = {LINCOMB: (2, 2), PROD: (2, 1), POWSUM: (3, 1), INV: (1, 2), MSM: (2, 2), MULS: (1, 3), SQUARES: (1, 3),
         INVXM1: (1, 3), ONES: (1, 5), HONES: (1, 3)}  # (fixed operands, operands per item)
 
@@ -683,8 +684,6 @@ def _roles(op: int, a: tuple) -> list:
         return [n] + [d1, r1, r1, r1, r1] * a[0]
     if op == IOTA:
         return [d1] + [r1] * 6
-    if op == ISZERO:
-        return [d1, r1]
     if op == HONES:
         return [n] + [d1, r1, n] * a[0]
     if op == INV:
@@ -705,8 +704,6 @@ def _roles(op: int, a: tuple) -> list:
         return [("d", 2), n] + ["s", ("r", 2)] * a[1]
     if op == PAIRING:
         return [("r", 2), ("r", 2), ("r", 4), ("r", 4)]
-    if op == DEN:
-        return [d1, d1, r1, r1]
     if op == SQUARES:
         return [n] + [r for k in a[3::3] for r in (("d", k), r1, n)]
     if op == INVXM1:
@@ -896,7 +893,7 @@ def decode_tape(data: bytes) -> Tape:
             raise _bad(5, f" (byte {pc})")
         a = tuple(int.from_bytes(code[i:i + 2], "big") for i in range(pc + 1, end, 2))
         ok = True
-        if op in (MUL, ADD, SUB, ISZERO, IOTA, HORNER, SQUEEZE):
+        if op in (ADD, SUB, IOTA, HORNER, SQUEEZE):
             ok = dlo <= a[0] < hi and all(rd(1, x) for x in a[1:]) if op != HORNER else (
                 dlo <= a[0] < hi and rd(1, a[1]) and rd(a[3], a[2]))
         elif op == LINCOMB or op == PROD or op == POWSUM:
@@ -908,8 +905,6 @@ def decode_tape(data: bytes) -> Tape:
             ok = all(dlo <= d < hi and rd(1, x) for d, x in zip(a[1::3], a[2::3]))
         elif op == ONES:
             ok = all(dlo <= a[k] < hi and all(rd(1, x) for x in a[k + 1:k + 5]) for k in range(1, len(a), 5))
-        elif op == DEN:
-            ok = dlo <= a[0] < hi and dlo <= a[1] < hi and rd(1, a[2]) and rd(1, a[3])
         elif op == SQUARES:
             ok = all(dlo <= d and d + k <= hi and rd(1, x) for d, x, k in zip(a[1::3], a[2::3], a[3::3]))
         elif op == INVXM1:
@@ -986,9 +981,7 @@ def run_tape(tape: Tape | bytes, proof: bytes, public_inputs: list[int], backend
     try:
         for ins in tape.code:
             op, a = ins[0], ins[1:]
-            if op == MUL:
-                m[a[0]] = m[a[1]] * m[a[2]] % R
-            elif op == ADD:
+            if op == ADD:
                 m[a[0]] = (m[a[1]] + m[a[2]]) % R
             elif op == SUB:
                 m[a[0]] = (m[a[1]] - m[a[2]]) % R
@@ -1031,10 +1024,6 @@ def run_tape(tape: Tape | bytes, proof: bytes, public_inputs: list[int], backend
                     v = (m[x] - 1) % R
                     m[f] = int(v == 0)
                     m[d] = pow(v + m[f], R - 2, R)
-            elif op == DEN:
-                v = (m[a[2]] - m[a[3]]) % R
-                m[a[0]] = int(v == 0)
-                m[a[1]] = v + int(v == 0)
             elif op == HONES:
                 for d, xs, k in zip(a[1::3], a[2::3], a[3::3]):
                     x = m[xs]
@@ -1042,8 +1031,6 @@ def run_tape(tape: Tape | bytes, proof: bytes, public_inputs: list[int], backend
                     for _ in range(k - 2):
                         v = (v * x + 1) % R
                     m[d] = v
-            elif op == ISZERO:
-                m[a[0]] = int(m[a[1]] == 0)
             elif op == INV:
                 prod = 1
                 for s in a[2::2]:
