@@ -74,6 +74,9 @@ def test_two_models_share_one_verifier_on_anvil(builds, node):
     # both models verify at the one address; a tampered proof is rejected (exit 1)
     p = run("submit-proof", mlp, mlp / "proof.json", "--rpc-url", node.url, check=0)
     assert "accepted" in p.stdout and "ProofVerified(modelId=" + dep["model_id"] in p.stdout
+    p = run("--proof", cnn / "proof.json", "--deployment", cnn / "deployment.json", "--rpc-url", node.url,
+            script=True, check=0)  # the copyable scripts/submit_proof.py sends the model id too
+    assert "accepted" in p.stdout
     p = run("submit-proof", mlp, mlp / "tampered.json", "--rpc-url", node.url, check=1)
     assert "ProofRejected(modelId" in p.stderr
     # the CNN's proof under the MLP's id: refused before sending (another key), exit 2
