@@ -204,3 +204,18 @@ def test_lenet5_on_the_shared_verifier(shared):
     for i, (label, mpb, mpub) in enumerate(mutations(vk, pb, pub)):
         if i % 8 == 0:
             assert not shared.verify(tape.model_id, mpb, mpub), label
+
+
+@pytest.mark.sweep
+def test_digits_vit_on_the_shared_verifier(shared):
+    """The bundled vision transformer (MatProduct, LayerNorm, attention): its specialised verifier is over
+    EIP-170; its tape needs two data contracts."""
+    vk, proof = bundled("digits_vit")
+    shared.add("digits_vit", vk, proof)
+    _, tape, pb, pub = shared.models["digits_vit"]
+    assert len(tape.data) > reusable.CHUNK_BYTES
+    assert shared.verify(tape.model_id, pb, pub)
+    record_gas("reusable: verifyProof digits_vit (execution)", shared.exec_gas("digits_vit"))
+    for i, (label, mpb, mpub) in enumerate(mutations(vk, pb, pub)):
+        if i % 8 == 0:
+            assert not shared.verify(tape.model_id, mpb, mpub), label

@@ -24,7 +24,7 @@ def _keys(circuit, fixed, seed):
 
 
 def _instance(which, tmp_path_factory):
-    if which in ("digits_mlp", "digits_cnn"):
+    if which in ("digits_mlp", "digits_cnn", "lenet5", "digits_vit"):
         return bundled(which)
     if which == "two_layer":
         m = protocol_instance_module()
@@ -42,7 +42,9 @@ def _instance(which, tmp_path_factory):
 
 
 @pytest.mark.parametrize("which", ["digits_mlp", "digits_cnn", "two_layer", "no_lookups", "shifted", "conv",
-                                   "hadamard", "maxpool"])
+                                   "hadamard", "maxpool",
+                                   pytest.param("lenet5", marks=pytest.mark.sweep),
+                                   pytest.param("digits_vit", marks=pytest.mark.sweep)])
 def test_tape_interpreter_agrees_with_native_verifier(which, tmp_path_factory):
     vk, proof = _instance(which, tmp_path_factory)
     tape = T.record_tape(vk)
