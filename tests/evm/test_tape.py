@@ -121,3 +121,18 @@ def test_malformed_tapes_are_refused_with_a_reason():
     # replaced by three 3-byte instructions (same layout), the program no longer ends with PAIRING
     expect(data[:-9], 3)
     expect(data[:-9] + (bytes([T.REQNZ]) + T.CONST_BASE.to_bytes(2, "big")) * 3, 8)
+
+
+def test_auto_mode_picks_specialised_only_with_margin():
+    from types import SimpleNamespace
+
+    from zkchain.evm.reusable import AUTO_MARGIN, choose_mode
+
+    vk, _ = bundled("digits_mlp")
+    cap = int(AUTO_MARGIN * 24_576)
+    assert choose_mode(vk, "auto", SimpleNamespace(runtime_size_bytes=cap))[0] == "specialised"
+    mode, why = choose_mode(vk, "auto", SimpleNamespace(runtime_size_bytes=cap + 1))
+    assert mode == "reusable" and "EIP-170" in why
+    assert choose_mode(vk, "reusable")[0] == "reusable" and choose_mode(vk, "specialised")[0] == "specialised"
+    with pytest.raises(InputError, match="--mode must be one of"):
+        choose_mode(vk, "fast")
