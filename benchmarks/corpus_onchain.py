@@ -6,7 +6,11 @@ calibration, setup (dev SRS), prove that input, verify in Python, generate the S
 model (zero_knowledge, prove time, proof size, execution gas, verdicts) and a summary; ``-o`` writes JSON.
 A model that does not compile (unsupported op) is listed as such, not counted as a failure.
 
-    python benchmarks/corpus_onchain.py [--models NAME ...] [--anvil] [-o results.json]
+``--mode`` picks the verifier as ``zkchain gen-verifier`` does: ``specialised`` (one contract per model, the
+default: what this sweep always measured), ``reusable`` (one shared ZkchainReusableVerifier per chain, deployed
+once, every model registered as a tape) or ``auto`` (specialised when it fits EIP-170 with a 10 % margin).
+
+    python benchmarks/corpus_onchain.py [--models NAME ...] [--anvil] [--mode auto] [-o results.json]
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from zkchain.models import ezkl_corpus_dir
 CORPUS = ezkl_corpus_dir()
 
 
-def run_one(folder: Path, work: Path, chains: dict) -> dict:
+def run_one(folder: Path, work: Path, chains: dict, mode: str = "specialised", shared: dict | None = None) -> dict:
     from zkchain import api
     from zkchain.errors import InputError, UnsupportedModelError
     from zkchain.evm.verifier_gen import calldata, compile_verifier
@@ -50,13 +54,26 @@ def run_one(folder: Path, work: Path, chains: dict) -> dict:
     doc = proof.to_json(vk)
     row["zero_knowledge"] = doc["zero_knowledge"]
     row["python"] = bool(api.verify(build, proof))
+    from zkchain.evm import reusable
+
     compiled = compile_verifier(vk, "CorpusVerifier")
     pb, pub = calldata(proof, vk)
     row["proof_bytes"], row["runtime_bytes"] = len(pb), compiled.runtime_size_bytes
+    row["mode"] = reusable.choose_mode(vk, mode, compiled)[0]
+    if row["mode"] == "reusable":
+        tape = reusable.record_tape(vk)
+        row["tape_bytes"] = len(tape.data)
     for name, chain in chains.items():
-        address, _ = chain.deploy(compiled, gas=30_000_000)
-        tx = chain.transact(address, compiled, "verifyProof", pb, pub, gas=5_000_000, replay=False)
-        ok = chain.call(address, compiled, "verifyProof", pb, pub, gas=5_000_000)
+        if row["mode"] == "reusable":
+            address, shared_compiled = shared[name]
+            reg = reusable.register(chain, address, tape, shared_compiled)
+            row[f"{name}_register_gas"] = reg.gas
+            args, cc = (tape.model_id, pb, pub), shared_compiled
+        else:
+            address, _ = chain.deploy(compiled, gas=30_000_000)
+            args, cc = (pb, pub), compiled
+        tx = chain.transact(address, cc, "verifyProof", *args, gas=5_000_000, replay=False)
+        ok = chain.call(address, cc, "verifyProof", *args, gas=5_000_000)
         row[name] = bool(tx.receipt["status"] == 1 and ok)
         row[f"{name}_gas"] = tx.gas_used
     row["status"] = "ok" if row["python"] and all(row[n] for n in chains) and row["zero_knowledge"] else "FAILED"
@@ -69,6 +86,8 @@ def main() -> int:
     ap.add_argument("--models", nargs="*", help="names (default: every folder with a network.onnx)")
     ap.add_argument("--anvil", action="store_true", help="also verify on a local anvil node")
     ap.add_argument("-o", "--output", type=Path, help="write the rows as JSON")
+    ap.add_argument("--mode", choices=["specialised", "reusable", "auto"], default="specialised",
+                    help="which verifier (see the module docstring)")
     args = ap.parse_args()
     if not args.corpus.is_dir():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
@@ -84,12 +103,20 @@ def main() -> int:
         node = Anvil(block_gas_limit=60_000_000)
         node.__enter__()
         chains["anvil"] = Chain.rpc(node.url)
+    shared = {}
+    if args.mode != "specialised":  # one shared verifier per chain, deployed once
+        from zkchain.evm import reusable
+
+        sc = reusable.compile_reusable()
+        for name, chain in chains.items():
+            shared[name] = (chain.deploy(sc, gas=reusable.DEPLOY_GAS)[0], sc)
+        print(f"shared {sc.name}: runtime code {sc.runtime_size_bytes:,} bytes", flush=True)
     rows = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for name in names:
                 try:
-                    row = run_one(args.corpus / name, Path(tmp), chains)
+                    row = run_one(args.corpus / name, Path(tmp), chains, args.mode, shared)
                 except Exception as exc:  # a sweep reports every model; the row says what went wrong
                     row = {"model": name, "status": "FAILED", "reason": f"{type(exc).__name__}: {exc}"[:160]}
                 rows.append(row)
@@ -99,7 +126,9 @@ def main() -> int:
             node.__exit__(None, None, None)
     ok = [r for r in rows if r["status"] == "ok"]
     bad = [r for r in rows if r["status"] not in ("ok", "unsupported", "not provable", "input refused")]
-    print(f"\n{len(ok)} proved zero-knowledge and verified (Python + {' + '.join(chains)}), "
+    n_reusable = sum(1 for r in ok if r.get("mode") == "reusable")
+    print(f"\nmode {args.mode}: {n_reusable} of the verified models on the shared reusable verifier")
+    print(f"{len(ok)} proved zero-knowledge and verified (Python + {' + '.join(chains)}), "
           f"{len(bad)} failed, {len(rows) - len(ok) - len(bad)} not compiled, not provable or input refused, "
           f"of {len(rows)}")
     for r in bad:

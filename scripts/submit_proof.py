@@ -8,7 +8,8 @@ Inputs (both written by zkchain, plain JSON):
   proof.json       `zkchain prove`: uses "proof_bytes" (0x-hex, the `bytes proof` argument), "public_inputs"
                    (0x-hex Fr elements, the `uint256[] publicInputs` argument) and "vk_digest"
   deployment.json  `zkchain deploy-verifier`: uses "address", "chain_id", "vk_digest", "abi" (and "rpc_url"
-                   when --rpc-url is omitted)
+                   when --rpc-url is omitted); for a shared reusable verifier ("mode": "reusable") also
+                   "model_id", sent first: `submitProof(modelId, proof, publicInputs)`
 
 It sends `submitProof(proof, publicInputs)` as a signed transaction with an explicit gas limit and prints the
 verdict, gas used, transaction hash and the `ProofVerified` event. A proof the verifier rejects is a mined,
@@ -139,11 +140,13 @@ def run(args: argparse.Namespace) -> int:
     if len(w3.eth.get_code(address)) == 0:
         raise Fail(f"no contract at {address} on chain id {chain_id}")
     contract = w3.eth.contract(address=address, abi=dep["abi"])
-    fn = contract.functions.submitProof(proof_bytes, public_inputs)
+    # a reusable verifier (deploy-verifier --mode reusable) is shared: the model's id comes first
+    lead = (hex_bytes(dep["model_id"], "model_id"),) if dep.get("mode") == "reusable" else ()
+    fn = contract.functions.submitProof(*lead, proof_bytes, public_inputs)
 
     if args.call:
         try:
-            ok = contract.functions.verifyProof(proof_bytes, public_inputs).call({"gas": args.gas})
+            ok = contract.functions.verifyProof(*lead, proof_bytes, public_inputs).call({"gas": args.gas})
         except Exception as exc:
             raise Fail(f"verifyProof call failed: {exc}") from None
         print(f"{'accepted' if ok else 'rejected'}: verifyProof returned {str(bool(ok)).lower()} at {address} "

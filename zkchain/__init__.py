@@ -155,10 +155,11 @@ def verify(build_dir, proof):
     return api.verify(build_dir, proof)
 
 
-def gen_verifier(build_dir, out=None, contract: str | None = None, force: bool = False):
-    """``zkchain gen-verifier``: write and compile the Solidity verifier; returns ``api.Verifier`` (path, contract,
-    runtime_bytes, vk_digest, insecure, status). Raises ``SetupError`` without keys or solc-js, ``InputError`` if a
-    different file exists and ``force`` is false."""
+def gen_verifier(build_dir, out=None, contract: str | None = None, force: bool = False, mode: str = "auto"):
+    """``zkchain gen-verifier``: write and compile the Solidity verifier, or in reusable mode the model's tape for
+    the shared verifier; returns ``api.Verifier`` (path, contract, runtime_bytes, vk_digest, insecure, status,
+    mode, model_id, ...). ``mode``: ``auto`` | ``specialised`` | ``reusable``. Raises ``SetupError`` without keys
+    or solc-js, ``InputError`` if a different file exists and ``force`` is false."""
     from zkchain import api
 
-    return api.gen_verifier(build_dir, out, contract, force=force)
+    return api.gen_verifier(build_dir, out, contract, force=force, mode=mode)

@@ -338,19 +338,40 @@ class Verifier:
     vk_digest: str
     insecure: bool = False
     status: str = "wrote"
+    mode: str = "specialised"  # or "reusable": ``path`` is then the model's tape, ``contract`` the shared verifier
+    why: str = ""  # why this mode (``auto`` decides by the specialised verifier's size)
+    model_id: str = ""  # reusable: keccak256 of the tape, the model's id at the shared verifier
+    tape_bytes: int = 0
+    tape_chunks: int = 0
 
 
-def gen_verifier(build_dir, out=None, contract: str | None = None, force: bool = False) -> Verifier:
+def gen_verifier(build_dir, out=None, contract: str | None = None, force: bool = False,
+                 mode: str = "auto") -> Verifier:
     """``zkchain gen-verifier``: write the Solidity verifier for ``build_dir``'s key (default
-    ``build_dir/Verifier.sol``) after compiling it with solc-js. Raises ``SetupError`` without keys or the solc-js
-    toolchain, ``InputError`` if a different file exists and ``force`` is false."""
-    from zkchain.evm import deploy
+    ``build_dir/Verifier.sol``) after compiling it with solc-js — or, in ``reusable`` mode, the model's tape
+    (default ``build_dir/verifier.tape``), which the shared ``ZkchainReusableVerifier`` runs
+    (``docs/evm-verifier.md`` §7). ``mode``: ``auto`` (specialised when its runtime code fits EIP-170 with a
+    10 % margin), ``specialised`` or ``reusable``. Raises ``SetupError`` without keys or the solc-js toolchain,
+    ``InputError`` for an unknown mode or if a different file exists and ``force`` is false."""
+    from zkchain.evm import deploy, reusable
 
     vk = deploy.load_vk(build_dir)
-    source, compiled = deploy.build_verifier(vk, contract)
-    path = Path(out) if out else Path(build_dir) / "Verifier.sol"
-    status = deploy.write_verifier_source(source, path, force=force)
-    return Verifier(path, compiled.name, compiled.runtime_size_bytes, "0x" + vk.digest.hex(), vk.srs_insecure, status)
+    compiled = source = None
+    if mode != "reusable":
+        source, compiled = deploy.build_verifier(vk, contract)
+    chosen, why = reusable.choose_mode(vk, mode, compiled)
+    digest = "0x" + vk.digest.hex()
+    if chosen == "specialised":
+        path = Path(out) if out else Path(build_dir) / "Verifier.sol"
+        status = deploy.write_verifier_source(source, path, force=force)
+        return Verifier(path, compiled.name, compiled.runtime_size_bytes, digest, vk.srs_insecure, status,
+                        why=why)
+    tape = reusable.record_tape(vk)
+    shared = reusable.compile_reusable()
+    path = Path(out) if out else Path(build_dir) / reusable.TAPE_FILE
+    status = reusable.write_tape(tape, path, force=force)
+    return Verifier(path, shared.name, shared.runtime_size_bytes, digest, vk.srs_insecure, status, "reusable", why,
+                    "0x" + tape.model_id.hex(), len(tape.data), len(reusable.chunks(tape)))
 
 
 def read_input(path) -> np.ndarray:

@@ -337,6 +337,9 @@ def _insecure_warning(what: str) -> str:
 
 _RPC_HELP = ("JSON-RPC URL of the chain (e.g. http://127.0.0.1:8545 from `zkchain node`), or `embedded` for a "
              "throwaway in-process chain (dry run: nothing survives the command). Env: ZKCHAIN_RPC_URL.")
+_MODE_HELP = ("specialised: one contract for this model, every constant compiled in (cheapest to verify); "
+              "reusable: one shared verifier per chain that runs this model's tape, registered as data (any model "
+              "size); auto: specialised when its code fits EIP-170 with a 10% margin, else reusable.")
 _KEY_HELP = ("Hex private key of the sending account (env: ZKCHAIN_PRIVATE_KEY). Without it only chain id 31337 "
              "is allowed, from anvil's first dev account (public key).")
 
@@ -348,14 +351,27 @@ _KEY_HELP = ("Hex private key of the sending account (env: ZKCHAIN_PRIVATE_KEY).
 @click.option("--name", "contract_name", default=None,
               help="Contract name (default: from the model, e.g. DigitsMlpVerifier).")
 @click.option("--force", is_flag=True, help="Overwrite an existing, different file.")
-def gen_verifier_cmd(build_dir: Path, out: Path | None, contract_name: str | None, force: bool) -> None:
-    """Generate the Solidity verifier for BUILD_DIR's verifying key and compile it (solc-js) to check it."""
+@click.option("--mode", type=click.Choice(["auto", "specialised", "reusable"]), default="auto", show_default=True,
+              help=_MODE_HELP)
+def gen_verifier_cmd(build_dir: Path, out: Path | None, contract_name: str | None, force: bool, mode: str) -> None:
+    """Generate the Solidity verifier for BUILD_DIR's verifying key and compile it (solc-js) to check it; in
+    reusable mode, write the model's tape (BUILD_DIR/verifier.tape) for the shared verifier instead."""
     from zkchain import api
     from zkchain.evm import deploy
 
     with _console().status("generating the Solidity verifier and compiling it with solc-js"):
-        v = api.gen_verifier(build_dir, out, contract_name, force=force)
+        v = api.gen_verifier(build_dir, out, contract_name, force=force, mode=mode)
     size = v.runtime_bytes
+    if v.mode == "reusable":
+        click.echo(f"mode reusable ({v.why})")
+        click.echo(f"shared verifier {v.contract}: runtime code {size:,} bytes, the same for every model")
+        click.echo(f"model id {v.model_id} (keccak256 of the tape: {v.tape_bytes:,} bytes, "
+                   f"{v.tape_chunks} data contract{'s' if v.tape_chunks > 1 else ''})")
+        click.echo(f"verifying key {v.vk_digest}")
+        if v.insecure:
+            _chain_echo_err(_insecure_warning("this verifying key"))
+        click.echo(f"{v.status} {v.path}")
+        return
     click.echo(f"contract {v.contract}: runtime code {size:,} bytes "
                f"({100 * size / deploy.EIP170_LIMIT:.0f}% of the EIP-170 limit {deploy.EIP170_LIMIT:,})")
     click.echo(f"verifying key {v.vk_digest}")
@@ -377,23 +393,53 @@ def gen_verifier_cmd(build_dir: Path, out: Path | None, contract_name: str | Non
 @click.option("--force", is_flag=True,
               help="Deploy even if BUILD_DIR/deployment.json records a live verifier or one on another chain "
                    "(the old record is kept as deployment.<chain>.<address>.json).")
+@click.option("--mode", type=click.Choice(["auto", "specialised", "reusable"]), default="auto", show_default=True,
+              help=_MODE_HELP)
+@click.option("--verifier-address", default=None,
+              help="Reusable mode: register the model at this already deployed shared verifier instead of "
+                   "deploying a new one.")
 def deploy_verifier_cmd(build_dir: Path, rpc_url: str, private_key: str | None, gas: int | None,
-                        contract_name: str | None, force: bool) -> None:
-    """Generate, compile and deploy BUILD_DIR's verifier; record it in BUILD_DIR/deployment.json."""
-    from zkchain.evm import deploy
+                        contract_name: str | None, force: bool, mode: str, verifier_address: str | None) -> None:
+    """Generate, compile and deploy BUILD_DIR's verifier; record it in BUILD_DIR/deployment.json. In reusable mode:
+    deploy the shared verifier once (or use --verifier-address) and register this model's tape there."""
+    from zkchain.errors import InputError
+    from zkchain.evm import deploy, reusable
 
     vk = deploy.load_vk(build_dir)
+    if verifier_address and mode == "specialised":
+        raise InputError("--verifier-address is for --mode reusable (a specialised verifier is never shared)")
+    if verifier_address:
+        mode = "reusable"
     chain = deploy.connect(rpc_url, private_key)
     embedded = rpc_url == deploy.EMBEDDED
     note = deploy.key_note(chain)
     if note:
         _chain_echo_err(f"note: {note}")
     old, status = (None, "none") if embedded else deploy.check_can_record(build_dir, chain, force)
-    _source, compiled = deploy.build_verifier(vk, contract_name)
-    dep = deploy.deploy_verifier(chain, vk, compiled, gas=gas)
-    click.echo(f"deployed {dep.contract} at {dep.address}")
-    click.echo(f"chain id {dep.chain_id} ({dep.rpc_url}), deployer {dep.deployer}")
-    click.echo(f"deploy gas {dep.deploy_gas:,}; runtime code {dep.runtime_size_bytes:,} bytes; tx {dep.tx_hash}")
+    compiled = None
+    if mode != "reusable":
+        _source, compiled = deploy.build_verifier(vk, contract_name)
+    chosen, why = reusable.choose_mode(vk, mode, compiled)
+    if chosen == "reusable":
+        dep = deploy.deploy_reusable(chain, vk, verifier_address=verifier_address, gas=gas)
+        click.echo(f"mode reusable ({why})")
+        if dep.tx_hash:
+            click.echo(f"deployed {dep.contract} at {dep.address}")
+            click.echo(f"deploy gas {dep.deploy_gas:,}; runtime code {dep.runtime_size_bytes:,} bytes; "
+                       f"tx {dep.tx_hash}")
+        else:
+            click.echo(f"using {dep.contract} at {dep.address}")
+        click.echo(f"chain id {dep.chain_id} ({dep.rpc_url}), deployer {dep.deployer}")
+        if dep.register_gas:
+            click.echo(f"registered model {dep.model_id}: tape {dep.tape_bytes:,} bytes in "
+                       f"{len(dep.tape_chunks)} data contract(s), {dep.register_gas:,} gas")
+        else:
+            click.echo(f"model {dep.model_id} was registered already")
+    else:
+        dep = deploy.deploy_verifier(chain, vk, compiled, gas=gas)
+        click.echo(f"deployed {dep.contract} at {dep.address}")
+        click.echo(f"chain id {dep.chain_id} ({dep.rpc_url}), deployer {dep.deployer}")
+        click.echo(f"deploy gas {dep.deploy_gas:,}; runtime code {dep.runtime_size_bytes:,} bytes; tx {dep.tx_hash}")
     if vk.srs_insecure:
         _chain_echo_err(_insecure_warning("this verifier's key"))
     if embedded:
@@ -415,16 +461,24 @@ def deploy_verifier_cmd(build_dir: Path, rpc_url: str, private_key: str | None, 
                                      "deploys a fresh verifier there first: a dry run"))
 @click.option("--address", default=None, help="Verifier address (default: from BUILD_DIR/deployment.json).")
 @click.option("--private-key", envvar="ZKCHAIN_PRIVATE_KEY", default=None, help=_KEY_HELP)
-@click.option("--gas", type=click.IntRange(min=50_000), default=1_000_000, show_default=True,
-              help="Gas limit of the transaction (or call).")
+@click.option("--gas", type=click.IntRange(min=50_000), default=None,
+              help="Gas limit of the transaction (or call). [default: 1,000,000; 5,000,000 for a reusable verifier]")
 @click.option("--call", "use_call", is_flag=True,
               help="Free check: eth_call of verifyProof instead of a submitProof transaction (no event).")
+@click.option("--model-id", default=None,
+              help="Reusable verifier: the model's id (default: from deployment.json, or keccak256 of the "
+                   "build's tape).")
+@click.option("--mode", type=click.Choice(["auto", "specialised", "reusable"]), default="auto", show_default=True,
+              help="Which verifier the embedded chain deploys (elsewhere deployment.json or the code at --address "
+                   "decides).")
 def submit_proof_cmd(build_dir: Path, proof_path: Path, rpc_url: str, address: str | None,
-                     private_key: str | None, gas: int, use_call: bool) -> None:
+                     private_key: str | None, gas: int | None, use_call: bool, model_id: str | None,
+                     mode: str) -> None:
     """Send PROOF.json to the deployed verifier. Exit 0 accepted, 1 rejected by the verifier, 2 error."""
     from zkchain.app.submit import resolve_verifier
     from zkchain.errors import ChainError
-    from zkchain.evm import deploy
+    from zkchain.evm import deploy, reusable
+    from zkchain.evm.reusable import parse_model_id
     from zkchain.evm.verifier_gen import calldata
     from zkchain.protocol.proof import Proof
 
@@ -432,17 +486,24 @@ def submit_proof_cmd(build_dir: Path, proof_path: Path, rpc_url: str, address: s
     proof = Proof.load(proof_path, vk)  # refuses a proof for another key, or an edited file
     with _console().status("connecting (the embedded chain compiles and deploys the verifier first)"
                            if rpc_url == "embedded" else f"connecting to {rpc_url}"):
-        target = resolve_verifier(build_dir, vk, proof, rpc_url, address, private_key, announce_key=not use_call)
+        target = resolve_verifier(build_dir, vk, proof, rpc_url, address, private_key, announce_key=not use_call,
+                                  mode=mode, model_id=parse_model_id(model_id) if model_id else None)
     for line in target.notes:
         _chain_echo_err(line)
     chain, address, abi = target.chain, target.address, target.abi
     if vk.srs_insecure:
         _chain_echo_err(_insecure_warning("this proof's key"))
     proof_bytes, public_inputs = calldata(proof, vk)
-    accuracy = "accuracy" in vk.circuit.meta  # an accuracy proof: submitAccuracy emits AccuracyVerified
+    if gas is None:
+        gas = deploy.DEFAULT_SUBMIT_GAS if target.model_id is None else reusable.VERIFY_GAS
+    # an accuracy proof on its specialised verifier: submitAccuracy emits AccuracyVerified (the shared reusable
+    # verifier has submitProof only; the count is a public output there)
+    accuracy = "accuracy" in vk.circuit.meta and target.model_id is None
     result = deploy.submit_proof(chain, address, abi, proof_bytes, public_inputs, gas=gas, call=use_call,
-                                 function="submitAccuracy" if accuracy else "submitProof")
+                                 function="submitAccuracy" if accuracy else "submitProof", model_id=target.model_id)
     where = f"{address} on chain {chain.chain_id}"
+    if target.model_id is not None:
+        where += f", model 0x{target.model_id.hex()}"
     if result.mode == "call":
         if result.accepted:
             click.echo(f"accepted: verifyProof returned true at {where} (eth_call: no transaction, no event)")

@@ -22,11 +22,15 @@ class Target:
     address: str
     abi: list
     notes: list[str] = field(default_factory=list)
+    model_id: bytes | None = None  # reusable mode: the model's id at the shared verifier
 
 
 def resolve_verifier(build_dir: Path, vk: VerifyingKey, proof: Proof, rpc_url: str, address: str | None,
-                     private_key: str | None, announce_key: bool = True) -> Target:
-    """Connect to ``rpc_url`` (or ``embedded``) and find the verifier for ``proof``.
+                     private_key: str | None, announce_key: bool = True, mode: str = "auto",
+                     model_id: bytes | None = None) -> Target:
+    """Connect to ``rpc_url`` (or ``embedded``) and find the verifier for ``proof``: a specialised verifier, or
+    the shared reusable verifier and the model's id there (``deployment.json``'s mode; with ``--address``, the
+    code found there; on the embedded chain, ``mode`` as ``gen-verifier`` chooses it).
 
     Raises :class:`InputError` when ``deployment.json`` is missing (and no ``address``), is for another key or
     chain, or ``address`` is given with the embedded chain; :class:`zkchain.errors.ChainError` when the node is
@@ -51,12 +55,36 @@ def resolve_verifier(build_dir: Path, vk: VerifyingKey, proof: Proof, rpc_url: s
     key_note = deploy.key_note(chain)
     if key_note and announce_key:
         notes.append(f"note: {key_note}")
+    from zkchain.evm import reusable
+
     if embedded:
         _source, compiled = deploy.build_verifier(vk)
+        chosen, why = reusable.choose_mode(vk, mode, compiled)
+        if chosen == "reusable":
+            dep = deploy.deploy_reusable(chain, vk)
+            notes.append(f"note: embedded chain ({why}): deployed a fresh {dep.contract} at {dep.address} and "
+                         f"registered model {dep.model_id} ({dep.deploy_gas + dep.register_gas:,} gas) for this "
+                         "check only")
+            model_id = model_id or reusable.parse_model_id(dep.model_id)
+            reusable.check_model_at(chain, dep.address, model_id, proof.vk_digest)
+            return Target(chain, dep.address, dep.abi, notes, model_id)
         dep = deploy.deploy_verifier(chain, vk, compiled)
         notes.append(f"note: embedded chain: deployed a fresh {dep.contract} at {dep.address} "
                      f"({dep.deploy_gas:,} gas) for this check only")
         address, abi = dep.address, compiled.abi
+    elif address is None and dep.mode == "reusable":
+        if dep.chain_id != chain.chain_id:
+            raise InputError(f"{dep_path} is for chain id {dep.chain_id} ({dep.rpc_url}), {rpc_url} serves "
+                             f"chain id {chain.chain_id}")
+        model_id = model_id or reusable.parse_model_id(dep.model_id)
+        reusable.check_shared_at(chain, dep.address)
+        reusable.check_model_at(chain, dep.address, model_id, proof.vk_digest)
+        return Target(chain, dep.address, dep.abi, notes, model_id)
+    elif address is not None and (mode == "reusable" or model_id is not None or _holds_shared(chain, address)):
+        reusable.check_shared_at(chain, address)
+        model_id = model_id or reusable.record_tape(vk).model_id
+        reusable.check_model_at(chain, address, model_id, proof.vk_digest)
+        return Target(chain, address, reusable.compile_reusable().abi, notes, model_id)
     elif address is None:
         if dep.chain_id != chain.chain_id:
             raise InputError(f"{dep_path} is for chain id {dep.chain_id} ({dep.rpc_url}), {rpc_url} serves "
@@ -66,3 +94,15 @@ def resolve_verifier(build_dir: Path, vk: VerifyingKey, proof: Proof, rpc_url: s
         abi = dep.abi if dep is not None else deploy.build_verifier(vk)[1].abi
     deploy.check_verifier_at(chain, address, abi, proof.vk_digest)
     return Target(chain, address, abi, notes)
+
+
+def _holds_shared(chain: Chain, address: str) -> bool:
+    """True when ``address`` holds the reusable verifier (so ``--address`` needs no ``--mode``)."""
+    from zkchain.errors import ZkchainError
+    from zkchain.evm import reusable
+
+    try:
+        reusable.check_shared_at(chain, address)
+        return True
+    except ZkchainError:
+        return False

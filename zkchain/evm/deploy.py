@@ -164,9 +164,20 @@ class Deployment:
     zero_knowledge: bool = ZERO_KNOWLEDGE
     model: str = ""
     notes: list[str] = field(default_factory=list)
+    # reusable mode (``zkchain.evm.reusable``): the shared verifier at ``address`` and this model's registration
+    mode: str = "specialised"
+    model_id: str = ""
+    tape_chunks: list[str] = field(default_factory=list)
+    tape_bytes: int = 0
+    register_gas: int = 0
+
+    _REUSABLE_ONLY = ("mode", "model_id", "tape_chunks", "tape_bytes", "register_gas")
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
+        if self.mode == "specialised":  # the record of a specialised verifier is what it always was
+            for k in self._REUSABLE_ONLY:
+                d.pop(k)
         return {"format": d.pop("format"), **d}
 
     def save(self, path: str | Path) -> None:
@@ -208,13 +219,7 @@ def deploy_verifier(chain: Chain, vk: VerifyingKey, compiled: CompiledContract, 
     """Deploys ``compiled`` on ``chain`` and returns its :class:`Deployment` (not yet written anywhere).
 
     Raises :class:`ChainError` when the creation reverts or cannot be sent (no funds, code above EIP-170)."""
-    gas = gas or deploy_gas_limit(compiled)
-    factory = chain.w3.eth.contract(abi=compiled.abi, bytecode=compiled.bytecode)
-    tx = factory.constructor().build_transaction({"from": chain.account, "gas": gas})
-    receipt = chain._send(tx)  # noqa: SLF001 (Chain.deploy drops the receipt; we record hash and block)
-    if receipt["status"] != 1 or not receipt.get("contractAddress"):
-        raise ChainError(f"deploying {compiled.name} reverted after {receipt['gasUsed']:,} gas (gas limit {gas:,}; "
-                         f"runtime code {compiled.runtime_size_bytes:,} bytes, EIP-170 limit {EIP170_LIMIT:,})")
+    receipt = _create(chain, compiled, gas)
     from eth_utils import to_checksum_address
 
     notes = []
@@ -228,6 +233,61 @@ def deploy_verifier(chain: Chain, vk: VerifyingKey, compiled: CompiledContract, 
         srs_insecure=bool(vk.srs_insecure), abi=list(compiled.abi),
         deployed_at=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         model=str(vk.meta.get("model") or ""), notes=notes,
+    )
+
+
+def _create(chain: Chain, compiled: CompiledContract, gas: int | None) -> dict[str, Any]:
+    """Send the creation transaction of ``compiled``; its receipt. ChainError if it reverts."""
+    gas = gas or deploy_gas_limit(compiled)
+    factory = chain.w3.eth.contract(abi=compiled.abi, bytecode=compiled.bytecode)
+    tx = factory.constructor().build_transaction({"from": chain.account, "gas": gas})
+    receipt = chain._send(tx)  # noqa: SLF001 (Chain.deploy drops the receipt; we record hash and block)
+    if receipt["status"] != 1 or not receipt.get("contractAddress"):
+        raise ChainError(f"deploying {compiled.name} reverted after {receipt['gasUsed']:,} gas (gas limit {gas:,}; "
+                         f"runtime code {compiled.runtime_size_bytes:,} bytes, EIP-170 limit {EIP170_LIMIT:,})")
+    return receipt
+
+
+def deploy_reusable(chain: Chain, vk: VerifyingKey, *, verifier_address: str | None = None, gas: int | None = None,
+                    compiler: str | None = None) -> Deployment:
+    """Reusable mode: deploy the shared ``ZkchainReusableVerifier`` (or check the one at ``verifier_address``:
+    the same runtime code), then register ``vk``'s tape there unless its model id is registered already.
+    Returns the :class:`Deployment` (``mode="reusable"``, ``model_id``, the tape's data contracts; ``deploy_gas``
+    0 and ``tx_hash`` "" when an existing verifier was reused). Raises ChainError / InputError as
+    :func:`zkchain.evm.reusable.check_shared_at` and ``register``."""
+    from eth_utils import to_checksum_address
+
+    from zkchain.evm import reusable
+
+    compiled = reusable.compile_reusable()
+    tape = reusable.record_tape(vk)
+    notes = []
+    if verifier_address:
+        reusable.check_shared_at(chain, verifier_address, compiled)
+        address, tx_hash, deploy_gas, block = to_checksum_address(verifier_address), "", 0, 0
+        notes.append(f"reused the shared verifier at {address}")
+    else:
+        receipt = _create(chain, compiled, gas or reusable.DEPLOY_GAS)
+        address, tx_hash = to_checksum_address(receipt["contractAddress"]), _hex(receipt["transactionHash"])
+        deploy_gas, block = int(receipt["gasUsed"]), int(receipt["blockNumber"])
+    chunks: list[str] = []
+    register_gas = 0
+    if reusable.is_registered(chain, address, tape.model_id, compiled):
+        chunks = list(chain.call(address, compiled, "tapeChunks", tape.model_id, gas=500_000))
+        notes.append(f"model 0x{tape.model_id.hex()} was registered already")
+    else:
+        reg = reusable.register(chain, address, tape, compiled)
+        chunks, register_gas = list(reg.chunks), reg.gas
+    if vk.srs_insecure:
+        notes.append("INSECURE dev SRS: anyone can forge proofs for this model; never let it protect value")
+    return Deployment(
+        contract=compiled.name, address=address, chain_id=chain.chain_id, rpc_url=chain_label(chain),
+        vk_digest="0x" + vk.digest.hex(), tx_hash=tx_hash, deployer=chain.account, deploy_gas=deploy_gas,
+        block_number=block, compiler=compiler or compiler_version(), runtime_size_bytes=compiled.runtime_size_bytes,
+        srs_insecure=bool(vk.srs_insecure), abi=list(compiled.abi),
+        deployed_at=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        model=str(vk.meta.get("model") or ""), notes=notes, mode="reusable", model_id="0x" + tape.model_id.hex(),
+        tape_chunks=chunks, tape_bytes=len(tape.data), register_gas=register_gas,
     )
 
 
@@ -338,14 +398,16 @@ def check_verifier_at(chain: Chain, address: str, abi: list[dict[str, Any]], vk_
 
 def submit_proof(chain: Chain, address: str, abi: list[dict[str, Any]], proof_bytes: bytes,
                  public_inputs: list[int], *, gas: int = DEFAULT_SUBMIT_GAS, call: bool = False,
-                 function: str = "submitProof") -> SubmitResult:
+                 function: str = "submitProof", model_id: bytes | None = None) -> SubmitResult:
     """Sends ``submitProof(proof_bytes, public_inputs)`` (or ``function``: ``submitAccuracy`` for an accuracy key,
     which emits ``AccuracyVerified``) as a transaction with gas limit ``gas`` (or, with
-    ``call``, evaluates ``verifyProof`` by ``eth_call``: free, no event). A proof the verifier rejects is a
+    ``call``, evaluates ``verifyProof`` by ``eth_call``: free, no event); with ``model_id``, the reusable
+    verifier's ``submitProof(modelId, proof, publicInputs)``. A proof the verifier rejects is a
     reverted transaction (``ProofRejected``): mined, gas paid, ``accepted`` False, ``rejected_by_verifier`` True.
     Raises :class:`ChainError` if the transaction cannot be sent."""
+    lead = () if model_id is None else (bytes(model_id),)
     if call:
-        outcome = chain.try_call(address, abi, "verifyProof", proof_bytes, public_inputs, gas=gas)
+        outcome = chain.try_call(address, abi, "verifyProof", *lead, proof_bytes, public_inputs, gas=gas)
         if not outcome.success:
             return SubmitResult(False, "call", reason=outcome.revert_reason)
         # No gas figure for calls: eth_estimateGas would search for the least gas at which the call *returns*,
@@ -353,17 +415,18 @@ def submit_proof(chain: Chain, address: str, abi: list[dict[str, Any]], proof_by
         accepted = bool(outcome.value)
         return SubmitResult(accepted, "call", rejected_by_verifier=not accepted,
                             reason=None if accepted else "verifyProof returned false")
-    floor = intrinsic_gas(submit_calldata(proof_bytes, public_inputs))
+    floor = intrinsic_gas(submit_calldata(proof_bytes, public_inputs, model_id))
     if gas < floor:  # a node may keep such a transaction pending forever, blocking the sender's later nonces
         raise InputError(f"gas limit {gas:,} is below this transaction's intrinsic cost {floor:,} "
                          "(21,000 + calldata, EIP-7623 floor)")
-    result: TxResult = chain.transact(address, abi, function, proof_bytes, public_inputs, gas=gas)
+    result: TxResult = chain.transact(address, abi, function, *lead, proof_bytes, public_inputs, gas=gas)
     receipt = result.receipt
     reason = result.outcome.revert_reason
     accepted = bool(result.outcome.success)
     rejected = (not accepted) and bool(reason) and reason.startswith("ProofRejected")
     if rejected and len(result.outcome.revert_data) == 36:  # ProofRejected(bytes32): show the digest as hex
-        reason = f"ProofRejected(vkDigest 0x{result.outcome.revert_data[4:].hex()})"
+        what = "vkDigest" if model_id is None else "modelId"
+        reason = f"ProofRejected({what} 0x{result.outcome.revert_data[4:].hex()})"
     if not accepted and not reason:
         reason = "reverted without a reason"
     if not accepted and not rejected and result.gas_used >= gas:
@@ -375,11 +438,15 @@ def submit_proof(chain: Chain, address: str, abi: list[dict[str, Any]], proof_by
                         events=events, rejected_by_verifier=rejected)
 
 
-def submit_calldata(proof_bytes: bytes, public_inputs: list[int]) -> bytes:
-    """ABI calldata of ``submitProof(bytes,uint256[])`` (the same layout serves ``verifyProof``)."""
+def submit_calldata(proof_bytes: bytes, public_inputs: list[int], model_id: bytes | None = None) -> bytes:
+    """ABI calldata of ``submitProof(bytes,uint256[])`` (the same layout serves ``verifyProof``), or with
+    ``model_id`` of the reusable verifier's ``submitProof(bytes32,bytes,uint256[])``."""
     from eth_abi import encode
     from eth_utils import keccak
 
+    if model_id is not None:
+        return keccak(text="submitProof(bytes32,bytes,uint256[])")[:4] + encode(
+            ["bytes32", "bytes", "uint256[]"], [bytes(model_id), proof_bytes, public_inputs])
     return keccak(text="submitProof(bytes,uint256[])")[:4] + encode(["bytes", "uint256[]"],
                                                                      [proof_bytes, public_inputs])
 

@@ -2,11 +2,13 @@
 
 The verifier is written once, against the interface of :class:`Loader` — scalars with ``+ − ×``, evaluation
 points ``ρ^a·ζ^(−b)`` with their powers and closed forms, the proof's values, the transcript, an MSM and the
-pairing check. Two loaders run it (the pattern of snark-verifier's ``Loader``):
+pairing check. Three loaders run it (the pattern of snark-verifier's ``Loader``):
 
 - :class:`NativeLoader` (here): Python integers mod r and BN254 points of the crypto backend — the Python
   verifier itself;
-- ``zkchain.evm.yul.EvmLoader``: every operation emits Yul instead — the generated Solidity verifier.
+- ``zkchain.evm.yul.EvmLoader``: every operation emits Yul instead — the generated Solidity verifier;
+- ``zkchain.evm.tape.TapeLoader``: every operation appends an instruction to a tape — the program the shared
+  reusable verifier (``contracts/ReusableVerifier.sol``) and ``zkchain.evm.tape.run_tape`` interpret.
 
 A rejection is :class:`Rejected` (the native loader raises it; the EVM loader emits ``leave``, so the contract
 returns false).
