@@ -622,21 +622,34 @@ def srs_get(power: int, source: str, mirror: str | None) -> None:
     click.echo(f"use it with: zkchain setup BUILD_DIR --srs {source}:{power}")
 
 
+def _bundled_names() -> tuple[str, ...]:
+    from zkchain.models import BUNDLED_MODELS
+
+    return BUNDLED_MODELS
+
+
 @cli.command("demo")
 @click.option("--rpc-url", default="embedded", show_default=True, envvar="ZKCHAIN_DEMO_RPC_URL",
               help="Chain to deploy on: `embedded` (in-process eth-tester) or a JSON-RPC URL such as anvil's.")
 @click.option("--private-key", envvar="ZKCHAIN_PRIVATE_KEY", default=None, help=_KEY_HELP)
 @click.option("--samples", type=click.IntRange(min=1, max=450), default=3, show_default=True,
-              help="How many test digits to prove and verify on chain.")
+              help="How many test samples (digits, or text windows for char_gpt) to prove and verify on chain.")
+@click.option("--model", "model_name", type=click.Choice(list(_bundled_names())), default="digits_mlp",
+              show_default=True, help="Bundled model: the digits MLP, CNN, LeNet-5, the vision transformer "
+                                      "digits_vit or the character-level GPT char_gpt (the last two verify on "
+                                      "chain through the shared reusable verifier: their own are over EIP-170).")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to put the build, proofs and summary (default: a fresh temporary directory, kept).")
 @click.option("--force", is_flag=True, help="Reuse a non-empty --workdir (its demo files are overwritten).")
-def demo_cmd(rpc_url: str, private_key: str | None, samples: int, workdir: Path | None, force: bool) -> None:
-    """Whole pipeline on the bundled digits MLP: compile, setup, prove test digits, verify in Python,
-    generate and deploy the verifier, verify every proof on chain, summary table. Exit 0 iff all accepted."""
+def demo_cmd(rpc_url: str, private_key: str | None, samples: int, workdir: Path | None, force: bool,
+             model_name: str) -> None:
+    """Whole pipeline on a bundled model (default the digits MLP): compile, setup, prove test samples, verify in
+    Python, generate and deploy the verifier, verify every proof on chain, summary table. Exit 0 iff all
+    accepted."""
     from zkchain.app.demo import run_demo
 
-    ok = run_demo(rpc_url=rpc_url, private_key=private_key, samples=samples, workdir=workdir, force=force)
+    ok = run_demo(rpc_url=rpc_url, private_key=private_key, samples=samples, workdir=workdir, force=force,
+                  model=model_name)
     if not ok:
         raise click.exceptions.Exit(1)
 

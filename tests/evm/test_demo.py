@@ -56,3 +56,21 @@ def test_demo_refuses_a_non_empty_workdir(tmp_path):
     p, _ = _demo("--workdir", tmp_path)
     assert p.returncode == 2 and "--force" in p.stderr and "Traceback" not in p.stderr
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize("model", ["digits_vit", "char_gpt"])
+def test_demo_of_a_bundled_transformer_on_the_shared_verifier(tmp_path, model):
+    """The transformers' own verifiers are over EIP-170: the demo switches to the shared reusable verifier, registers
+    the model's tape and every proof is accepted on chain (about a minute each; ``pytest -m sweep``)."""
+    work = tmp_path / "demo"
+    p, _ = _demo("--model", model, "--samples", "1", "--workdir", work, timeout=900)
+    assert p.returncode == 0, f"stdout:{p.stdout}\nstderr:{p.stderr}"
+    summary = json.loads((work / "summary.json").read_text())
+    assert summary["model"] == model and summary["verifier_mode"] == "reusable" and summary["ok"]
+    assert summary["verifier"]["runtime_size_bytes"] < 24_576
+
+
+def test_demo_names_the_bundled_models():
+    p, _ = _demo("--model", "no_such_model", timeout=60)
+    assert p.returncode == 2 and "digits_vit" in p.stderr and "char_gpt" in p.stderr

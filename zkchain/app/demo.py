@@ -1,7 +1,9 @@
-"""``zkchain demo``: the whole pipeline on the bundled digits MLP, from ONNX to an on-chain verdict.
+"""``zkchain demo``: the whole pipeline on a bundled model (default the digits MLP; ``--model`` any of
+``zkchain.models.BUNDLED_MODELS``, the transformers included), from ONNX to an on-chain verdict.
 
     compile (bundled calibration) → setup (dev SRS, INSECURE) → prove N real test digits → verify in Python
-    → generate the Solidity verifier → deploy it (in-process eth-tester chain, or any JSON-RPC URL)
+    → generate the Solidity verifier → deploy it (in-process eth-tester chain, or any JSON-RPC URL; a verifier over
+    90 % of EIP-170 goes to the shared reusable verifier instead, with the model's tape registered there)
     → submitProof for every proof → summary table (accuracy, per-sample prediction, prove time, proof bytes,
     verify gas, deploy gas, on-chain verdict)
 
@@ -26,6 +28,14 @@ from zkchain.errors import InputError
 from zkchain.protocol.proof import ZERO_KNOWLEDGE
 
 MODEL = "digits_mlp"
+#: compile settings per bundled model (the digits MLP keeps the 10-bit widths its published numbers use)
+CONFIG = {"digits_mlp": {"act_bits": 10, "weight_bits": 10}}
+
+
+def _predictions(out: np.ndarray, label_shape: tuple[int, ...]) -> np.ndarray:
+    """Argmax of every labelled position: ``out`` (N × outputs) as N × label_shape × classes."""
+    n = out.shape[0]
+    return out.reshape((n,) + tuple(label_shape) + (-1,)).argmax(-1)
 
 
 def _console():
@@ -55,26 +65,32 @@ class _Steps:
 
 
 def run_demo(*, rpc_url: str = "embedded", private_key: str | None = None, samples: int = 3,
-             workdir: str | Path | None = None, force: bool = False, console=None) -> bool:
-    """Runs the demo, printing progress and the summary to ``console`` (rich; default stdout).
+             workdir: str | Path | None = None, force: bool = False, console=None, model: str = MODEL) -> bool:
+    """Runs the demo on bundled model ``model``, printing progress and the summary to ``console`` (rich; default
+    stdout).
 
     Returns True iff every proof was accepted on chain. Raises :class:`~zkchain.errors.ZkchainError` subclasses
     for a non-empty ``workdir`` without ``force``, an unreachable RPC URL, missing solc-js, etc."""
     from rich.panel import Panel
 
     from zkchain import api
-    from zkchain.evm import deploy
+    from zkchain.evm import deploy, reusable
     from zkchain.evm.verifier_gen import calldata
     from zkchain.models import bundled_model_dir
     from zkchain.prover.parallel import default_workers
 
     con = console or _console()
     t_start = time.perf_counter()
-    src = bundled_model_dir(MODEL)
+    src = bundled_model_dir(model)
+    meta = json.loads((src / "meta.json").read_text())
+    vocab = meta.get("vocabulary")  # a character model: show predictions as text
     test_x = np.load(src / "test_inputs.npy")
     test_y = np.load(src / "test_labels.npy")
+    label_shape = tuple(test_y.shape[1:])
+    what = "test windows" if vocab else "test digits"
+    show = (lambda a: repr("".join(vocab[int(i)] for i in np.ravel(a)))) if vocab else (lambda a: int(np.ravel(a)[0]))
     if samples > len(test_x):
-        raise InputError(f"--samples {samples}: the test split has {len(test_x)} digits")
+        raise InputError(f"--samples {samples}: the test split has {len(test_x)} {what}")
     if workdir is not None:
         work = Path(workdir)
         if work.exists() and not work.is_dir():
@@ -90,8 +106,8 @@ def run_demo(*, rpc_url: str = "embedded", private_key: str | None = None, sampl
     proofs_dir.mkdir(exist_ok=True)
 
     con.print(Panel.fit(
-        f"zkchain demo: prove that the bundled digits MLP ({MODEL}, 64-32-10) classified {samples} real test "
-        f"digit(s),\nthen verify every proof in Python and in a Solidity verifier on "
+        f"zkchain demo: prove the bundled {model} ({meta.get('n_parameters', '?'):,} parameters) on {samples} real "
+        f"{what},\nthen verify every proof in Python and in a Solidity verifier on "
         f"{'an in-process eth-tester chain' if embedded else rpc_url}.\nwork directory: {work}",
         title="zkchain demo"))
     note = deploy.key_note(chain)
@@ -103,27 +119,26 @@ def run_demo(*, rpc_url: str = "embedded", private_key: str | None = None, sampl
     def do_compile(_status):
         from zkchain.quant import compile_model, write_compiled
 
-        model = compile_model(src / "model.onnx", src / "calibration.npy", {"act_bits": 10, "weight_bits": 10})
-        write_compiled(model, build, force=True)
-        f = model.info.get("fidelity", {})
-        return model, (f"{len(model.ops)} integer ops; calibration {model.info.get('calibration_samples')} "
-                       f"samples; top-1 agreement {100 * (f.get('top1_agreement') or 0):.1f}% vs "
-                       f"{f.get('reference')}")
+        qm = compile_model(src / "model.onnx", src / "calibration.npy", CONFIG.get(model))
+        write_compiled(qm, build, force=True)
+        f = qm.info.get("fidelity", {})
+        return qm, (f"{len(qm.ops)} integer ops; calibration {qm.info.get('calibration_samples')} "
+                    f"samples; cosine similarity {f.get('cosine_similarity', 0):.5f} vs {f.get('reference')}")
 
-    model, _ = steps.run("compile model.onnx → integer model (bundled calibration set)", do_compile)
+    qmodel, _ = steps.run("compile model.onnx → integer model (bundled calibration set)", do_compile)
 
     # 2. accuracy on the test split ----------------------------------------------------------------------------
     def do_accuracy(_status):
         from zkchain.onnx import load_onnx
         from zkchain.quant.compile import float_reference
 
-        batch = test_x.reshape((-1,) + tuple(model.input_shape))
+        batch = test_x.reshape((-1,) + tuple(qmodel.input_shape))
         floats, ref = float_reference(src / "model.onnx", load_onnx(src / "model.onnx"), batch)
-        quant = np.stack([model.predict(x) for x in batch])
-        acc_f = float(np.mean(floats[:, :10].argmax(1) == test_y))
-        acc_q = float(np.mean(quant[:, :10].argmax(1) == test_y))
-        acc = {"float": acc_f, "quantized": acc_q, "n": int(len(test_y)), "float_reference": ref}
-        return acc, f"float {100 * acc_f:.2f}% ({ref}), quantized {100 * acc_q:.2f}% on {len(test_y)} test digits"
+        quant = np.stack([np.ravel(qmodel.predict(x)) for x in batch])
+        acc_f = float(np.mean(_predictions(floats, label_shape) == test_y))
+        acc_q = float(np.mean(_predictions(quant, label_shape) == test_y))
+        acc = {"float": acc_f, "quantized": acc_q, "n": int(len(test_y)), "float_reference": ref, "what": what}
+        return acc, f"float {100 * acc_f:.2f}% ({ref}), quantized {100 * acc_q:.2f}% on {len(test_y)} {what}"
 
     acc, _ = steps.run("accuracy on the held-out test split", do_accuracy)
 
@@ -144,19 +159,20 @@ def run_demo(*, rpc_url: str = "embedded", private_key: str | None = None, sampl
 
     def do_prove(status):
         for i in range(samples):
-            status.update(f"[4/8] proving test digit {i + 1}/{samples} (index {i})")
+            status.update(f"[4/8] proving test sample {i + 1}/{samples} (index {i})")
             proof, info = api.prove(build, test_x[i], workers=workers)
             path = proofs_dir / f"sample_{i}.json"
             proof.save(path, vk)
             out = info["outputs"][0]
-            proven = proof.public[model.output_names[0]] if model.output_names[0] in proof.public else out
-            rows.append({"index": i, "label": int(test_y[i]), "predicted": int(np.argmax(proven)),
+            proven = proof.public[qmodel.output_names[0]] if qmodel.output_names[0] in proof.public else out
+            pred = _predictions(np.asarray(proven, dtype=float).reshape(1, -1), label_shape)[0]
+            rows.append({"index": i, "label": show(test_y[i]), "predicted": show(pred),
                          "prove_s": round(info["prove_s"], 3), "proof_bytes": info["proof_bytes"],
                          "proof": str(path), "proof_obj": proof})
         return None, (f"{samples} proof(s), {rows[0]['proof_bytes']:,} bytes each, "
                       f"{np.mean([r['prove_s'] for r in rows]):.2f} s each ({workers} worker(s))")
 
-    steps.run(f"prove {samples} test digit(s)", do_prove)
+    steps.run(f"prove {samples} {what}", do_prove)
 
     def do_verify(_status):
         for r in rows:
@@ -174,19 +190,29 @@ def run_demo(*, rpc_url: str = "embedded", private_key: str | None = None, sampl
     # 6. verifier ----------------------------------------------------------------------------------------------
     def do_gen(_status):
         source, compiled = deploy.build_verifier(vk)
+        mode, why = reusable.choose_mode(vk, "auto", compiled)
+        if mode == "reusable":
+            tape = reusable.record_tape(vk)
+            reusable.write_tape(tape, build / reusable.TAPE_FILE, force=True)
+            return (mode, compiled), (f"{why}; tape {len(tape.data):,} bytes → {build / reusable.TAPE_FILE}")
         deploy.write_verifier_source(source, build / "Verifier.sol", force=True)
-        return compiled, (f"{compiled.name}: {compiled.runtime_size_bytes:,} bytes of runtime code → "
-                          f"{build / 'Verifier.sol'}")
+        return (mode, compiled), (f"{compiled.name}: {compiled.runtime_size_bytes:,} bytes of runtime code → "
+                                  f"{build / 'Verifier.sol'}")
 
-    compiled, _ = steps.run("generate + compile the Solidity verifier (solc-js)", do_gen)
+    (mode, compiled), _ = steps.run("generate + compile the Solidity verifier (solc-js)", do_gen)
 
     # 7. deploy -------------------------------------------------------------------------------------------------
     def do_deploy(_status):
         old = None
         if not embedded:
             old, _status = deploy.check_can_record(build, chain, force=True)
-        dep = deploy.deploy_verifier(chain, vk, compiled)
-        detail = f"{dep.address} on chain {dep.chain_id}, {dep.deploy_gas:,} gas"
+        if mode == "reusable":
+            dep = deploy.deploy_reusable(chain, vk)
+            detail = (f"shared verifier {dep.address} on chain {dep.chain_id}, {dep.deploy_gas:,} gas; model "
+                      f"{dep.model_id[:18]}… registered, {dep.register_gas:,} gas")
+        else:
+            dep = deploy.deploy_verifier(chain, vk, compiled)
+            detail = f"{dep.address} on chain {dep.chain_id}, {dep.deploy_gas:,} gas"
         if not embedded:
             path, _backup = deploy.record_deployment(build, dep, old)
             detail += f"; wrote {path}"
@@ -200,7 +226,11 @@ def run_demo(*, rpc_url: str = "embedded", private_key: str | None = None, sampl
         for k, r in enumerate(rows):
             status.update(f"[8/8] submitProof {k + 1}/{len(rows)}")
             proof_bytes, public_inputs = calldata(r["proof_obj"], vk)
-            res = deploy.submit_proof(chain, dep.address, compiled.abi, proof_bytes, public_inputs)
+            if mode == "reusable":
+                res = deploy.submit_proof(chain, dep.address, dep.abi, proof_bytes, public_inputs,
+                                          gas=reusable.VERIFY_GAS, model_id=reusable.parse_model_id(dep.model_id))
+            else:
+                res = deploy.submit_proof(chain, dep.address, compiled.abi, proof_bytes, public_inputs)
             r.update({"onchain_accepted": res.accepted, "verify_gas": res.gas_used, "tx_hash": res.tx_hash,
                       "event": bool(res.events) and res.events[0]["event"]})
             if not res.accepted:
@@ -214,7 +244,7 @@ def run_demo(*, rpc_url: str = "embedded", private_key: str | None = None, sampl
     all_ok = all(r["onchain_accepted"] for r in rows)
     _summary(con, acc, rows, dep, vk, compiled, total_s, all_ok, work)
     summary = {
-        "ok": all_ok, "model": MODEL, "work_dir": str(work), "total_s": round(total_s, 2),
+        "ok": all_ok, "model": model, "verifier_mode": mode, "work_dir": str(work), "total_s": round(total_s, 2),
         "accuracy": acc, "setup_s": round(setup_s, 2), "srs_insecure": vk.srs_insecure,
         "zero_knowledge": ZERO_KNOWLEDGE,
         "vk_digest": "0x" + vk.digest.hex(),
@@ -246,7 +276,7 @@ def _summary(con, acc, rows, dep, vk, compiled, total_s, all_ok, work) -> None:
     facts.add_column(style="bold")
     facts.add_column()
     facts.add_row("test accuracy", f"float {100 * acc['float']:.2f}%  ·  quantized {100 * acc['quantized']:.2f}%  "
-                                   f"({acc['n']} digits; float by {acc['float_reference']})")
+                                   f"({acc['n']} {acc['what']}; float by {acc['float_reference']})")
     facts.add_row("verifier", f"{dep.contract}, {dep.runtime_size_bytes:,} bytes of code, at {dep.address} "
                               f"(chain {dep.chain_id}, {dep.rpc_url})")
     facts.add_row("deploy gas", f"{dep.deploy_gas:,}")
