@@ -20,7 +20,11 @@ PER_VECTOR = {"attention": 2}
 @pytest.mark.parametrize("name", UNIT_NAMES)
 def test_no_committed_entry_is_free(name, unit_built, solidity):
     """Four of the six perturbations per vector, rotating (so every kind meets every block)."""
-    _sweep(unit_built(name), solidity(unit_built(name)), per_vector=PER_VECTOR.get(name, 4))
+    b = unit_built(name)
+    if name in PER_VECTOR:  # at least one real lie per committed vector (66 of 76 tampers are lies for attention)
+        _sweep(b, solidity(b), per_vector=PER_VECTOR[name], min_lies=len(b.compiled.circuit.of_kind("witness")))
+    else:
+        _sweep(b, solidity(b), per_vector=4)
 
 
 @pytest.mark.parametrize("model", ["digits_mlp", "digits_cnn"])
