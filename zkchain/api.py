@@ -23,7 +23,7 @@ import numpy as np
 from zkchain.compiler.lower import lower
 from zkchain.crypto.field import R
 from zkchain.crypto.srs import DEFAULT_DEV_SEED
-from zkchain.errors import InputError, SetupError
+from zkchain.errors import InputError, SetupError, UnsupportedModelError
 from zkchain.protocol.vk import VerifyingKey
 from zkchain.prover.keys import ProvingKey, load_srs, required_degree
 from zkchain.prover.keys import setup as keygen
@@ -69,15 +69,46 @@ class CompileResult:
     blocks: int | None
 
 
+def _compile_generation(model_path: Path, calibration, config, batch: int, steps: int):
+    """Unroll ``model_path`` into its ``steps``-token generation graph and compile that (calibrated like the
+    model itself: its inputs are the model's)."""
+    import hashlib
+    import tempfile
+
+    import onnx
+
+    from zkchain.onnx.generate import unroll
+    from zkchain.quant import compile_model
+
+    if batch > 1:
+        raise InputError("--generate and --batch do not combine: a generation proof covers one prompt")
+    try:
+        graph = unroll(onnx.load(str(model_path)), steps)
+    except onnx.checker.ValidationError as exc:
+        raise UnsupportedModelError(f"--generate: the unrolled graph is not valid ONNX: {exc}") from None
+    if calibration is None and (model_path.parent / "calibration.npy").is_file():
+        calibration = model_path.parent / "calibration.npy"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{model_path.stem}.generate{steps}.onnx"
+        onnx.save(graph, str(path))
+        model = compile_model(path, calibration, config)
+    model.info.update(model=model_path.parent.name if model_path.stem in ("model", "network") else model_path.stem,
+                      source_model=str(model_path), source_sha256=hashlib.sha256(model_path.read_bytes()).hexdigest(),
+                      generate=steps)
+    return model
+
+
 def compile(model_path, build_dir, calibration=None, config: dict | None = None, force: bool = False,
-            quantize_only: bool = False, batch: int = 1) -> CompileResult:
+            quantize_only: bool = False, batch: int = 1, generate: int = 0) -> CompileResult:
     """``zkchain compile``: import, calibrate and quantize ``model_path`` (``zkchain.quant.compile_model``), check
     that it can be proven — lowered to blocks and its zero-knowledge layout checked, so an operation without a
     block is reported now, with its ONNX node, not at :func:`setup` — and write the artifact into ``build_dir``.
 
     ``calibration``: ``.npy`` batch, EZKL ``input.json`` or array (None: the bundled or a synthetic set);
     ``config``: quantization settings (``act_bits``, ``weight_bits``, ``table_bits``, ``hide_scales``);
-    ``batch``: samples per proof (a batch circuit: every matmul over ``batch`` rows, its weights opened once).
+    ``batch``: samples per proof (a batch circuit: every matmul over ``batch`` rows, its weights opened once);
+    ``generate``: ``K > 0`` compiles a greedy generation of ``K`` tokens by a next-token model (token ids →
+    logits for every position; ``zkchain/onnx/generate.py``): the proof's public output is the ``K`` generated ids.
     Raises :class:`InputError` for a non-empty ``build_dir`` without ``force`` or a missing model,
     :class:`UnsupportedModelError` when the model compiles but cannot be proven (``quantize_only`` writes it
     anyway, for ``predict``), ``CalibrationError``."""
@@ -90,7 +121,10 @@ def compile(model_path, build_dir, calibration=None, config: dict | None = None,
         raise InputError(f"{build_dir} is not empty (it may hold a previous build); use --force to overwrite")
     if not model_path.is_file():
         raise InputError(f"model file {model_path} does not exist")
-    model = compile_model(model_path, calibration, config, batch=batch)
+    if generate:
+        model = _compile_generation(model_path, calibration, config, batch, generate)
+    else:
+        model = compile_model(model_path, calibration, config, batch=batch)
     blocks = None
     if not quantize_only:
         try:

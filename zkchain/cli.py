@@ -69,9 +69,12 @@ def _fe_report(model, paths) -> None:
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
               help="Samples per proof: the input's leading dimension becomes N, and each proof then takes N samples "
                    "(prove --input with an N × sample array); weights are opened once per proof.")
+@click.option("--generate", type=click.IntRange(min=1), default=None, metavar="K",
+              help="For a next-token model (token ids → logits per position): prove a greedy generation of K "
+                   "tokens instead of one forward pass; the proof's public output is the K generated token ids.")
 def compile_cmd(model_path: pathlib.Path, build_dir: pathlib.Path, calibration: pathlib.Path | None,
                 act_bits: int, weight_bits: int, force: bool, hide_scales: bool, quantize_only: bool,
-                batch: int) -> None:
+                batch: int, generate: int | None) -> None:
     """Import MODEL.onnx, calibrate, quantize to integer ops and write the compiled artifact to BUILD_DIR.
 
     The model is also lowered to proof blocks, so an operation that cannot be proven is reported here (with
@@ -80,7 +83,7 @@ def compile_cmd(model_path: pathlib.Path, build_dir: pathlib.Path, calibration: 
 
     res = api.compile(model_path, build_dir, calibration, {"act_bits": act_bits, "weight_bits": weight_bits,
                                                            "hide_scales": hide_scales},
-                      force=force, quantize_only=quantize_only, batch=batch)
+                      force=force, quantize_only=quantize_only, batch=batch, generate=generate or 0)
     if calibration is None:
         click.echo(f"note: calibrated on {res.model.info['calibration']}", err=True)
     if res.blocks is not None:

@@ -109,17 +109,9 @@ def test_causal_self_attention_with_a_minus_inf_mask(tmp_path):
     assert np.array_equal(first, got.reshape(T, -1)[0])
 
 
-def test_a_tiny_gpt_on_token_ids(tmp_path):
-    """Token ids in (an int64 input), token and positional embeddings, LayerNorm, causal attention, logits out:
-    compile, prove and verify through the CLI; an id outside the vocabulary or a fractional id is a clear error
-    (exit 2)."""
-    torch = pytest.importorskip("torch")
-    import json
-
-    from clirun import zk
-
+def _tiny_gpt(torch, V: int, L: int):
+    """Token and position embeddings, LayerNorm, one causal attention head, logits over ``V`` for ``L`` positions."""
     nn = torch.nn
-    V, L = 12, 6
 
     class TinyGPT(nn.Module):
         def __init__(self):
@@ -135,8 +127,21 @@ def test_a_tiny_gpt_on_token_ids(tmp_path):
             a = (q @ k.transpose(-1, -2) / D ** 0.5).masked_fill(self.mask == 0, float("-inf"))
             return self.head(h + self.proj(torch.softmax(a, -1) @ v))
 
+    return TinyGPT().eval()
+
+
+def test_a_tiny_gpt_on_token_ids(tmp_path):
+    """Token ids in (an int64 input), token and positional embeddings, LayerNorm, causal attention, logits out:
+    compile, prove and verify through the CLI; an id outside the vocabulary or a fractional id is a clear error
+    (exit 2)."""
+    torch = pytest.importorskip("torch")
+    import json
+
+    from clirun import zk
+
+    V, L = 12, 6
     torch.manual_seed(2)
-    net = TinyGPT().eval()
+    net = _tiny_gpt(torch, V, L)
     path = tmp_path / "gpt.onnx"
     torch.onnx.export(net, (torch.randint(0, V, (L,)),), str(path), dynamo=False, opset_version=17,
                       input_names=["idx"], output_names=["logits"])
@@ -187,3 +192,34 @@ def test_rmsnorm_and_tanh_gelu(tmp_path):
     want = net(torch.from_numpy(cal[1])).detach().numpy().reshape(-1)
     got = np.asarray(proved.outputs[0], dtype=float).reshape(-1)
     assert float(want @ got / np.linalg.norm(want) / np.linalg.norm(got)) > 0.99
+
+
+def test_a_proved_greedy_generation(tmp_path):
+    """``compile --generate 3``: one proof that the model, run greedily on a sliding window, generates these 3 tokens
+    (the public output), equal to torch's own greedy loop."""
+    torch = pytest.importorskip("torch")
+    import json
+
+    from clirun import zk
+
+    V, L = 12, 6
+    torch.manual_seed(4)
+    net = _tiny_gpt(torch, V, L)
+    path = tmp_path / "gpt.onnx"
+    torch.onnx.export(net, (torch.randint(0, V, (L,)),), str(path), dynamo=False, opset_version=17,
+                      input_names=["idx"], output_names=["logits"])
+    np.save(tmp_path / "cal.npy", np.random.default_rng(4).integers(0, V, size=(32, L)))
+    build = tmp_path / "build"
+    zk("compile", path, "-o", build, "--calibration", tmp_path / "cal.npy", "--generate", 3, check=0)
+    zk("setup", build, check=0)
+    prompt = [3, 1, 4, 1, 5, 9]
+    (tmp_path / "in.json").write_text(json.dumps({"input_data": [prompt]}))
+    zk("prove", build, "--input", tmp_path / "in.json", "-o", tmp_path / "proof.json", check=0)
+    assert "accepted" in zk("verify", build, tmp_path / "proof.json", check=0).stdout
+    (generated,) = json.loads((tmp_path / "proof.json").read_text())["public"].values()
+    ids, want = list(prompt), []
+    with torch.no_grad():
+        for _ in range(3):
+            want.append(int(net(torch.tensor(ids))[-1].argmax()))
+            ids = ids[1:] + [want[-1]]
+    assert [int(t) for t in generated] == want

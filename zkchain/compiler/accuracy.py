@@ -121,6 +121,38 @@ def widen_bounds(model, witness) -> list[str]:
     return out
 
 
+def argmax_onehot(L, z: Expr, N: int, C: int, h: int, prefix: str, label: str,
+                  one_per_row: str = "one 1 per row", no_gap: str = "the argmax") -> Expr:
+    """Steps 1–2 of the module doc for ``N`` rows of ``C`` committed entries ``z`` (each in ``[−h, h)``): the one-hot
+    ``A`` of every row's argmax (the lowest index on a tie), proven by a 0/1 range lookup, a Gather summing each row
+    into 1, the gaps ``d = m − Z − T ∈ [0, 2h)`` and ``d ∘ A = 0``. Vectors ``<prefix>.argmax``, ``.max`` and
+    ``.gap``; constraints named ``<label>: …``. Returns ``A`` (``N·C`` entries)."""
+    c = L.c
+    # 1. the predicted class: a 0/1 vector with one 1 per row
+    an = f"{prefix}.argmax"
+    a = c.add_vector(an, N * C, "witness")
+    L.sources[an] = Argmax(z, C)
+    L.range_check(an, a, 0, 2)
+    c.constraints.append(Gather((a,), (Selection.reduce((N, C), {1}),), Expr(N, (), 1), f"{label}: {one_per_row}"))
+
+    # 2. gaps d = m − Z − T ≥ 0 with T_ij = Σ_{j'>j} A_ij' = [j < j*], and d ∘ A = 0: j* is the argmax (lowest index)
+    m = c.add_vector(f"{prefix}.max", N, "witness")
+    L.sources[f"{prefix}.max"] = RowMax(z, C)
+    neg_a = Expr(N * C, (Term(an, R - 1),))
+    later = tuple(Selection(0, s, ((N, C, C), (C - s, 1, 1))) for s in range(1, C))  # out[i, j] += x[i, j + s]
+    spread = Selection.broadcast((N, 1), (N, C))
+    neg_z = Expr(N * C, tuple(Term(t.vector, -t.coef % R, t.shift) for t in z.terms), -z.const % R)
+    gn = f"{prefix}.gap"
+    d = c.add_vector(gn, N * C, "witness")
+    L.sources[gn] = Selected((m,) + (neg_a,) * (C - 1) + (neg_z,), (spread,) + later + (Selection.identity(N * C),),
+                             N * C)
+    c.constraints.append(Gather((m,) + (neg_a,) * (C - 1), (spread,) + later,
+                                Expr(N * C, d.terms + z.terms, z.const), f"{label}: gaps to the row maximum"))
+    L.check_range(gn, N * C, 0, 2 * h)  # honest gaps: m − Z − T ≤ (h − 1) + h
+    c.constraints.append(Hadamard(d, a, Expr(N * C, ()), f"{label}: {no_gap} has no gap"))
+    return a
+
+
 def lower_accuracy(L, ts: LabelledSet) -> None:
     """Append the accuracy gadget (module doc) to lowering ``L`` (``zkchain.compiler.lower.Lowering``), whose input
     is already the public-data vector :data:`DATASET`. Sets ``circuit.meta["accuracy"]``."""
@@ -137,27 +169,7 @@ def lower_accuracy(L, ts: LabelledSet) -> None:
     L.looked_up.discard(o)  # ... unless committed() called it "equal to bounded terms": the count needs the range
     h = _pow2_at_least(max(1, model.tensors[o].bound) + 1)
 
-    # 1. the predicted class: a 0/1 vector with one 1 per row
-    a = c.add_vector("acc.argmax", N * C, "witness")
-    L.sources["acc.argmax"] = Argmax(z, C)
-    L.range_check("acc.argmax", a, 0, 2)
-    c.constraints.append(Gather((a,), (Selection.reduce((N, C), {1}),), Expr(N, (), 1),
-                                "accuracy: one predicted class per sample"))
-
-    # 2. gaps d = m − Z − T ≥ 0 with T_ij = Σ_{j'>j} A_ij' = [j < j*], and d ∘ A = 0: j* is the argmax (lowest index)
-    m = c.add_vector("acc.max", N, "witness")
-    L.sources["acc.max"] = RowMax(z, C)
-    neg_a = Expr(N * C, (Term("acc.argmax", R - 1),))
-    later = tuple(Selection(0, s, ((N, C, C), (C - s, 1, 1))) for s in range(1, C))  # out[i, j] += x[i, j + s]
-    spread = Selection.broadcast((N, 1), (N, C))
-    neg_z = Expr(N * C, tuple(Term(t.vector, -t.coef % R, t.shift) for t in z.terms), -z.const % R)
-    d = c.add_vector("acc.gap", N * C, "witness")
-    L.sources["acc.gap"] = Selected((m,) + (neg_a,) * (C - 1) + (neg_z,), (spread,) + later + (Selection.identity(N * C),),
-                                    N * C)
-    c.constraints.append(Gather((m,) + (neg_a,) * (C - 1), (spread,) + later,
-                                Expr(N * C, d.terms + z.terms, z.const), "accuracy: gaps to the row maximum"))
-    L.check_range("acc.gap", N * C, 0, 2 * h)  # honest gaps: m − Z − T ≤ (h − 1) + h
-    c.constraints.append(Hadamard(d, a, Expr(N * C, ()), "accuracy: the predicted class has no gap"))
+    a = argmax_onehot(L, z, N, C, h, "acc", "accuracy", "one predicted class per sample", "the predicted class")
 
     # 3. k = Σ_ij A_ij·onehot_ij, the public output
     t = c.add_vector("acc.hit", N * C, "witness")

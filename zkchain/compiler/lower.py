@@ -627,6 +627,32 @@ def _max(L: Lowering, op: IntOp) -> None:
     L.looked_up.add(yt)  # y = some entry of x: bounded like x
 
 
+@rule("argmax")
+def _argmax(L: Lowering, op: IntOp) -> None:
+    """The index of each row's largest entry (lowest on a tie): the one-hot of the argmax and its gaps to the row
+    maximum (``compiler/accuracy.py: argmax_onehot``), then ``y = Σ_j j·A_j`` as a Gather of ``A`` through ``C − 1``
+    shifted row sums (``Σ_(s≥1) Σ_(j≥s) A_j``)."""
+    from zkchain.compiler.accuracy import argmax_onehot
+
+    xt, yt = op.inputs[0], op.outputs[0]
+    where = f"argmax {op.source}"
+    L.refuse_padded(where, xt)
+    C = int(L.model.tensors[xt].shape[-1])
+    N = L.size(xt) // C
+    z = L.committed(xt)
+    L.looked_up.discard(xt)  # the gaps need z's own range check (finish adds it)
+    h = _pow2_at_least(RANGE_HEADROOM * max(1, L.model.tensors[xt].bound) + 1)  # finish's range for z
+    a = argmax_onehot(L, z, N, C, h, _vec_name(yt), where)
+    y = L.new_vector(yt)
+    if C == 1:
+        L.c.constraints.append(Zero(y, f"{where}: index"))
+    else:
+        sels = tuple(Selection(0, s, ((N, 1, C), (C - s, 0, 1))) for s in range(1, C))
+        L.c.constraints.append(Gather((a,) * (C - 1), sels, y, f"{where}: index"))
+    L.fill[yt] = 0
+    L.looked_up.add(yt)  # Σ_j j·A_j with A one-hot: in [0, C)
+
+
 @rule("rescale")
 def _rescale(L: Lowering, op: IntOp) -> None:
     """Quotient and remainder limbs, substituted into a pending accumulator's claim, else a Zero."""

@@ -28,6 +28,39 @@ _NO_FOLD = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformL
 _MAX_FOLD_ROUNDS = 8
 
 
+#: ops that move token ids without computing on them (a generation graph's sliding window)
+_ID_MOVES = ("Slice", "Concat", "Reshape", "Squeeze", "Unsqueeze", "Identity")
+
+
+def _check_token_ids(model, name: str, consts, type_name: str) -> None:
+    """An integer input holds token ids: it (and whatever only moves it: Slice, Concat, Reshape, …) may feed
+    Gathers as indices into constant tables (embeddings), nothing else. Raises UnsupportedModelError naming the
+    first node that reads ids otherwise."""
+    seen, todo, users_total = set(), [name], 0
+    while todo:
+        t = todo.pop()
+        if t in seen:
+            continue
+        seen.add(t)
+        for n in model.graph.node:
+            if t not in n.input:
+                continue
+            users_total += 1
+            if n.op_type == "Gather" and list(n.input).index(t) == 1 and n.input[0] in consts:
+                continue
+            if n.op_type in _ID_MOVES and list(n.input).index(t) == 0 or n.op_type == "Concat":
+                todo += [o for o in n.output if o]
+                continue
+            raise UnsupportedModelError(
+                f"input {name!r} has element type {type_name}: an integer input is supported as token ids feeding "
+                f"Gather nodes into constant tables (embeddings); node {n.name or n.op_type!r} ({n.op_type}) reads "
+                "it otherwise")
+    if not users_total:
+        raise UnsupportedModelError(f"input {name!r} has element type {type_name}: an integer input is supported "
+                                    "as token ids feeding Gather nodes into constant tables (embeddings); nothing "
+                                    "reads it")
+
+
 def load_onnx(path: str | Path, batch_size: int = 1) -> Graph:
     """Read an ONNX file and return its :class:`Graph` IR with concrete shapes.
 
@@ -419,16 +452,7 @@ def graph_from_model(model: onnx.ModelProto, batch_size: int = 1, source: str = 
     for i in model.graph.input:
         shp, et = shapes[i.name]
         if et in (onnx.TensorProto.INT64, onnx.TensorProto.INT32):
-            # token ids: every consumer must be a Gather reading it as indices into a constant table (an embedding)
-            users = [n for n in model.graph.node if i.name in n.input]
-            bad = [n for n in users if not (n.op_type == "Gather" and list(n.input).index(i.name) == 1
-                                            and n.input[0] in consts)]
-            if bad or not users:
-                raise UnsupportedModelError(
-                    f"input {i.name!r} has element type {onnx.TensorProto.DataType.Name(et)}: an integer input is "
-                    "supported as token ids feeding Gather nodes into constant tables (embeddings); "
-                    + (f"node {bad[0].name or bad[0].op_type!r} ({bad[0].op_type}) reads it otherwise" if bad
-                       else "nothing reads it"))
+            _check_token_ids(model, i.name, consts, onnx.TensorProto.DataType.Name(et))
             inputs.append(TensorInfo(i.name, tuple(shp), "int64"))
             continue
         if et != onnx.TensorProto.FLOAT and et not in (onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16):

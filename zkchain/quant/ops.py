@@ -355,12 +355,12 @@ def _gather_check(n: Node, g: Graph) -> str | None:
     if len(n.inputs) < 2:
         return "Gather needs data and indices"
     if not g.is_const(n.inputs[1]):
-        ids = next((t for t in g.inputs if t.name == n.inputs[1]), None)
+        ids = g.tensors.get(n.inputs[1])
         data = g.constants.get(n.inputs[0])
         if ids is None or not ids.dtype.startswith("int") or data is None or data.ndim != 2 \
                 or int(n.attrs.get("axis", 0)) % 2 != 0:
             return ("Gather with a runtime index is supported as an embedding lookup only: integer token ids (a model "
-                    "input) into a constant 2-D table along axis 0")
+                    "input, or an ArgMax) into a constant 2-D table along axis 0")
         return None
     shape = g.tensors[n.inputs[0]].shape
     axis = int(n.attrs.get("axis", 0)) % max(len(shape), 1)
@@ -732,6 +732,32 @@ def _where_lower(L: Lowerer, n: Node) -> None:
                         shape, n.name)
 
 
+def _argmax_check(n: Node, g: Graph) -> str | None:
+    rank = len(g.tensors[n.inputs[0]].shape)
+    if int(n.attrs.get("axis", 0)) % rank != rank - 1:
+        return "only ArgMax over the last axis is supported"
+    if int(n.attrs.get("select_last_index", 0)):
+        return "only ArgMax with select_last_index = 0 (the lowest index wins a tie) is supported"
+    return None
+
+
+def _argmax_run(n: Node, x: list, g: Graph) -> list:
+    axis = int(n.attrs.get("axis", 0))
+    y = np.argmax(x[0], axis=axis)
+    return [np.expand_dims(y, axis) if int(n.attrs.get("keepdims", 1)) else y]
+
+
+def _argmax_lower(L: Lowerer, n: Node) -> None:
+    """The index of the largest entry over the last axis (lowest index on a tie), an integer at scale 1: a
+    generated token id (``zkchain/onnx/generate.py``). Proven by a one-hot and its gaps to the row maximum."""
+    x = L.q(n.inputs[0])
+    out, shape = n.outputs[0], _out_shape(L.graph, n)
+    C = x.shape[-1]
+    kept = tuple(x.shape[:-1]) + (1,)
+    y = L.emit("argmax", [x], {"axis": len(x.shape) - 1}, f"{out}:idx", 1.0, C - 1, kept, n.name)
+    L.env[out] = L.emit("reshape", [y], {"shape": list(shape)}, out, 1.0, C - 1, shape, n.name)
+
+
 def _softmax_axis(n: Node, g: Graph) -> int:
     rank = len(g.tensors[n.inputs[0]].shape)
     default = -1 if g.opset >= 13 else 1
@@ -992,6 +1018,7 @@ ONNX_OPS: dict[str, Op] = {
     "BatchNormalization": Op(_bn_run, _bn_lower, _bn_check),
     "Softmax": Op(_softmax_run, _softmax_lower, _softmax_check),
     "Where": Op(_where_run, _where_lower, _where_check),
+    "ArgMax": Op(_argmax_run, _argmax_lower, _argmax_check),
     "Pow": Op(lambda n, x, g: [np.power(x[0], x[1])], _table_lower("pow", _pow_fn, keeps_scale=False), _pow_check),
     "Neg": Op(lambda n, x, g: [-x[0]], _neg_lower),
     "ReduceSum": Op(_reduce_run(np.sum), _reduce_sum_lower(mean=False), _reduce_check),

@@ -32,6 +32,8 @@ kind           inputs -> outputs                       semantics (params)
 ``maxpool``    x (N×C×H×W) -> y                        y[n,c,i,j] = max over the window's entries that lie inside x
                                                        (``kernel`` [kh,kw], ``strides``, ``pads`` [top,left,bottom,right])
 ``max``        x -> y                                  y = max over ``axis`` (last axis for Softmax), dim kept
+``argmax``     x -> y                                  y = index of the largest entry over ``axis`` (the last), the
+                                                       lowest index on a tie (numpy.argmax), dim kept
 ``concat``     x1..xn -> y                             numpy concatenate along ``axis`` (all at one scale)
 ``reshape``    x -> y                                  same entries, row-major order, new ``shape``
 ``transpose``  x -> y                                  y = x.transpose(``perm``)
@@ -59,7 +61,7 @@ from zkchain.errors import InputError
 
 KINDS = (
     "linear", "conv2d", "rescale", "table", "add", "sub", "add_const", "mul_const", "mul", "matmul",
-    "sum", "sumpool", "maxpool", "max", "concat", "reshape", "transpose", "slice", "take",
+    "sum", "sumpool", "maxpool", "max", "argmax", "concat", "reshape", "transpose", "slice", "take",
 )
 RESCALE_MAX_SHIFT = 16
 RESCALE_MAX_MULTIPLIER = 1 << 24
@@ -276,6 +278,7 @@ RUN: dict[str, Callable[[IntOp, list[np.ndarray]], list[np.ndarray]]] = {
     "sumpool": lambda op, xs: [sumpool(xs[0], op.params["kernel"], op.params["strides"], op.params["pads"])],
     "maxpool": lambda op, xs: [maxpool(xs[0], op.params["kernel"], op.params["strides"], op.params["pads"])],
     "max": lambda op, xs: [compact(xs[0].max(axis=op.params["axis"], keepdims=True))],
+    "argmax": lambda op, xs: [np.expand_dims(np.argmax(xs[0], axis=op.params["axis"]), op.params["axis"]).astype(np.int64)],
     "concat": lambda op, xs: [compact(np.concatenate([x.astype(object) if any(y.dtype == object for y in xs) else x
                                                       for x in xs], axis=op.params["axis"]))],
     "reshape": lambda op, xs: [xs[0].reshape(op.params["shape"])],
