@@ -67,3 +67,30 @@ def test_masked_scores_far_above_the_kept_ones(tmp_path):
     out = _run(m, cal[5]).reshape(2, 4)
     want = np.where(MASK, np.exp(cal[5] - cal[5].max()), 0)
     assert np.allclose(out, want / want.sum(-1, keepdims=True), atol=0.03), out
+
+
+def _additive(tmp_path, mask_values, then="Softmax"):
+    nodes = [helper.make_node("Add", ["x", "M"], ["w"], name="causal"),
+             helper.make_node(then, ["w"], ["y"], name="after", **({"axis": -1} if then == "Softmax" else {}))]
+    g = helper.make_graph(nodes, "additive", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])],
+                          initializer=[numpy_helper.from_array(mask_values.astype(np.float32), "M")])
+    path = tmp_path / "a.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path, np.random.default_rng(1).normal(size=(16, 2, 4)).astype(np.float32)
+
+
+def test_additive_causal_mask_before_softmax(tmp_path):
+    """``scores + mask`` with 0 / −inf entries (``nn.Transformer.generate_square_subsequent_mask``) is a mask."""
+    path, cal = _additive(tmp_path, np.where(MASK, 0.0, -np.inf))
+    out = _run(compile_model(path, calibration=cal), cal[2]).reshape(2, 4)
+    want = np.where(MASK, np.exp(cal[2]), 0)
+    assert (out[~MASK] == 0).all() and np.allclose(out, want / want.sum(-1, keepdims=True), atol=0.02)
+
+
+@pytest.mark.parametrize("case", ["nonzero_kept", "not_softmax"])
+def test_other_additive_masks_are_refused(tmp_path, case):
+    values = np.where(MASK, 0.5 if case == "nonzero_kept" else 0.0, -np.inf)
+    path, cal = _additive(tmp_path, values, "Softmax" if case == "nonzero_kept" else "Relu")
+    with pytest.raises(UnsupportedModelError, match="additive mask"):
+        compile_model(path, calibration=cal)

@@ -256,7 +256,9 @@ def compile_model(model_path: str | Path, calibration: str | Path | np.ndarray |
     stats: dict[str, float] = {}
     keep = []
     # a mask (Where with a −inf fill before a Softmax) is infinite by design: its range is its finite entries'
-    masks = {n.outputs[0] for n in graph.nodes if n.op_type == "Where"}
+    masks = {n.outputs[0] for n in graph.nodes if n.op_type == "Where"
+             or (n.op_type == "Add" and any(graph.is_const(i) and not np.isfinite(graph.constants[i]).all()
+                                            for i in n.inputs))}
 
     def amax(name, v) -> float:
         if name in masks:

@@ -189,8 +189,37 @@ def _sub_run(n: Node, x: list, g: Graph) -> list:
     return [x[0] - x[1]]
 
 
+def _additive_mask(n: Node, g: Graph):
+    """``(data, keep)`` when ``n`` is ``x + M`` with a constant mask ``M`` of 0 and −inf (or ≤ :data:`MASK_FILL`)
+    entries, as ``nn.Transformer.generate_square_subsequent_mask`` makes; else None."""
+    if n.op_type != "Add" or g.is_const(n.inputs[0]) == g.is_const(n.inputs[1]):
+        return None
+    c_name, x_name = (n.inputs[0], n.inputs[1]) if g.is_const(n.inputs[0]) else (n.inputs[1], n.inputs[0])
+    c = np.broadcast_to(np.asarray(g.constants[c_name], dtype=np.float64), _out_shape(g, n))
+    masked = c <= MASK_FILL
+    if not masked.any():
+        return None
+    return x_name, ~masked, c
+
+
+def _add_check(n: Node, g: Graph) -> str | None:
+    err = _binary_check(n, g)
+    m = None if err else _additive_mask(n, g)
+    if m is not None:
+        if np.any(m[2][m[1]] != 0):
+            return "an additive mask must be 0 where it keeps an entry (and ≤ −1e3 or −inf where it masks)"
+        if any(c.op_type != "Softmax" for c in g.consumers(n.outputs[0])):
+            return f"an additive mask (entries ≤ {MASK_FILL:g} or −inf) is supported only right before a Softmax"
+    return err
+
+
 def _addsub_lower(L: Lowerer, n: Node, sign: int) -> None:
     out, shape = n.outputs[0], _out_shape(L.graph, n)
+    m = _additive_mask(n, L.graph) if sign > 0 else None
+    if m is not None:  # x + causal mask before a Softmax: the masked entries weigh 0 (as in _where_lower)
+        L.softmax_masks = getattr(L, "softmax_masks", {})
+        L.softmax_masks[out] = (m[0], m[1].astype(np.int64))
+        return
     a_name, b_name = n.inputs
     if not L.graph.is_const(a_name) and not L.graph.is_const(b_name):
         a, b = L.align([L.q(a_name), L.q(b_name)], out, n.name)
@@ -988,7 +1017,7 @@ def _reduce_max_lower(sign: int) -> Lower:
 ONNX_OPS: dict[str, Op] = {
     "Gemm": Op(_gemm_run, _gemm_lower, _gemm_check),
     "MatMul": Op(_matmul_run, _matmul_lower, _matmul_check),
-    "Add": Op(_add_run, lambda L, n: _addsub_lower(L, n, +1), _binary_check),
+    "Add": Op(_add_run, lambda L, n: _addsub_lower(L, n, +1), _add_check),
     "Sub": Op(_sub_run, lambda L, n: _addsub_lower(L, n, -1), _binary_check),
     "Mul": Op(_mul_run, _mul_lower, _binary_check),
     "Div": Op(_div_run, _div_lower, _div_check),
