@@ -28,7 +28,7 @@ EXPECTED_SUPPORTED = {
     "accuracy", "blackman_window", "celu", "clip", "exp", "eye", "fr_age", "hard_sigmoid", "hard_swish", "lenet_5",
     "linear_regression", "log", "log_softmax", "max", "min", "mish", "quantize_dequantize", "reducel1",
     "reducel2", "remainder", "rsqrt", "selu", "sklearn_mlp", "softplus", "softsign", "trig", "variable_cnn",
-    "self_attention", "large_op_graph", "multihead_attention", "1l_lppool",
+    "self_attention", "large_op_graph", "multihead_attention", "1l_lppool", "nanoGPT",
 }
 
 

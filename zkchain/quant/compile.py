@@ -51,6 +51,18 @@ def default_calibration(model_path: Path, input_shape: tuple[int, ...],
     if (d / "calibration.npy").is_file():
         real = read_samples(d / "calibration.npy", input_shape)
         return real, f"bundled calibration set {d / 'calibration.npy'}", len(real)
+    if vocab is not None:  # token ids: the sample input's ids (if any) and uniform ones, never perturbed copies
+        base = None
+        if (d / "input.json").is_file():
+            try:
+                base = read_samples(d / "input.json", input_shape)
+            except InputError:
+                base = None
+        n_real = 0 if base is None else len(base)
+        synth = rng.integers(0, vocab, size=(SYNTHETIC_SAMPLES - n_real,) + tuple(input_shape)).astype(np.float64)
+        batch = synth if base is None else np.concatenate([base.reshape((-1,) + tuple(input_shape)), synth])
+        return batch, (f"{'the sample input ' + str(d / 'input.json') + ' plus ' if n_real else ''}"
+                       f"{len(synth)} synthetic samples of token ids uniform in [0, {vocab})"), n_real
     if (d / "input.json").is_file():
         try:
             base = read_samples(d / "input.json", input_shape)
@@ -67,9 +79,6 @@ def default_calibration(model_path: Path, input_shape: tuple[int, ...],
             batch = np.concatenate([x0, synth]).reshape((-1,) + tuple(input_shape))
             return batch, (f"sample input {d / 'input.json'} ({len(x0)} sample(s)) plus {k} synthetic perturbations "
                            "of it (no --calibration given)"), len(x0)
-    if vocab is not None:  # token ids: uniform over the embedding's rows
-        batch = rng.integers(0, vocab, size=(SYNTHETIC_SAMPLES,) + tuple(input_shape)).astype(np.float64)
-        return batch, f"{SYNTHETIC_SAMPLES} synthetic samples of token ids uniform in [0, {vocab})", 0
     batch = rng.normal(size=(SYNTHETIC_SAMPLES,) + tuple(input_shape))
     return (batch, f"{SYNTHETIC_SAMPLES} synthetic standard-normal samples "
             "(no --calibration and no sample input found)", 0)
