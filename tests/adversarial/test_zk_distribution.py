@@ -1,7 +1,7 @@
 """Distribution test of zero knowledge (issue 15, ``docs/protocol.md`` §7.7).
 
 Two witnesses of one small model with the same public output — inputs that differ only in entries the first ReLU
-clips to 0 — are proved 1,000 times each (``pytest -m sweep``, ~4 min; CI runs 300 each, ~1 min). Every value a proof reveals (every evaluation, every commitment's and
+clips to 0 — are proved 1,000 times each (``pytest -m sweep``, ~4 min; CI runs 200 each, ~1 min). Every value a proof reveals (every evaluation, every commitment's and
 opening proof's x-coordinate) is reduced mod 3 and the two classes are compared by a two-sample χ² test per
 value, at family-wise α = 10⁻³ (Bonferroni). v2 must pass: the revealed values are uniform whatever the witness.
 The same test on coin-free proofs (every zero-knowledge coin 0, what a v1 prover made) must detect the classes.
@@ -94,7 +94,7 @@ def _sample(pk, values, count, rng_of):
                     dtype=np.int64)
 
 
-@pytest.mark.parametrize("count", [pytest.param(300, marks=pytest.mark.slow),
+@pytest.mark.parametrize("count", [pytest.param(200, marks=pytest.mark.slow),
                                    pytest.param(PROOFS, marks=pytest.mark.sweep)])
 def test_revealed_values_do_not_tell_the_witnesses_apart(two_classes, count):
     compiled, srs, va, vb = two_classes

@@ -69,6 +69,7 @@ def test_a_torch_transformer_block_proves_and_verifies(tmp_path):
     assert cos > 0.99 and int(np.argmax(got)) == int(np.argmax(want)), (cos, want, got)
 
 
+@pytest.mark.sweep  # the tiny GPT below has the same mask; this one checks the first position's independence
 def test_causal_self_attention_with_a_minus_inf_mask(tmp_path):
     """GPT-style masking as torch exports it (``masked_fill(mask == 0, -inf)`` → ``Where`` with a constant
     condition): the masked scores get probability exactly 0, the block proves and verifies."""
@@ -163,6 +164,7 @@ def test_a_tiny_gpt_on_token_ids(tmp_path):
         assert msg in res.stderr and "Traceback" not in res.stderr
 
 
+@pytest.mark.sweep  # compiles to ops the rest of the suite proves; run with -m sweep
 def test_rmsnorm_and_tanh_gelu(tmp_path):
     """RMSNorm as LLaMA-style code writes it (``x·rsqrt(mean(x²) + ε)·w``: Pow, ReduceMean, Add, Sqrt, Div) and
     GELU's tanh form (``approximate="tanh"``) prove and verify."""
