@@ -69,6 +69,9 @@ class Lowerer:
         self.tables: dict[str, Table] = {}
         self.env: dict[str, QT] = {}
         self._names: set[str] = set()
+        # a Softmax input that is a mask over another tensor (Where / additive −inf before a Softmax):
+        # name -> (the unmasked tensor, 0/1 keep array); ops.py's Softmax weighs the masked entries 0
+        self.softmax_masks: dict[str, tuple[str, Any]] = {}
 
     # ------------------------------------------------------------------------------------------ naming
 

@@ -217,7 +217,6 @@ def _addsub_lower(L: Lowerer, n: Node, sign: int) -> None:
     out, shape = n.outputs[0], _out_shape(L.graph, n)
     m = _additive_mask(n, L.graph) if sign > 0 else None
     if m is not None:  # x + causal mask before a Softmax: the masked entries weigh 0 (as in _where_lower)
-        L.softmax_masks = getattr(L, "softmax_masks", {})
         L.softmax_masks[out] = (m[0], m[1].astype(np.int64))
         return
     a_name, b_name = n.inputs
@@ -751,7 +750,6 @@ def _where_lower(L: Lowerer, n: Node) -> None:
     keep = np.broadcast_to(keep, shape)
     fill = np.broadcast_to(fill, shape)
     if np.any(fill[~keep] <= MASK_FILL):
-        L.softmax_masks = getattr(L, "softmax_masks", {})
         L.softmax_masks[out] = (data, keep.astype(np.int64))
         return
     x = L.q(data)
@@ -813,7 +811,7 @@ def _softmax_lower(L: Lowerer, n: Node) -> None:
     the sum."""
     out, shape = n.outputs[0], _out_shape(L.graph, n)
     src, keep = n.inputs[0], None
-    masked = getattr(L, "softmax_masks", {}).get(n.inputs[0])
+    masked = L.softmax_masks.get(n.inputs[0])
     if masked is not None:
         src, keep = masked
     x = L.q(src)
