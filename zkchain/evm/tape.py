@@ -60,6 +60,7 @@ from dataclasses import dataclass, field
 from zkchain.crypto.field import P, R
 from zkchain.crypto.transcript import keccak256
 from zkchain.errors import InputError
+from zkchain.verifier.loader import LoaderValue
 
 MAGIC = b"\x00zkT"
 VERSION = 1
@@ -110,7 +111,7 @@ class Ref:
         return f"{self.kind}{self.i}"
 
 
-class TV:
+class TV(LoaderValue):
     """A field value on the tape: a slot ``ref``, and ``value`` when it is a known constant; ``sym`` names an
     evaluation point ``ρ^a·ζ^(−b)·σ^c`` (``zkchain.evm.yul._psym``)."""
 
@@ -119,27 +120,9 @@ class TV:
     def __init__(self, t: "TapeLoader", ref: Ref | None, value: int | None = None, sym: str | None = None):
         self.t, self.ref, self.value, self.sym = t, ref, value, sym
 
-    def _o(self, o) -> "TV":
-        return o if isinstance(o, TV) else self.t.const(o)
-
-    def __add__(self, o):
-        return self.t.add(self, self._o(o))
-
-    __radd__ = __add__
-
-    def __sub__(self, o):
-        return self.t.sub(self, self._o(o))
-
-    def __rsub__(self, o):
-        return self.t.sub(self._o(o), self)
-
-    def __mul__(self, o):
-        return self.t.mul(self, self._o(o))
-
-    __rmul__ = __mul__
-
-    def __neg__(self):
-        return self.t.sub(self.t.const(0), self)
+    @property
+    def loader(self) -> "TapeLoader":
+        return self.t
 
     def __repr__(self) -> str:
         return f"TV({self.ref}{'' if self.value is None else '=' + hex(self.value)})"

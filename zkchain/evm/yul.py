@@ -27,6 +27,7 @@ from collections import defaultdict
 from zkchain.crypto.field import P, R
 from zkchain.crypto.transcript import keccak256
 from zkchain.errors import InputError
+from zkchain.verifier.loader import LoaderValue
 
 _UNROLL = 4  # items per iteration of unrolled loops
 _LOOP_MIN = 16  # longer runs of identical per-item code become loops over contiguous calldata / memory
@@ -66,7 +67,7 @@ def _pab(sym: str) -> tuple[int, int, int]:
     return parts[0], parts[1], parts[2] if len(parts) > 2 else 0
 
 
-class Y:
+class Y(LoaderValue):
     """A field value in the generated code: a Yul expression ``text`` (``kind``: ``const``, ``cd`` calldata word
     at ``off``, ``mem`` slot, ``expr``), ``reduced`` when it is known to be ``< r``."""
 
@@ -76,27 +77,9 @@ class Y:
                  value: int | None = None, sym: str | None = None):
         self.g, self.text, self.kind, self.off, self.reduced, self.value, self.sym = g, text, kind, off, reduced, value, sym
 
-    def _o(self, o) -> "Y":
-        return o if isinstance(o, Y) else self.g.const(o)
-
-    def __add__(self, o):
-        return self.g.add(self, self._o(o))
-
-    __radd__ = __add__
-
-    def __sub__(self, o):
-        return self.g.sub(self, self._o(o))
-
-    def __rsub__(self, o):
-        return self.g.sub(self._o(o), self)
-
-    def __mul__(self, o):
-        return self.g.mul(self, self._o(o))
-
-    __rmul__ = __mul__
-
-    def __neg__(self):
-        return self.g.sub(self.g.const(0), self)
+    @property
+    def loader(self):
+        return self.g
 
     def __repr__(self) -> str:
         return f"Y({self.text})"

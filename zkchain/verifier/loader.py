@@ -46,6 +46,37 @@ class Loader:
     """
 
 
+class LoaderValue:
+    """The arithmetic operators of a loader whose values are symbolic (the EVM loader's Yul expressions, the tape
+    loader's slots): ``+ − ×`` and negation forward to the loader (``self.loader``: ``add``, ``sub``, ``mul``,
+    ``const``), an ``int`` operand becoming a constant first. Subclasses set ``loader``."""
+
+    __slots__ = ()
+    loader: Any
+
+    def _o(self, o):
+        return o if isinstance(o, type(self)) else self.loader.const(o)
+
+    def __add__(self, o):
+        return self.loader.add(self, self._o(o))
+
+    __radd__ = __add__
+
+    def __sub__(self, o):
+        return self.loader.sub(self, self._o(o))
+
+    def __rsub__(self, o):
+        return self.loader.sub(self._o(o), self)
+
+    def __mul__(self, o):
+        return self.loader.mul(self, self._o(o))
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return self.loader.sub(self.loader.const(0), self)
+
+
 class Scalar:
     """A field element of the native loader (operators mod r; ``int`` operands allowed)."""
 
