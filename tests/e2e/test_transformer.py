@@ -131,6 +131,28 @@ def _tiny_gpt(torch, V: int, L: int):
     return TinyGPT().eval()
 
 
+def _gpt_proved(torch, tmp, V: int, L: int, seed: int, ids: list[int], *compile_args):
+    """A tiny GPT (seed ``seed``) exported, then through the CLI: compile (``compile_args`` added), setup, prove
+    ``ids`` into ``tmp/proof.json`` and verify (accepted). Returns ``(net, build)``."""
+    import json
+
+    from clirun import zk
+
+    torch.manual_seed(seed)
+    net = _tiny_gpt(torch, V, L)
+    path = tmp / "gpt.onnx"
+    torch.onnx.export(net, (torch.randint(0, V, (L,)),), str(path), dynamo=False, opset_version=17,
+                      input_names=["idx"], output_names=["logits"])
+    np.save(tmp / "cal.npy", np.random.default_rng(seed).integers(0, V, size=(32, L)))
+    build = tmp / "build"
+    zk("compile", path, "-o", build, "--calibration", tmp / "cal.npy", *compile_args, check=0)
+    zk("setup", build, check=0)
+    (tmp / "in.json").write_text(json.dumps({"input_data": [ids]}))
+    zk("prove", build, "--input", tmp / "in.json", "-o", tmp / "proof.json", check=0)
+    assert "accepted" in zk("verify", build, tmp / "proof.json", check=0).stdout
+    return net, build
+
+
 def test_a_tiny_gpt_on_token_ids(tmp_path):
     """Token ids in (an int64 input), token and positional embeddings, LayerNorm, causal attention, logits out:
     compile, prove and verify through the CLI; an id outside the vocabulary or a fractional id is a clear error
@@ -141,20 +163,8 @@ def test_a_tiny_gpt_on_token_ids(tmp_path):
     from clirun import zk
 
     V, L = 12, 6
-    torch.manual_seed(2)
-    net = _tiny_gpt(torch, V, L)
-    path = tmp_path / "gpt.onnx"
-    torch.onnx.export(net, (torch.randint(0, V, (L,)),), str(path), dynamo=False, opset_version=17,
-                      input_names=["idx"], output_names=["logits"])
-    np.save(tmp_path / "cal.npy", np.random.default_rng(2).integers(0, V, size=(32, L)))
-    build = tmp_path / "build"
-    zk("compile", path, "-o", build, "--calibration", tmp_path / "cal.npy", check=0)
-    zk("setup", build, check=0)
     ids = [3, 1, 4, 1, 5, 9]
-    (tmp_path / "in.json").write_text(json.dumps({"input_data": [ids]}))
-    zk("prove", build, "--input", tmp_path / "in.json", "-o", tmp_path / "proof.json", check=0)
-    out = zk("verify", build, tmp_path / "proof.json", check=0)
-    assert "accepted" in out.stdout
+    net, build = _gpt_proved(torch, tmp_path, V, L, 2, ids)
     got = np.asarray(json.loads((tmp_path / "proof.json").read_text())["outputs_float"]["logits"]).reshape(L, V)
     want = net(torch.tensor(ids)).detach().numpy()
     assert (got.argmax(-1) == want.argmax(-1)).all(), (got.argmax(-1), want.argmax(-1))  # next token, every position
@@ -202,22 +212,9 @@ def test_a_proved_greedy_generation(tmp_path):
     torch = pytest.importorskip("torch")
     import json
 
-    from clirun import zk
-
     V, L = 12, 6
-    torch.manual_seed(4)
-    net = _tiny_gpt(torch, V, L)
-    path = tmp_path / "gpt.onnx"
-    torch.onnx.export(net, (torch.randint(0, V, (L,)),), str(path), dynamo=False, opset_version=17,
-                      input_names=["idx"], output_names=["logits"])
-    np.save(tmp_path / "cal.npy", np.random.default_rng(4).integers(0, V, size=(32, L)))
-    build = tmp_path / "build"
-    zk("compile", path, "-o", build, "--calibration", tmp_path / "cal.npy", "--generate", 3, check=0)
-    zk("setup", build, check=0)
     prompt = [3, 1, 4, 1, 5, 9]
-    (tmp_path / "in.json").write_text(json.dumps({"input_data": [prompt]}))
-    zk("prove", build, "--input", tmp_path / "in.json", "-o", tmp_path / "proof.json", check=0)
-    assert "accepted" in zk("verify", build, tmp_path / "proof.json", check=0).stdout
+    net, _ = _gpt_proved(torch, tmp_path, V, L, 4, prompt, "--generate", 3)
     (generated,) = json.loads((tmp_path / "proof.json").read_text())["public"].values()
     ids, want = list(prompt), []
     with torch.no_grad():

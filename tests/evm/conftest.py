@@ -54,3 +54,16 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("zkchain EVM wall times (measured)")
         for name, seconds in TIME_REPORT.items():
             terminalreporter.write_line(f"{name:<48} {seconds * 1000:>10,.1f} ms")
+
+
+@pytest.fixture(scope="module")
+def node():
+    """A local anvil node for the module (skips when the npm toolchain has no anvil)."""
+    from zkchain.evm.anvil import Anvil
+
+    try:
+        anvil = Anvil()
+    except SetupError as exc:
+        pytest.skip(f"anvil not available: {exc}")
+    with anvil:
+        yield anvil

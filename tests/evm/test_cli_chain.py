@@ -82,18 +82,6 @@ def verifier(build):
 
 
 @pytest.fixture(scope="module")
-def node():
-    from zkchain.evm.anvil import Anvil
-
-    try:
-        anvil = Anvil()
-    except SetupError as exc:
-        pytest.skip(f"anvil not available: {exc}")
-    with anvil:
-        yield anvil
-
-
-@pytest.fixture(scope="module")
 def deployed(build, verifier, node):
     """The CLI's deploy-verifier on anvil, once; returns the deployment record."""
     p = run("deploy-verifier", build["dir"], "--rpc-url", node.url, check=0)

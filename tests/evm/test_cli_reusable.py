@@ -9,7 +9,6 @@ import json
 import pytest
 from test_cli_chain import run
 
-from zkchain.errors import SetupError
 from zkchain.models import bundled_model_dir
 
 pytestmark = pytest.mark.anvil
@@ -37,18 +36,6 @@ def builds(tmp_path_factory):
             proof.save(b / "tampered.json", vk)
         out[name] = b
     return out
-
-
-@pytest.fixture(scope="module")
-def node():
-    from zkchain.evm.anvil import Anvil
-
-    try:
-        anvil = Anvil()
-    except SetupError as exc:
-        pytest.skip(f"anvil not available: {exc}")
-    with anvil:
-        yield anvil
 
 
 def test_gen_verifier_modes(builds):
