@@ -318,6 +318,11 @@ class Lowering:
         self.looked_up.add(t)  # equal to bounded terms
         return v
 
+    def checked_half(self, t: str) -> int:
+        """``h`` of the range check ``[−h, h)`` that :meth:`finish` gives a committed tensor no lookup bounds:
+        the smallest power of two above :data:`RANGE_HEADROOM` times its calibrated bound."""
+        return _pow2_at_least(RANGE_HEADROOM * max(1, self.model.tensors[t].bound) + 1)
+
     def refuse_padded(self, where: str, *tensors: str) -> None:
         """Movement (a Gather) reads and writes plain row-major vectors: refuse a tensor laid out on a
         convolution's padded grid, naming the node."""
@@ -442,7 +447,7 @@ class Lowering:
             if v.kind != "witness" or not isinstance(src, FromTensor) or src.tensor in self.looked_up:
                 continue
             t = src.tensor
-            half = _pow2_at_least(RANGE_HEADROOM * max(1, self.model.tensors[t].bound) + 1)
+            half = self.checked_half(t)
             self.check_range(v.name, v.length, -half, 2 * half)
 
         _drop_unread_fixed(self.c, self.fixed)  # a constant folded into every bias that read it
@@ -641,7 +646,7 @@ def _argmax(L: Lowering, op: IntOp) -> None:
     N = L.size(xt) // C
     z = L.committed(xt)
     L.looked_up.discard(xt)  # the gaps need z's own range check (finish adds it)
-    h = _pow2_at_least(RANGE_HEADROOM * max(1, L.model.tensors[xt].bound) + 1)  # finish's range for z
+    h = L.checked_half(xt)  # finish's range check of z
     a = argmax_onehot(L, z, N, C, h, _vec_name(yt), where)
     y = L.new_vector(yt)
     if C == 1:
