@@ -289,28 +289,102 @@ def load_proving_key(build_dir) -> tuple[ProvingKey, object]:
     return pk, _load_model(build_dir)
 
 
-def prove(build_dir, x_float: np.ndarray, workers: int = 1, progress=None) -> tuple[Proof, dict]:
-    """Prove one inference on float input ``x_float`` (the model's input shape, or as many values).
+class Prover:
+    """A warm prover for one build directory: the proving key, the integer model, the SRS and the worker pool
+    are loaded once, then :meth:`prove` answers many inputs (what ``zkchain serve`` keeps per model).
 
-    Returns the proof and a summary dict: ``prove_s`` (wall seconds), ``timings`` (seconds per prover stage),
-    ``block_timings`` (``[label, seconds]`` per block, :class:`~zkchain.prover.prove.Timings`), ``outputs``
-    (dequantized), ``proof_bytes`` (calldata form).
+    ``workers``: prover processes (1 = in this process). ``pool``: a :class:`~zkchain.prover.parallel.ProverPool`
+    to share between several builds made with one SRS (the caller closes it); ``None`` opens one for this prover
+    (closed by :meth:`close` / ``with``). ``load_s`` is the seconds spent loading keys, model and SRS.
+    Raises :class:`SetupError` for missing or stale keys, :class:`InputError` when ``pool`` holds another SRS."""
+
+    def __init__(self, build_dir, workers: int = 1, pool=None):
+        from zkchain.prover.parallel import ProverPool
+
+        t = time.perf_counter()
+        self.build_dir = Path(build_dir)
+        self.pk, self.model = load_proving_key(self.build_dir)
+        self.accuracy = is_accuracy(self.pk.vk)
+        self._own_pool = pool is None
+        if pool is None:
+            pool = ProverPool(self.pk.srs_spec, self.pk.vk.srs_degree, workers)
+        pool.check_serves(self.pk.srs_spec, self.pk.vk.srs_degree)
+        self.pool = pool
+        self.load_s = time.perf_counter() - t
+
+    def __enter__(self) -> "Prover":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._own_pool:
+            self.pool.close()
+
+    def _prove(self, values, progress) -> tuple[Proof, Timings, float]:
+        tm = Timings()
+        t0 = time.perf_counter()
+        proof = prove_circuit(self.pk, values, progress=progress, timings=tm, pool=self.pool)
+        return proof, tm, time.perf_counter() - t0
+
+    def prove(self, x_float: np.ndarray, progress=None) -> tuple[Proof, dict]:
+        """Prove one inference on float input ``x_float`` (the model's input shape, or as many values).
+
+        Returns the proof and a summary dict: ``prove_s`` (wall seconds of the proof, the warm part),
+        ``timings`` (seconds per prover stage), ``block_timings`` (``[label, seconds]`` per block,
+        :class:`~zkchain.prover.prove.Timings`), ``outputs`` (dequantized), ``proof_bytes`` (calldata form).
+        Raises :class:`InputError` for a wrong shape, NaN/inf, values outside the calibrated range, or an
+        accuracy build (it proves :meth:`prove_accuracy`)."""
+        if self.accuracy:
+            raise InputError(f"{self.build_dir} proves accuracy on its committed test set: run `zkchain "
+                             "prove-accuracy` (or set it up again without --dataset to prove inferences)")
+        model = self.model
+        x_int = model.quantize_input(np.asarray(x_float))
+        witness = model.execute(x_int)
+        proof, tm, elapsed = self._prove(self.pk.witness.vector_values(witness), progress)
+        outputs = [model.dequantize_output(witness[o], o).reshape(-1).tolist() for o in model.output_names]
+        info = {"prove_s": elapsed, "timings": dict(tm), "block_timings": [list(b) for b in tm.blocks],
+                "outputs": outputs, "proof_bytes": len(proof.proof_bytes(self.pk.circuit))}
+        return proof, info
+
+    def prove_accuracy(self, progress=None) -> tuple[Proof, dict]:
+        """Prove how many samples of the committed test set (``setup --dataset``) the model classifies correctly.
+
+        Returns the proof (its one public value, ``proof.public["accuracy"]``, is that count ``k``) and a summary
+        dict: ``correct`` (k), ``total`` (N), ``accuracy`` (k/N), ``dataset_digest`` (hex), ``prove_s``,
+        ``timings``, ``block_timings``, ``proof_bytes``. Raises :class:`InputError` for a build set up without a
+        test set."""
+        from zkchain.compiler.accuracy import COUNT, DATASET
+
+        pk, model = self.pk, self.model
+        if not self.accuracy:
+            raise InputError(f"{self.build_dir} commits no test set: run `zkchain setup {self.build_dir} --dataset "
+                             "X.npy --labels y.npy --force` first")
+        x_int = np.array([v - R if v > R // 2 else v for v in pk.fixed_values[DATASET]], dtype=np.int64)
+        witness = model.execute(x_int.reshape(model.input_shape))
+        data = {v.name: pk.fixed_values[v.name] for v in pk.circuit.public_data()}
+        proof, tm, elapsed = self._prove(pk.witness.vector_values(witness, data), progress)
+        k, n = int(proof.public[COUNT][0]), int(pk.circuit.meta["accuracy"]["samples"])
+        info = {"correct": k, "total": n, "accuracy": k / n, "dataset_digest": "0x" + pk.vk.dataset_digest.hex(),
+                "prove_s": elapsed, "timings": dict(tm), "block_timings": [list(b) for b in tm.blocks],
+                "proof_bytes": len(proof.proof_bytes(pk.circuit))}
+        return proof, info
+
+
+def _cold(info: dict, prover: Prover) -> dict:
+    """A one-shot proof's summary: its wall time and stage timings include loading keys, model and SRS."""
+    info["prove_s"] += prover.load_s
+    info["timings"] = {"load keys and SRS": prover.load_s, **info["timings"]}
+    return info
+
+
+def prove(build_dir, x_float: np.ndarray, workers: int = 1, progress=None) -> tuple[Proof, dict]:
+    """One proof with a fresh :class:`Prover` (:meth:`Prover.prove`; ``prove_s`` includes loading keys and SRS).
     Raises :class:`InputError` for a wrong shape, NaN/inf, or values outside the calibrated range."""
-    pk, model = load_proving_key(build_dir)
-    if is_accuracy(pk.vk):
-        raise InputError(f"{build_dir} proves accuracy on its committed test set: run `zkchain prove-accuracy` "
-                         "(or set it up again without --dataset to prove inferences)")
-    x_int = model.quantize_input(np.asarray(x_float))
-    witness = model.execute(x_int)
-    values = pk.witness.vector_values(witness)
-    tm = Timings()
-    t0 = time.perf_counter()
-    proof = prove_circuit(pk, values, workers=workers, progress=progress, timings=tm)
-    elapsed = time.perf_counter() - t0
-    outputs = [model.dequantize_output(witness[o], o).reshape(-1).tolist() for o in model.output_names]
-    info = {"prove_s": elapsed, "timings": dict(tm), "block_timings": [list(b) for b in tm.blocks], "outputs": outputs,
-            "proof_bytes": len(proof.proof_bytes(pk.circuit))}
-    return proof, info
+    with Prover(build_dir, workers) as prover:
+        proof, info = prover.prove(x_float, progress)
+    return proof, _cold(info, prover)
 
 
 def prove_batch(build_dir, x_float: np.ndarray, workers: int = 1, progress=None) -> tuple[Proof, dict]:
@@ -326,31 +400,11 @@ def prove_batch(build_dir, x_float: np.ndarray, workers: int = 1, progress=None)
 
 
 def prove_accuracy(build_dir, workers: int = 1, progress=None) -> tuple[Proof, dict]:
-    """Prove how many samples of the committed test set (``setup --dataset``) the model classifies correctly.
-
-    Returns the proof (its one public value, ``proof.public["accuracy"]``, is that count ``k``) and a summary dict:
-    ``correct`` (k), ``total`` (N), ``accuracy`` (k/N), ``dataset_digest`` (hex), ``prove_s``, ``timings``,
-    ``block_timings``, ``proof_bytes``. The samples come from the proving key, so no input is given. Raises
+    """One accuracy proof with a fresh :class:`Prover` (:meth:`Prover.prove_accuracy`). Raises
     :class:`InputError` for a build set up without a test set."""
-    from zkchain.compiler.accuracy import COUNT, DATASET
-
-    pk, model = load_proving_key(build_dir)
-    if not is_accuracy(pk.vk):
-        raise InputError(f"{build_dir} commits no test set: run `zkchain setup {build_dir} --dataset X.npy --labels "
-                         "y.npy --force` first")
-    x_int = np.array([v - R if v > R // 2 else v for v in pk.fixed_values[DATASET]], dtype=np.int64)
-    witness = model.execute(x_int.reshape(model.input_shape))
-    data = {v.name: pk.fixed_values[v.name] for v in pk.circuit.public_data()}
-    values = pk.witness.vector_values(witness, data)
-    tm = Timings()
-    t0 = time.perf_counter()
-    proof = prove_circuit(pk, values, workers=workers, progress=progress, timings=tm)
-    elapsed = time.perf_counter() - t0
-    k, n = int(proof.public[COUNT][0]), int(pk.circuit.meta["accuracy"]["samples"])
-    info = {"correct": k, "total": n, "accuracy": k / n, "dataset_digest": "0x" + pk.vk.dataset_digest.hex(),
-            "prove_s": elapsed, "timings": dict(tm), "block_timings": [list(b) for b in tm.blocks],
-            "proof_bytes": len(proof.proof_bytes(pk.circuit))}
-    return proof, info
+    with Prover(build_dir, workers) as prover:
+        proof, info = prover.prove_accuracy(progress)
+    return proof, _cold(info, prover)
 
 
 def verify(build_dir, proof: Proof) -> Verdict:

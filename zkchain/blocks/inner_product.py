@@ -73,10 +73,9 @@ def laurent_product(p: list[int], q: list[int]):
     Returns flint polynomials for A and B. Cost: one polynomial product of sizes len(p), len(q)."""
     nq = len(q)
     z = fpoly.poly(p) * fpoly.poly(q[::-1])  # = X^(nq-1) · P(X) Q̂(1/X)
-    zc = fpoly.coeffs(z, len(p) + nq - 1)
-    const = zc[nq - 1]
-    a = fpoly.poly(zc[nq:])                   # coefficient of X^(e) for e ≥ 1 goes to A[e-1]
-    b = fpoly.poly(zc[: nq - 1][::-1])        # coefficient of X^(-e) for e ≥ 1 goes to B[e-1]
+    const = int(z[nq - 1])
+    a = z.right_shift(nq)                                            # X^e, e ≥ 1 → A[e-1]
+    b = z.truncate(nq - 1).reverse(nq - 2) if nq > 1 else fpoly.zero()  # X^(-e), e ≥ 1 → B[e-1]
     return const, a, b
 
 

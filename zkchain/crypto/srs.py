@@ -195,6 +195,17 @@ class SRS:
             raise SetupError(f"{path}: tauG1[0] / tauG2[0] are not the BN254 generators; corrupt file")
         return srs
 
+    @classmethod
+    def dev_powers(cls, degree: int, seed: bytes | str = DEFAULT_DEV_SEED, start: int = 0, step: int = 1,
+                   backend=None) -> list:
+        """The dev SRS's ``[τ^i]₁`` for ``i = start, start + step, ... ≤ degree`` alone (a worker's shard of
+        :meth:`dev`: ``1/step`` of its cost)."""
+        be = get_backend(backend)
+        tau = dev_tau(_seed_str(seed))
+        n = len(range(start, degree + 1, step))
+        first, ratio = pow(tau, start, R), pow(tau, step, R)
+        return be.g1_batch_mul(be.g1(), [first * t % R for t in powers(ratio, n)])
+
     def normalize(self) -> "SRS":
         """Rebuild the G1 powers from affine coordinates, in place. On the fast backend points made by arithmetic
         (the dev SRS) are projective and every MSM pays one field inversion per point to normalise them; this
@@ -352,6 +363,11 @@ class PointTable(Sequence):
             raise IndexError(f"SRS point index {i} out of range 0..{self._n - 1}")
         self._build(i + 1)
         return self._pts[i]
+
+    def every(self, start: int, step: int) -> "PointTable":
+        """The points ``start, start + step, ...`` as a new lazily decoded table (an SRS shard)."""
+        arr = np.frombuffer(self._raw, dtype=np.uint8).reshape(-1, 64)[start::step]
+        return PointTable(self._be, np.ascontiguousarray(arr))
 
     def materialize(self) -> list:
         """Build every point now; returns them as a plain list."""

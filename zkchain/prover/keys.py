@@ -101,6 +101,15 @@ def load_srs(spec: str, degree: int) -> SRS:
     return srs
 
 
+def load_srs_shard(spec: str, degree: int, k: int, w: int):
+    """Worker ``k`` of ``w``'s shard of :func:`load_srs`: the points ``[τ^i]₁``, ``i ≡ k (mod w)``, ``i ≤ degree``
+    (:mod:`zkchain.prover.parallel`). A dev SRS derives only those; a ``.ptau`` decodes only those."""
+    if spec.startswith("dev:"):
+        return SRS.dev_powers(degree, seed=spec[4:], start=k, step=w)
+    powers_ = SRS.from_ptau(spec, degree).g1_powers
+    return powers_.every(k, w) if hasattr(powers_, "every") else list(powers_[k::w])
+
+
 def setup(circuit: Circuit, fixed_values: dict[str, list[int]], srs: SRS, srs_spec: str,
           meta: dict | None = None, rng=None) -> ProvingKey:
     """Commit every fixed vector, hidden (public data plainly), and assemble the keys (``meta``: JSON-able facts for people and tools,

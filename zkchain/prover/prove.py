@@ -57,7 +57,7 @@ class Timings(dict):
 
 def prove(pk: ProvingKey, values: dict[str, list[int]], workers: int = 1,
           progress: Callable[[str], None] | None = None, timings: Timings | None = None,
-          check_witness: bool = True, rng=None) -> Proof:
+          check_witness: bool = True, rng=None, pool: ProverPool | None = None) -> Proof:
     """Prove that the witness ``values`` satisfies ``pk``'s circuit.
 
     ``values`` maps every witness and public vector name to its entries (signed Python ints, length as
@@ -66,12 +66,20 @@ def prove(pk: ProvingKey, values: dict[str, list[int]], workers: int = 1,
     a block (a compiler or executor bug, never a user error). ``check_witness=False`` skips those checks and
     proves whatever it is given: only soundness tests (cheating provers) use it. ``rng`` (anything with
     ``randrange``) supplies the zero-knowledge coins; the default, the OS CSPRNG, is the only safe choice
-    outside tests."""
+    outside tests.
+
+    ``pool``: a warm :class:`ProverPool` (its SRS, and its workers' SRS, already loaded: a prover service keeps
+    one per SRS); ``None`` makes one with ``workers`` processes for this proof alone. Raises ``InputError`` when
+    the pool's SRS is not this key's."""
     timings = timings if timings is not None else Timings()
-    with timings.stage("SRS load"):
-        srs = pk.srs()  # a dev SRS is re-derived per process: the largest single cost for small models
-    with ProverPool(srs, pk.srs_spec, pk.vk.srs_degree, workers) as pool:
-        return _prove(pk, values, pool, progress, timings, check_witness, rng or secrets.SystemRandom())
+    rng = rng or secrets.SystemRandom()
+    if pool is not None:
+        pool.check_serves(pk.srs_spec, pk.vk.srs_degree)
+        return _prove(pk, values, pool, progress, timings, check_witness, rng)
+    with timings.stage("SRS load"):  # a dev SRS is re-derived per process: the largest single cost for small models
+        pool = ProverPool(pk.srs_spec, pk.vk.srs_degree, workers, srs=pk.srs() if workers <= 1 else None)
+    with pool:
+        return _prove(pk, values, pool, progress, timings, check_witness, rng)
 
 
 def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
@@ -79,6 +87,8 @@ def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
     circuit = pk.circuit
     sch = schedule(circuit)
     step = progress or (lambda s: None)
+    with tm.stage("SRS load"):
+        pool.wait_ready()  # spawned workers load their SRS shards while the keys and witness are read
 
     vals: dict[str, list[int]] = {}
     for v in circuit.vectors.values():
@@ -107,12 +117,12 @@ def _prove(pk: ProvingKey, values: dict[str, list[int]], pool: ProverPool,
     for v in circuit.of_kind("witness"):
         coeffs[v.name] = with_tail(v.name, vals[v.name])
     fixed_masks = hiding.draw_masks(sch, rng)  # Δ_f = X^(M_f)·R_f; F̃_f = F_f + r⁰_f·X^(M_f) + Δ_f
-    be = get_backend()
-    deltas = {}
+    shifted = []
     for f, d in fixed_masks.items():
         coeffs[f] = hiding.masked(vals[f], pk.fixed_masks[f], d, sch.masks[f][0])
         lo = next((i for i, c in enumerate(d) if c), len(d))
-        deltas[delta_name(f)] = be.g1_to_bytes(kzg.commit_shifted(pool.srs, d[lo:], lo))  # a t-point MSM
+        shifted.append((d[lo:], lo))  # a t-point MSM each
+    deltas = dict(zip(map(delta_name, fixed_masks), pool.commit_shifted_many(shifted)))
     args = [a for a in ARGUMENTS if a.active(circuit)]
     tr = Transcript(PROOF_DOMAIN)
     tr.absorb_bytes(pk.vk.digest)
@@ -185,17 +195,9 @@ def _timed(fn, arg):
 
 
 def _aggregate_by_block(pool: ProverPool, groups, alpha: int, check: bool, tm: Timings):
-    """``A``, ``B`` of all claims, aggregated one block at a time so each block's time can be told apart.
-
-    ``Σ_c α^c·(A_c, B_c)`` is linear: a block whose claims start at index ``s`` contributes ``α^s`` times its own
-    aggregate, so the sum is the same ``A``, ``B`` as one :meth:`ProverPool.aggregate` over every claim (field
-    arithmetic is exact: the proof is unchanged). ``groups``: ``(label, claims, seconds to build them)``."""
-    A, B, w = fpoly.poly([]), fpoly.poly([]), 1
-    for label, claims, build_s in groups:
-        t = time.perf_counter()
-        if claims:
-            a, b = pool.aggregate(claims, alpha, check=check)
-            A, B = A + a * w, B + b * w
-            w = w * pow(alpha, len(claims), R) % R
-        tm.blocks.append((label, build_s + time.perf_counter() - t))
+    """``A``, ``B`` of all claims (claim ``c`` weighted ``α^c`` in overall order), each block's time recorded in
+    ``tm.blocks``: building its claims plus its Laurent products (on workers: their seconds). ``groups``:
+    ``(label, claims, seconds to build them)``."""
+    A, B, secs = pool.aggregate_blocks([claims for _, claims, _ in groups], alpha, check)
+    tm.blocks.extend((label, build_s + s) for (label, _, build_s), s in zip(groups, secs))
     return A, B
