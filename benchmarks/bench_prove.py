@@ -106,6 +106,24 @@ def _zk_prove(a: dict) -> dict:
             "proof_bytes": runs[-1]["proof_bytes"], "outputs": [float(v) for v in np.ravel(info["outputs"])]}
 
 
+def _zk_warm(a: dict) -> dict:
+    """Proofs from one warm ``api.Prover`` (keys, model, SRS shards and workers loaded once, as ``zkchain serve``
+    keeps them): the per-proof cost without the per-process one."""
+    from zkchain import api
+
+    x = api.read_input(Path(a["model_dir"]) / "input.json")
+    with api.Prover(a["build"], workers=a["workers"] or 1) as prover:
+        prover.pool.wait_ready()
+        walls = []
+        for _ in range(a["repeat"]):
+            t = time.perf_counter()
+            prover.prove(x)
+            walls.append(time.perf_counter() - t)
+        load_s = prover.load_s
+    return {"workers": a["workers"] or 1, "warm_prove_s": statistics.median(walls), "runs_s": walls,
+            "load_s": load_s}
+
+
 def _zk_srs(a: dict) -> dict:
     """Time of loading the SRS alone (dev: re-derived from the seed), which api.prove does outside its profile."""
     from zkchain.prover.keys import ProvingKey, load_srs
@@ -291,7 +309,7 @@ def _ez_gas(a: dict) -> dict:
             "runtime_bytes": c.runtime_size_bytes, "create_evm_verifier_note": note and note[:300]}
 
 
-STAGES = {f.__name__[1:]: f for f in (_zk_compile, _zk_setup, _zk_prove, _zk_srs, _zk_verify, _zk_gas, _ez_compile,
+STAGES = {f.__name__[1:]: f for f in (_zk_compile, _zk_setup, _zk_prove, _zk_warm, _zk_srs, _zk_verify, _zk_gas, _ez_compile,
                                       _ez_srs, _ez_setup, _ez_witness, _ez_prove, _ez_verify, _ez_gas)}
 
 
@@ -379,7 +397,8 @@ def _merge_prove_runs(runs: list[dict]) -> dict:
 def bench_model(model: str, model_dir: Path, work: Path, args, use_ezkl: bool, ezkl_note: str) -> tuple[dict, dict]:
     """Both systems on one model. Prove runs alternate between zkchain and EZKL (one process per run, the order
     flipped every round) so that load from other processes on a shared machine hits both alike."""
-    zb = {"model_dir": str(model_dir), "build": str(work / "build"), "repeat": args.repeat, "workers": args.workers}
+    zb = {"model_dir": str(model_dir), "build": str(work / "build"), "repeat": args.repeat,
+          "workers": args.workers[0]}
     (work / "ezkl").mkdir(exist_ok=True)
     eb = {"model_dir": str(model_dir), "dir": str(work / "ezkl"), "repeat": args.repeat,
           "calib_samples": args.ezkl_calib_samples, "input_visibility": args.ezkl_input_visibility}
@@ -425,6 +444,13 @@ def bench_model(model: str, model_dir: Path, work: Path, args, use_ezkl: bool, e
             ez["failed"], ez_ok = f"prove: {ez['prove']['error']}", False
 
     if provable:
+        for w in args.workers[1:]:  # the other worker counts, zkchain alone
+            rs = [_step({}, "zk_prove", dict(zb, repeat=1, workers=w), work, args, f"{model}: zkchain {w} workers",
+                        f" {i + 1}/{args.repeat}") for i in range(args.repeat)]
+            zk[f"prove_w{w}"] = _merge_prove_runs(rs)
+        for w in args.workers:
+            _step(zk, "zk_warm", dict(zb, workers=w), work, args, f"{model}: zkchain warm, {w} workers")
+            zk[f"warm_w{w}"] = zk.pop("warm", None)
         for stage in ("zk_srs", "zk_verify", "zk_gas"):
             if stage == "zk_gas" and not args.gas:
                 zk["gas_skipped"] = "--no-gas"
@@ -490,6 +516,10 @@ def summary(zk: dict, ez: dict | None) -> list[tuple[str, object, object, str]]:
         ("  prove (best run)", _min(_g(zk, "prove", "runs_wall_s")), _min(_g(ez, "prove", "runs_wall_s")), "s"),
         ("  prove minus SRS load (est.)", _sub(_g(zk, "prove", "prove_wall_s"), _g(zk, "srs", "srs_load_s")),
          _g(ez, "prove", "prove_wall_s"), "s"),
+        *[(f"  prove, {k[7:]} workers (median)", _g(zk, k, "prove_wall_s"), _g(ez, "prove", "prove_wall_s"), "s")
+          for k in zk if k.startswith("prove_w")],
+        *[(f"  warm prove, {k[6:]} worker(s)", _g(zk, k, "warm_prove_s"), _g(ez, "prove", "prove_wall_s"), "s")
+          for k in zk if k.startswith("warm_w")],
         ("verify (Python / ezkl.verify)", _g(zk, "verify", "verify_s"), _g(ez, "verify", "verify_s"), "s"),
         ("proof size", _g(zk, "prove", "proof_bytes"), _g(ez, "prove", "proof_bytes"), "B"),
         ("peak RSS of prove", _g(zk, "prove", "peak_rss_mb"), _g(ez, "prove", "peak_rss_mb"), "MB"),
@@ -609,8 +639,12 @@ def main() -> int:
     ap.add_argument("--models", default="digits_mlp",
                     help="comma-separated bundled models (digits_mlp, digits_cnn, lenet5) [digits_mlp]")
     ap.add_argument("--repeat", type=int, default=3, help="prove/verify runs per system; the median is reported [3]")
-    ap.add_argument("--workers", type=int, default=None,
-                    help="zkchain prover processes [as the CLI: 1 below SRS degree 2^15, else all cores]")
+    ap.add_argument("--workers", default="",
+                    help="zkchain prover processes; a comma list (1,2) also proves with each other count and "
+                         "reports warm proofs for each [as the CLI: zkchain.prover.parallel.default_workers]")
+    ap.add_argument("--model-dir", type=Path, action="append", default=[],
+                    help="a model folder (model.onnx, calibration.npy, input.json; e.g. from "
+                         "benchmarks/scale_models.py), named by its folder; repeatable")
     ap.add_argument("--no-ezkl", action="store_true", help="skip EZKL even if it is installed")
     ap.add_argument("--no-gas", dest="gas", action="store_false", help="skip the Solidity verifier gas stage")
     ap.add_argument("--ezkl-calib-samples", type=int, default=None,
@@ -634,6 +668,15 @@ def main() -> int:
     bad = [m for m in models if m not in BUNDLED_MODELS]
     if bad:
         ap.error(f"unknown model(s) {bad}; available: {', '.join(BUNDLED_MODELS)}")
+    folders = {m: bundled_model_dir(m) for m in models}
+    for d in args.model_dir:
+        if not (d / "model.onnx").is_file():
+            ap.error(f"--model-dir {d}: no model.onnx")
+        folders[d.name] = d.resolve()
+    try:
+        args.workers = [int(w) for w in args.workers.split(",") if w.strip()] or [None]
+    except ValueError:
+        ap.error(f"--workers {args.workers!r}: expected a number or a comma list")
     use_ezkl = not args.no_ezkl and _have_ezkl()
     ezkl_note = ("disabled (--no-ezkl)" if args.no_ezkl else
                  f"ezkl {_ezkl_version()}" if use_ezkl else "not installed (pip install ezkl): EZKL columns skipped")
@@ -644,12 +687,11 @@ def main() -> int:
     t_all = time.perf_counter()
     results: dict = {}
     try:
-        for m in models:
+        for m, model_dir in folders.items():
             work = (root / m).resolve()
             if work.exists():
                 shutil.rmtree(work)
             work.mkdir(parents=True)
-            model_dir = bundled_model_dir(m)
             zk, ez = bench_model(m, model_dir, work, args, use_ezkl, ezkl_note)
             results[m] = {"zkchain": zk, "ezkl": ez}
             print_model(m, results[m])

@@ -181,8 +181,8 @@ def setup(build_dir: Path, srs: str, public_input: bool, dataset: Path | None, l
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write proof.json.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Prover processes, each holding 1/N of the SRS (default 1). 2 on a 2-core machine proves "
-                   "LeNet-5 in ~0.7x the time; see docs/scale.md.")
+              help="Prover processes, each holding 1/N of the SRS (default: one per 16k SRS powers, at most one "
+                   "per core; 1 for small models). See docs/scale.md.")
 @click.option("--force", is_flag=True, help="Overwrite an existing proof file.")
 @click.option("--profile", is_flag=True,
               help="Print the time of each prover stage and block, and keep them in PROOF.profile.json (next to "
@@ -267,7 +267,9 @@ def verify(build_dir: Path, proof_path: Path) -> None:
 @click.argument("build_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the proof (a proof.json whose one public value is the count).")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Prover processes (default 1).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Prover processes, each holding 1/N of the SRS (default: one per 16k SRS powers, at most one "
+                   "per core). See docs/scale.md.")
 @click.option("--force", is_flag=True, help="Overwrite an existing proof file.")
 def prove_accuracy_cmd(build_dir: Path, out: Path, workers: int | None, force: bool) -> None:
     """Prove how many samples of the committed test set (setup --dataset) the private model classifies

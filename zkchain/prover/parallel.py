@@ -25,6 +25,7 @@ the only thing another transport (a cluster) has to provide.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 
 from zkchain.blocks import inner_product
@@ -35,9 +36,19 @@ from zkchain.crypto.field import R
 from zkchain.errors import InputError
 
 
+#: Below this SRS degree a second process costs more (spawn + import, ~1 s) than it saves (measured on 2 cores:
+#: digits MLP, degree ~5k: 1.5 s alone, 1.6 s with two; LeNet-5, degree ~32k: 9.2 s alone, 6.5 s with two).
+MIN_DEGREE_PER_WORKER = 1 << 14
+MAX_DEFAULT_WORKERS = 8
+
+
 def default_workers(srs_degree: int | None = None) -> int:
-    """One process, unless the user asks for more (``--workers``); see ``docs/scale.md`` for when more pay."""
-    return 1
+    """Prover processes when the user does not say (``--workers``): one per ``MIN_DEGREE_PER_WORKER`` powers of
+    the SRS, at most one per CPU core and ``MAX_DEFAULT_WORKERS``; 1 for small keys. See ``docs/scale.md``."""
+    if not srs_degree:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, round(srs_degree / MIN_DEGREE_PER_WORKER), MAX_DEFAULT_WORKERS))
 
 
 # -- worker side ---------------------------------------------------------------------------------------------
