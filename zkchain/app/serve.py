@@ -32,15 +32,9 @@ from pathlib import Path
 import numpy as np
 from aiohttp import web
 
-from zkchain.errors import InputError, SetupError, ZkchainError
-
-try:
-    from zkchain.api import Prover
-    from zkchain.prover.parallel import ProverPool
-
-    ProverPool.check_serves  # noqa: B018 - the pool that serves several keys
-except (ImportError, AttributeError):  # STOPGAP: main's warm Prover was uncommitted when this branch was cut
-    from zkchain.app._stopgap_prover import Prover, ProverPool
+from zkchain.api import Prover
+from zkchain.errors import InputError, SetupError
+from zkchain.prover.parallel import ProverPool
 
 log = logging.getLogger("zkchain.serve")
 
