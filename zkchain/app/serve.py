@@ -20,6 +20,7 @@ never sent). One log line per request on the ``zkchain.serve`` logger.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import math
@@ -37,6 +38,7 @@ from zkchain.errors import InputError, SetupError
 from zkchain.prover.parallel import ProverPool
 
 log = logging.getLogger("zkchain.serve")
+_note: contextvars.ContextVar[str] = contextvars.ContextVar("note", default="")  # the handler's words for the log line
 
 DEFAULT_MAX_BODY = 1 << 20  # bytes; a digits input is ~1.5 KB of JSON, a 28×28 image ~15 KB
 DEFAULT_MAX_QUEUE = 16
@@ -170,8 +172,9 @@ def _error(status: int, message: str, headers: dict | None = None) -> web.Respon
 @web.middleware
 async def _errors_and_log(request: web.Request, handler) -> web.StreamResponse:
     """Every error as ``{"error": message}`` (aiohttp's own 404/405/413 too), never a traceback; one log line per
-    request: method, path, status, seconds, and what the handler noted (``request["log"]``)."""
+    request: method, path, status, seconds, and what the handler noted (``_note``)."""
     t = time.perf_counter()
+    _note.set("")
     try:
         resp = await handler(request)
     except web.HTTPException as exc:
@@ -193,7 +196,7 @@ async def _errors_and_log(request: web.Request, handler) -> web.StreamResponse:
     except Exception as exc:  # noqa: BLE001 - a prover bug: logged in full, answered in one line
         log.exception("%s %s failed", request.method, request.path)
         resp = _error(500, f"internal error: {type(exc).__name__}: {exc}")
-    note = request.get("log", "")
+    note = _note.get()
     log.info("%s %s %d %.3fs%s", request.method, request.path_qs, resp.status, time.perf_counter() - t,
              f" {note}" if note else "")
     return resp
@@ -259,7 +262,7 @@ async def _prove(request: web.Request, accuracy: bool) -> web.Response:
     name = request.match_info["model"]
     prover = svc.provers.get(name)
     if prover is None:
-        request["log"] = "unknown model"
+        _note.set("unknown model")
         return _error(404, f"unknown model {name!r}; loaded: {', '.join(sorted(svc.provers))}")
     try:
         doc = await _read_json(request, svc.max_body)
@@ -274,24 +277,24 @@ async def _prove(request: web.Request, accuracy: bool) -> web.Response:
         else:
             fn, args = prover.prove, (_input(doc, prover),)
     except InputError as exc:
-        request["log"] = str(exc)
+        _note.set(str(exc))
         return _error(400, str(exc))
     try:
         (proof, info), queued_s = await svc.run(prover, fn, *args)
     except QueueFull as exc:
-        request["log"] = str(exc)
+        _note.set(str(exc))
         return _error(503, f"{exc} ({svc.waiting} requests wait, {svc.in_flight} proving)",
                       {"Retry-After": str(exc.retry_after_s)})
     except InputError as exc:  # outside the calibrated range: found by the integer model
         svc.proofs_failed += 1
-        request["log"] = str(exc)
+        _note.set(str(exc))
         return _error(400, str(exc))
     except BaseException:
         svc.proofs_failed += 1
         raise
     svc.proofs_done += 1
     svc.prove_s_total += info["prove_s"]
-    request["log"] = f"model={name} queued={queued_s:.3f}s prove={info['prove_s']:.3f}s"
+    _note.set(f"model={name} queued={queued_s:.3f}s prove={info['prove_s']:.3f}s")
     body = {"model": name, "proof": proof.to_json(prover.pk.vk), "prove_s": info["prove_s"],
             "proof_bytes": info["proof_bytes"], "queued_s": queued_s}
     if accuracy:
