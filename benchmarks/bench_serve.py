@@ -12,8 +12,10 @@ proof:
   add to every proof) and from 2 clients (one request always waits in the queue: the service's throughput).
 
 The in-process measurement runs again after the service's, and the ratio is service rate / the mean of the two
-in-process rates (target ≥ 0.9): load that other work puts on a shared machine drifts over a run. Both prove on
-one core; compare the ratios of one run, not rates across runs.
+in-process rates (target ≥ 0.9): load that other work puts on a shared machine drifts over a run. ``busy`` is the
+share of the wall time spent inside ``Prover.prove`` (the sum of the answers' ``prove_s``): what the service adds
+around the proofs (HTTP, JSON, queueing, the proof document), and so the ratio on an idle machine, unaffected by
+that drift. Both prove on one core; compare the ratios of one run, not rates across runs.
 """
 
 from __future__ import annotations
@@ -119,14 +121,14 @@ def main() -> None:
                        for a in ans)
 
     rate = sum(args.n / wall for wall, _ in local) / len(local)
-    print(f"{'':36}{'wall s':>8}{'proofs/s':>10}{'prove s (sum)':>15}{'ratio':>8}")
+    print(f"{'':36}{'wall s':>8}{'proofs/s':>10}{'prove s (sum)':>15}{'busy':>7}{'ratio':>8}")
     rows = [("in-process, back to back", *local[0])]
     rows += [(f"service, {c} client{'s' if c > 1 else ''} (concurrency 1)", wall, sum(a["prove_s"] for a in answers))
              for c, (wall, answers) in runs.items()]
     rows += [("in-process, back to back (again)", *local[1])]
     for label, wall, prove_s in rows:
         r = args.n / wall
-        print(f"{label:36}{wall:8.2f}{r:10.3f}{prove_s:15.2f}{r / rate:8.2f}")
+        print(f"{label:36}{wall:8.2f}{r:10.3f}{prove_s:15.2f}{prove_s / wall:7.3f}{r / rate:8.2f}")
     print(f"ratio = rate / {rate:.3f} proofs/s (the mean in-process rate); target for the service ≥ 0.90")
     print(f"service proofs verified: {accepted} of {2 * args.n}; 1-min load average {os.getloadavg()[0]:.1f} at end")
 
