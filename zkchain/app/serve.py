@@ -344,7 +344,8 @@ def serve(build_dirs, host: str = "127.0.0.1", port: int = 8000, workers: int = 
           concurrency: int = 1, max_body: int = DEFAULT_MAX_BODY, echo=print) -> None:
     """``zkchain serve``: load the builds, print what is served (an ``INSECURE`` line per dev-SRS key), and answer
     requests until SIGINT/SIGTERM, then finish the proofs in flight and close the pools. Raises the errors of
-    :func:`open_provers` and :func:`create_app`."""
+    :func:`open_provers` and :func:`create_app`, and ``OSError`` when ``host:port`` cannot be bound (the provers
+    and pools are closed first)."""
     t = time.perf_counter()
     provers, pools = open_provers(build_dirs, workers)
     try:
