@@ -660,6 +660,45 @@ def demo_cmd(rpc_url: str, private_key: str | None, samples: int, workdir: Path 
         raise click.exceptions.Exit(1)
 
 
+# --- the prover service (serve): zkchain/app/serve.py ---
+
+
+@cli.command("serve")
+@click.argument("build_dirs", metavar="BUILD_DIR...", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="TCP port.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Prover processes per SRS pool (1: in the server process).")
+@click.option("--concurrency", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Proofs in flight at once (each on its own thread).")
+@click.option("--max-queue", type=click.IntRange(min=0), default=16, show_default=True,
+              help="Requests that may wait for a prover; one more is answered 503 with Retry-After.")
+@click.option("--max-body", type=click.IntRange(min=1024), default=1 << 20, show_default=True,
+              help="Largest request body in bytes; a larger one is answered 413.")
+def serve_cmd(build_dirs: tuple[Path, ...], host: str, port: int, workers: int, concurrency: int, max_queue: int,
+              max_body: int) -> None:
+    """Keep the builds' keys and SRS in memory and prove over HTTP until Ctrl-C (docs/serve.md).
+
+    GET /health, GET /models, POST /prove/MODEL with {"input": [...]} or {"input_data": [[...]]}, POST
+    /prove-accuracy/MODEL; MODEL is the build directory's name. Answers carry the proof.json document that
+    `zkchain verify` reads."""
+    import logging
+
+    from zkchain.app.serve import serve
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    log = logging.getLogger("zkchain.serve")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        serve(build_dirs, host=host, port=port, workers=workers, max_queue=max_queue, concurrency=concurrency,
+              max_body=max_body, echo=lambda line: click.echo(line))
+    except OSError as exc:  # the port is taken, or the host is not an address of this machine
+        raise ZkchainError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: runs the click group and maps user-facing errors to exit code 2."""
     try:

@@ -1,6 +1,7 @@
-"""Reading model inputs: ``.npy`` batches and EZKL-style ``input.json`` files, validated against the model's input.
+"""Reading model inputs: ``.npy`` batches and EZKL-style ``input.json`` files (or the same JSON document received
+some other way, e.g. a ``zkchain serve`` request body), validated against the model's input.
 
-Both readers return a float64 array of shape ``(N, *input_shape)`` (one row per sample, each row exactly the
+Every reader returns a float64 array of shape ``(N, *input_shape)`` (one row per sample, each row exactly the
 model's input shape, batch dimension included) or raise :class:`~zkchain.errors.InputError` with one clear
 message (unreadable file, wrong shape/length, NaN/inf).
 """
@@ -69,25 +70,46 @@ def read_input_json(path: str | Path, input_shape: tuple[int, ...]) -> np.ndarra
         doc = json.loads(Path(path).read_text())
     except Exception as exc:
         raise InputError(f"cannot read {path} as JSON: {exc}") from None
+    return samples_from_json(doc, input_shape, str(path))
+
+
+def samples_from_json(doc, input_shape: tuple[int, ...], source: str) -> np.ndarray:
+    """The samples of a parsed JSON input document as float64 ``(N, *input_shape)``: EZKL-style
+    ``{"input_data": [[...flat values...]]}`` (as :func:`read_input_json`), or ``{"input": values}`` with
+    ``values`` nested to the input shape, ``N ×`` it, or flat (one sample or several back to back).
+
+    Raises :class:`InputError` naming ``source`` for another document, non-numbers, a ragged list, a length that
+    is not a whole number of samples, or NaN/inf (JSON has no NaN, but Python's reader accepts ``NaN``)."""
+    size = int(np.prod(input_shape))
+    if isinstance(doc, dict) and "input" in doc and "input_data" not in doc:
+        try:
+            arr = np.asarray(doc["input"])
+        except (TypeError, ValueError):
+            raise InputError(f"{source}: 'input' is not a rectangular list of numbers") from None
+        if arr.dtype == object:  # None, a ragged list, or a non-list value numpy would not make numbers of
+            raise InputError(f"{source}: 'input' must be a rectangular list of numbers")
+        if arr.ndim == 1 and arr.size and arr.size % size == 0:
+            arr = arr.reshape((arr.size // size,) + tuple(input_shape))  # flat: samples back to back
+        return _as_samples(arr, input_shape, source)
     if not isinstance(doc, dict) or "input_data" not in doc:
-        raise InputError(f"{path}: expected a JSON object with an 'input_data' field (EZKL input format)")
+        raise InputError(f"{source}: expected a JSON object with an 'input_data' field (EZKL input format)"
+                         " or an 'input' field")
     data = doc["input_data"]
     if not isinstance(data, list) or not data:
-        raise InputError(f"{path}: 'input_data' must be a non-empty list")
+        raise InputError(f"{source}: 'input_data' must be a non-empty list")
     if not isinstance(data[0], list):
         data = [data]
     if len(data) != 1:
-        raise InputError(f"{path}: 'input_data' holds {len(data)} inputs but the model has 1 input")
+        raise InputError(f"{source}: 'input_data' holds {len(data)} inputs but the model has 1 input")
     try:
         flat = np.asarray(data[0], dtype=np.float64).ravel()
     except (TypeError, ValueError):
-        raise InputError(f"{path}: 'input_data' must contain only numbers") from None
-    size = int(np.prod(input_shape))
+        raise InputError(f"{source}: 'input_data' must contain only numbers") from None
     if flat.size == 0 or flat.size % size:
         raise InputError(
-            f"{path}: 'input_data' has {flat.size} values; the model input {list(input_shape)} needs {size} per sample"
+            f"{source}: 'input_data' has {flat.size} values; the model input {list(input_shape)} needs {size} per sample"
         )
-    return _as_samples(flat.reshape((flat.size // size,) + tuple(input_shape)), input_shape, str(path))
+    return _as_samples(flat.reshape((flat.size // size,) + tuple(input_shape)), input_shape, source)
 
 
 def read_samples(path: str | Path, input_shape: tuple[int, ...]) -> np.ndarray:
