@@ -5,6 +5,8 @@
     api.setup("build/")
     proof, info = api.prove("build/", x)                 # x: float array of the model's input shape
     assert api.verify("build/", proof)
+    with api.Prover("build/", workers=2) as p:          # keys, SRS shards and workers loaded once
+        proofs = [p.prove(x)[0] for x in xs]             # each proof pays only for itself (docs/scale.md)
 
 A build directory holds the compiled integer model (``zkchain compile``), then the keys (``vk.json``,
 ``pk.json``, ``pk_fixed.npz``) written by :func:`setup`.
