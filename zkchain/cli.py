@@ -668,15 +668,16 @@ def demo_cmd(rpc_url: str, private_key: str | None, samples: int, workdir: Path 
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="TCP port.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Prover processes per SRS pool (1: in the server process).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Prover processes per SRS pool, each holding 1/N of the SRS (default: as `zkchain prove`, from "
+                   "the SRS degree; 1 = in the server process).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=1, show_default=True,
               help="Proofs in flight at once (each on its own thread).")
 @click.option("--max-queue", type=click.IntRange(min=0), default=16, show_default=True,
               help="Requests that may wait for a prover; one more is answered 503 with Retry-After.")
 @click.option("--max-body", type=click.IntRange(min=1024), default=1 << 20, show_default=True,
               help="Largest request body in bytes; a larger one is answered 413.")
-def serve_cmd(build_dirs: tuple[Path, ...], host: str, port: int, workers: int, concurrency: int, max_queue: int,
+def serve_cmd(build_dirs: tuple[Path, ...], host: str, port: int, workers: int | None, concurrency: int, max_queue: int,
               max_body: int) -> None:
     """Keep the builds' keys and SRS in memory and prove over HTTP until Ctrl-C (docs/serve.md).
 

@@ -35,7 +35,7 @@ from aiohttp import web
 
 from zkchain.api import Prover
 from zkchain.errors import InputError, SetupError
-from zkchain.prover.parallel import ProverPool
+from zkchain.prover.parallel import ProverPool, default_workers
 
 log = logging.getLogger("zkchain.serve")
 _note: contextvars.ContextVar[str] = contextvars.ContextVar("note", default="")  # the handler's words for the log line
@@ -59,10 +59,11 @@ def _srs_need(build_dir: Path) -> tuple[str, int]:
     return spec, VerifyingKey.load(vk_json).srs_degree
 
 
-def open_provers(build_dirs, workers: int = 1) -> tuple[dict[str, Prover], list[ProverPool]]:
+def open_provers(build_dirs, workers: int | None = None) -> tuple[dict[str, Prover], list[ProverPool]]:
     """One warm :class:`~zkchain.api.Prover` per build directory, named by the directory's name, and the prover
     pools they use: one per distinct SRS, opened at the largest degree its builds need (the caller closes the
-    provers, then the pools; :func:`create_app` does it at shutdown). ``workers``: prover processes per pool.
+    provers, then the pools; :func:`create_app` does it at shutdown). ``workers``: prover processes per pool
+    (``None``: :func:`~zkchain.prover.parallel.default_workers` of the pool's degree, as ``zkchain prove``).
 
     Raises :class:`InputError` for two builds with the same name, :class:`SetupError` for a build without keys or
     with keys made for another compile of its model."""
@@ -79,9 +80,9 @@ def open_provers(build_dirs, workers: int = 1) -> tuple[dict[str, Prover], list[
     provers: dict[str, Prover] = {}
     try:
         for spec, deg in degree.items():
-            pools[spec] = ProverPool(spec, deg, workers)
+            pools[spec] = ProverPool(spec, deg, workers or default_workers(deg))
         for name, d in zip(names, dirs):
-            provers[name] = Prover(d, workers, pool=pools[needs[d][0]])
+            provers[name] = Prover(d, pool=pools[needs[d][0]])
     except BaseException:
         for p in provers.values():
             p.close()
@@ -340,7 +341,7 @@ def create_app(provers: dict[str, Prover], concurrency: int = 1, max_queue: int 
     return app
 
 
-def serve(build_dirs, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, max_queue: int = DEFAULT_MAX_QUEUE,
+def serve(build_dirs, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None, max_queue: int = DEFAULT_MAX_QUEUE,
           concurrency: int = 1, max_body: int = DEFAULT_MAX_BODY, echo=print) -> None:
     """``zkchain serve``: load the builds, print what is served (an ``INSECURE`` line per dev-SRS key), and answer
     requests until SIGINT/SIGTERM, then finish the proofs in flight and close the pools. Raises the errors of
