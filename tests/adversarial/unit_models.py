@@ -80,6 +80,23 @@ def conv_relu_pool(pad: int, stride: int, pool: str = "MaxPool"):
     return build
 
 
+def conv_patches(rng):
+    """x(1×16×4×4) → Conv(64, 3×3, pad 1) → Relu → MaxPool(2×2) → Conv(4, 3×3, pad 1) → Flatten → Gemm → y(1×3):
+    the first convolution has enough channels to be lowered as patches × weights (im2col, a Gather and a
+    multi-row MatMul; ``lower.PATCHES_MIN_KERNEL``, ``PATCHES_FACTOR``), the second stays one polynomial product
+    reading its grid."""
+    mk = helper.make_node
+    nodes = [mk("Conv", ["x", "K1", "kb1"], ["c1"], kernel_shape=[3, 3], pads=[1] * 4, name="conv1"),
+             mk("Relu", ["c1"], ["r1"], name="relu1"),
+             mk("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2], name="pool1"),
+             mk("Conv", ["p1", "K2", "kb2"], ["c2"], kernel_shape=[3, 3], pads=[1] * 4, name="conv2"),
+             mk("Flatten", ["c2"], ["f"], name="flat"),
+             mk("Gemm", ["f", "W", "b"], ["y"], transB=1, name="fc")]
+    inits = [_w(rng, "K1", (64, 16, 3, 3), 0.1), _w(rng, "kb1", (64,)), _w(rng, "K2", (4, 64, 3, 3), 0.1),
+             _w(rng, "kb2", (4,)), _w(rng, "W", (3, 16)), _w(rng, "b", (3,))]
+    return _model(nodes, inits, (1, 16, 4, 4), (1, 3), "conv_patches"), (1, 16, 4, 4)
+
+
 def global_avg(rng):
     """x(1×2×3×3) → Conv(1×1) → GlobalAveragePool → Flatten → Gemm → y(1×3)."""
     nodes = [helper.make_node("Conv", ["x", "K", "kb"], ["c"], kernel_shape=[1, 1], name="conv"),
@@ -216,6 +233,8 @@ UNIT_MODELS = {
     "conv_pad1_maxpool": (conv_relu_pool(1, 1), False),
     "conv_s2_avgpool_public": (conv_relu_pool(0, 2, "AveragePool"), True),
     "global_avg": (global_avg, False),
+    "conv_patches": (conv_patches, False),
+    "conv_patches_public": (conv_patches, True),
     "square_residual": (square_residual, False),
     "batch_norm": (batch_norm, False),
     "rows_matmul": (rows_matmul, False),

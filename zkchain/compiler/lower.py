@@ -79,7 +79,7 @@ from zkchain.blocks.lookup import TABLE_OUT, table_layout
 from zkchain.blocks.matmul import row_stride, weight_vector
 from zkchain.compiler.circuit import (PARAMETER_FREE, PUBLIC_DATA, RESERVED_NAMES, Circuit, Expr, Grid, Selection,
                                       Term)
-from zkchain.compiler.witness import FromTensor, Limb, Product, Recipe, Selected, TapDiff, WitnessPlan
+from zkchain.compiler.witness import FromTensor, Limb, Permuted, Product, Recipe, Selected, TapDiff, WitnessPlan
 from zkchain.crypto.field import R, inv
 from zkchain.errors import UnsupportedModelError
 from zkchain.quant.primitives import IntOp
@@ -531,6 +531,8 @@ def _conv(L: Lowering, op: IntOp) -> None:
             kh, kw = (int(v) for v in op.params["kernel"])
         OC = gin.C
     sh, sw = (int(v) for v in op.params.get("strides", [1, 1]))
+    if k == "conv2d" and _conv_as_patches(L, op, x, w, bias, gin, gout, sh, sw):
+        return
     kname = f"K.{len(L.fixed)}.{_vec_name(yt)}"
     proto = Conv(x, kname, gin, gout, int(OC), int(kh), int(kw), sh, sw, Expr.of(kname, 1), op.source or yt)
     # a sum-pool kernel (ones on the diagonal) follows from the shapes: not hidden (docs/protocol.md §7.6)
@@ -541,6 +543,52 @@ def _conv(L: Lowering, op: IntOp) -> None:
         lambda out, x=x, kname=kname, gin=gin, gout=gout, OC=int(OC), kh=int(kh), kw=int(kw), sh=sh, sw=sw,
         nm=op.source or yt: Conv(x, kname, gin, gout, OC, kh, kw, sh, sw, out, nm),
         gout.size)
+
+
+#: A convolution is lowered as patches × weights (im2col and a multi-row matmul) when the Conv block's kernel
+#: polynomial (about OC·C·Hp·Wp coefficients) would be at least PATCHES_MIN_KERNEL long and PATCHES_FACTOR times
+#: longer than the largest vector of the patch form: many channels (docs/scale.md). Smaller convolutions (digits
+#: CNN, LeNet-5) keep the one polynomial product: there the patch form's two extra commitments cost more proof
+#: bytes and gas (digits CNN: +8 % proof, +3 % gas) than its shorter vectors save.
+PATCHES_FACTOR = 4
+PATCHES_MIN_KERNEL = 1 << 15
+
+
+def _conv_as_patches(L: Lowering, op: IntOp, x: Expr, w: np.ndarray, bias: list[int], gin: Grid, gout: Grid,
+                     sh: int, sw: int) -> bool:
+    """``out = im2col(x)·W + b`` when that is much smaller than the Conv block's layout; returns whether it lowered.
+
+    Three relations: the patch matrix ``P[OH·OW × C·kh·kw]``, ``P[(i,j), (c,u,v)] = x[c, i·sh+u, j·sw+v]`` on the
+    padded input grid, is a Gather of ``x`` (one affine selection, §5.9); ``A = P·Wᵀ + b`` is a multi-row MatMul
+    (the weights opened once, §5.1) with the accumulator ``A`` committed pixel-major; a second Gather places ``A``
+    channel-major on the output grid (padding cells 0), pending for the rescale like any accumulator."""
+    yt = op.outputs[0]
+    OC, C, kh, kw = (int(d) for d in w.shape)
+    OH, OW = gout.H, gout.W
+    T, K = OH * OW, C * kh * kw
+    kernel_len = OC * ((C + 1) * gin.Hp * gin.Wp + max(RESERVED_SPAN, gin.Hp * gin.Wp))
+    if kernel_len < PATCHES_MIN_KERNEL or kernel_len <= PATCHES_FACTOR * max(T * K, T * OC, row_stride(K) * OC,
+                                                                             gout.size):
+        return False
+    base = _vec_name(yt)
+    g = gin.Hp * gin.Wp
+    patches = Selection(0, 0, tuple(st for st in ((OH, OW * K, sh * gin.Wp), (OW, K, sw), (C, kh * kw, g),
+                                                  (kh, kw, gin.Wp), (kw, 1, 1)) if st[0] > 1))
+    pe = L.c.add_vector(base + ".patches", T * K, "witness")
+    L.sources[base + ".patches"] = Selected((x,), (patches,), T * K)
+    L.c.constraints.append(Gather((x,), (patches,), pe, f"{op.source or yt}: patches"))
+    wname = f"W.{len(L.fixed)}.{base}"
+    L.c.add_vector(wname, row_stride(K) * OC, "fixed")
+    L.fixed[wname] = weight_vector(w.reshape(OC, K).T.tolist(), bias)
+    acc = L.c.add_vector(base + ".acc", T * OC, "witness")
+    L.sources[base + ".acc"] = Permuted(yt, (0, 2, 3, 1))  # (1, OC, OH, OW) -> (1, OH, OW, OC)
+    L.c.constraints.append(MatMul(pe, wname, K, OC, acc, op.source or yt, rows=T))
+    place = Selection(gout.top * gout.Wp + gout.left, 0,
+                      tuple(st for st in ((OH, gout.Wp, OW * OC), (OW, 1, OC), (OC, gout.Hp * gout.Wp, 1)) if st[0] > 1))
+    L.fill[yt] = 0  # the Gather leaves the output's padding cells 0
+    L.pending[yt] = _Pending(lambda out, acc=acc, place=place, nm=f"{op.source or yt}: to grid":
+                             Gather((acc,), (place,), out, nm), gout.size)
+    return True
 
 
 @rule("transpose", "concat", "slice", "take")

@@ -13,6 +13,8 @@ recipe         entries
 ``tap_diff``   ``y − x_tap`` of a max pooling window tap (``zkchain.blocks.pick``), 0 off the gathered cells
 ``product``    the entrywise product of two expressions (a max pooling's Hadamard chain)
 ``selected``   ``Σ_i S_i·x_i`` for selections ``S_i`` of expressions ``x_i`` (a broadcast operand, ``blocks.gather``)
+``permuted``   a tensor of the executor's witness with its axes permuted, row-major (a convolution's accumulator
+               pixel-major, as the matmul of its patches computes it)
 ``row_max``    the largest entry of each row of an expression (``cols`` entries a row; the accuracy count)
 ``argmax``     per row of an expression (``cols`` entries a row): 1 at the largest entry, the lowest index on
                ties, 0 elsewhere (the accuracy count's predicted class)
@@ -158,6 +160,18 @@ class Selected(Recipe):
         return out
 
 
+@dataclass(frozen=True)
+class Permuted(Recipe):
+    """``witness[tensor].transpose(perm)``, row-major."""
+
+    kind = "permuted"
+    tensor: str
+    perm: tuple[int, ...]
+
+    def values(self, witness, vectors):
+        return [int(a) for a in np.asarray(witness[self.tensor]).transpose(self.perm).reshape(-1).tolist()]
+
+
 def _signed(a: int) -> int:
     return a if a <= R // 2 else a - R
 
@@ -199,7 +213,8 @@ class Argmax(Recipe):
         return out
 
 
-RECIPES: dict[str, type[Recipe]] = {r.kind: r for r in (FromTensor, Limb, TapDiff, Product, Selected, RowMax, Argmax)}
+RECIPES: dict[str, type[Recipe]] = {r.kind: r for r in (FromTensor, Limb, TapDiff, Product, Selected, Permuted, RowMax,
+                                                         Argmax)}
 
 
 @dataclass
