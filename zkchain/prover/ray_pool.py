@@ -13,7 +13,8 @@ closes. (Unlike ``ray.init("auto")``, which joins a running cluster: give that c
 process that already called ``ray.init`` itself uses that connection, whatever ``ADDRESS`` says, and keeps it.
 
 Needs the ``ray`` package (``pip install 'zkchain[ray]'``) in the driver and zkchain of the same version on every
-node; an SRS file (``.ptau``) must be at the same path on every node. See ``docs/scale.md``.
+node; an SRS file (``.ptau``) must be at the same path on every node; a cluster with token authentication needs
+``RAY_AUTH_MODE=token`` and its token in the driver's environment. See ``docs/scale.md``.
 """
 
 from __future__ import annotations
@@ -127,7 +128,10 @@ def join(address: str, cpus: int) -> _Session:
         with contextlib.suppress(Exception):
             ray.shutdown()
         what = "start a local Ray cluster" if hostport is None else f"join the Ray cluster at {address}"
-        raise SetupError(f"could not {what}: {type(exc).__name__}: {exc}") from None
+        hint = "" if hostport is None else (" (a cluster with token authentication needs RAY_AUTH_MODE=token and its "
+                                            "token here: RAY_AUTH_TOKEN or ~/.ray/auth_token; and the same Ray and "
+                                            "Python versions as its nodes)")
+        raise SetupError(f"could not {what}: {type(exc).__name__}: {exc}{hint}") from None
     _session = _Session(address, owned=True)
     _session.users = 1
     return _session
