@@ -107,6 +107,9 @@ def test_closing_a_pool_kills_its_actors_and_keeps_a_shared_cluster(build, clust
     with pytest.raises(ray.exceptions.RayActorError):
         ray.get(actor.hello.remote(), timeout=60)
     assert ray.is_initialized()  # the module's pool still uses it
+    with pytest.raises(SetupError, match=r"the local Ray cluster has [01] free CPUs?; 3 SRS shards need 2 actors"):
+        # rather than wait for a CPU forever (1 is free once Ray has seen the kill)
+        ProverPool(pk.srs_spec, pk.vk.srs_degree, workers=3, ray="auto")
     with pytest.raises(InputError, match="already proves on Ray cluster 'auto'"):
         ProverPool(pk.srs_spec, pk.vk.srs_degree, workers=2, ray="127.0.0.1:6379")
 

@@ -31,6 +31,7 @@ from zkchain.version import __version__
 
 INSTALL_HINT = "pip install 'zkchain[ray]'"
 LOCAL = "auto"  # the address that starts a private local cluster
+CALLERS = "(this process's own ray.init)"  # the session of a caller that connected to Ray itself
 LOCAL_OBJECT_STORE = 256 << 20  # bytes of shared memory for the local cluster's object store (requests, results)
 CONNECT_TIMEOUT_S = 5.0  # a head that does not accept a TCP connection in this time is reported unreachable
 
@@ -101,7 +102,7 @@ def join(address: str, cpus: int) -> _Session:
     ray = import_ray()
     if ray.is_initialized():
         if _session is None:  # the caller's own ray.init: use it, never shut it down
-            _session = _Session("(the caller's ray.init)", owned=False)
+            _session = _Session(CALLERS, owned=False)
         elif _session.owned and _session.address != address:
             raise InputError(f"this process already proves on Ray cluster {_session.address!r}; one process joins "
                              f"one cluster (asked for {address!r})")
@@ -222,7 +223,9 @@ def start_shards(address: str, spec: str, degree: int, workers: int) -> tuple[_S
         ray = import_ray()
         free = ray.available_resources().get("CPU", 0)
         if free < workers - 1:
-            raise SetupError(f"the Ray cluster at {session.address} has {free:g} free CPUs; {workers} SRS shards need "
+            where = {LOCAL: "the local Ray cluster", CALLERS: "this process's Ray cluster"}.get(
+                session.address, f"the Ray cluster at {session.address}")
+            raise SetupError(f"{where} has {free:g} free CPU{'' if free == 1 else 's'}; {workers} SRS shards need "
                              f"{workers - 1} actors of 1 CPU (add nodes, or fewer --workers)")
         return session, [RayShard(ray, spec, degree, k, workers) for k in range(1, workers)]
     except BaseException:
