@@ -6,6 +6,7 @@ it; a bad address, ``--workers 1`` or a missing ``ray`` package is one clear err
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import socket
 import sys
@@ -26,13 +27,10 @@ from zkchain.verifier.verify import verify
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))  # the CLI runner of the end-to-end tests
 from clirun import zk  # noqa: E402
 
-try:
-    import ray
-except ImportError:
-    ray = None
-
+# ray is imported by the tests that use it, not at collection (the rest of the suite runs without it loaded)
+HAVE_RAY = importlib.util.find_spec("ray") is not None
 NO_RAY = "ray is not installed (pip install 'zkchain[ray]'; the dev extra has it)"
-needs_ray = pytest.mark.skipif(ray is None, reason=NO_RAY)
+needs_ray = pytest.mark.skipif(not HAVE_RAY, reason=NO_RAY)
 
 # conv + pool: hidden kernels, padded grids, fixed vectors masked at shifts that W = 3 does not divide (every branch
 # of the shard index map)
@@ -59,8 +57,10 @@ def cluster(build):
     """One warm pool of 3 shards on a local Ray cluster (``ray="auto"``) for the whole module. The cluster is
     started as the pools start it, with CPUs for this pool's 2 actors and one more pool's 1 (an actor takes 1 CPU);
     the pools of the tests join it, and the last to leave stops it."""
-    if ray is None:
+    if not HAVE_RAY:
         pytest.skip(NO_RAY)
+    import ray
+
     assert not ray.is_initialized()
     _, pk, _ = build
     session = ray_pool.join("auto", cpus=SHARDS)
@@ -99,6 +99,8 @@ def test_cli_proves_on_a_local_ray_cluster(build, tmp_path):
 
 @needs_ray
 def test_closing_a_pool_kills_its_actors_and_keeps_a_shared_cluster(build, cluster):
+    import ray
+
     _, pk, _ = build
     second = ProverPool(pk.srs_spec, pk.vk.srs_degree, workers=2, ray="auto")  # joins the running cluster
     second.wait_ready()
