@@ -295,12 +295,16 @@ class Prover:
     """A warm prover for one build directory: the proving key, the integer model, the SRS and the worker pool
     are loaded once, then :meth:`prove` answers many inputs (what ``zkchain serve`` keeps per model).
 
-    ``workers``: prover processes (1 = in this process). ``pool``: a :class:`~zkchain.prover.parallel.ProverPool`
-    to share between several builds made with one SRS (the caller closes it); ``None`` opens one for this prover
-    (closed by :meth:`close` / ``with``). ``load_s`` is the seconds spent loading keys, model and SRS.
-    Raises :class:`SetupError` for missing or stale keys, :class:`InputError` when ``pool`` holds another SRS."""
+    ``workers``: SRS shards, each in its own process (1 = all in this process). ``ray``: the address of a Ray
+    cluster (``HOST:PORT`` of its head, or ``"auto"`` to start a local one) whose actors hold shards ``1 …
+    workers−1`` instead of spawned processes (``workers ≥ 2``; ``docs/scale.md``). ``pool``: a
+    :class:`~zkchain.prover.parallel.ProverPool` to share between several builds made with one SRS (the caller
+    closes it; ``workers`` and ``ray`` are then ignored); ``None`` opens one for this prover (closed by
+    :meth:`close` / ``with``). ``load_s`` is the seconds spent loading keys, model and SRS.
+    Raises :class:`SetupError` for missing or stale keys, without the ``ray`` package or when the Ray cluster
+    cannot be reached, :class:`InputError` when ``pool`` holds another SRS or for a malformed Ray address."""
 
-    def __init__(self, build_dir, workers: int = 1, pool=None):
+    def __init__(self, build_dir, workers: int = 1, pool=None, ray: str | None = None):
         from zkchain.prover.parallel import ProverPool
 
         t = time.perf_counter()
@@ -309,7 +313,7 @@ class Prover:
         self.accuracy = is_accuracy(self.pk.vk)
         self._own_pool = pool is None
         if pool is None:
-            pool = ProverPool(self.pk.srs_spec, self.pk.vk.srs_degree, workers)
+            pool = ProverPool(self.pk.srs_spec, self.pk.vk.srs_degree, workers, ray=ray)
         pool.check_serves(self.pk.srs_spec, self.pk.vk.srs_degree)
         self.pool = pool
         self.load_s = time.perf_counter() - t
@@ -381,30 +385,33 @@ def _cold(info: dict, prover: Prover) -> dict:
     return info
 
 
-def prove(build_dir, x_float: np.ndarray, workers: int = 1, progress=None) -> tuple[Proof, dict]:
-    """One proof with a fresh :class:`Prover` (:meth:`Prover.prove`; ``prove_s`` includes loading keys and SRS).
-    Raises :class:`InputError` for a wrong shape, NaN/inf, or values outside the calibrated range."""
-    with Prover(build_dir, workers) as prover:
+def prove(build_dir, x_float: np.ndarray, workers: int = 1, progress=None, ray: str | None = None
+          ) -> tuple[Proof, dict]:
+    """One proof with a fresh :class:`Prover` (:meth:`Prover.prove`; ``prove_s`` includes loading keys and SRS;
+    ``workers`` and ``ray`` as for :class:`Prover`). Raises :class:`InputError` for a wrong shape, NaN/inf, or
+    values outside the calibrated range, and as :class:`Prover`."""
+    with Prover(build_dir, workers, ray=ray) as prover:
         proof, info = prover.prove(x_float, progress)
     return proof, _cold(info, prover)
 
 
-def prove_batch(build_dir, x_float: np.ndarray, workers: int = 1, progress=None) -> tuple[Proof, dict]:
+def prove_batch(build_dir, x_float: np.ndarray, workers: int = 1, progress=None, ray: str | None = None
+                ) -> tuple[Proof, dict]:
     """:func:`prove` for a batch build (``compile --batch N``): ``x_float`` holds the ``N`` samples. The summary adds
     ``rows`` (one dequantized output row per sample, first output) and ``predicted`` (each row's class, ties to the
     lowest index: :mod:`zkchain.quant.accuracy`). Raises :class:`InputError` for another sample count."""
     from zkchain.quant.accuracy import predicted
 
-    proof, info = prove(build_dir, x_float, workers=workers, progress=progress)
+    proof, info = prove(build_dir, x_float, workers=workers, progress=progress, ray=ray)
     n = int(_load_model(Path(build_dir)).info.get("batch", 1))
     rows = np.asarray(info["outputs"][0], dtype=np.float64).reshape(n, -1)
     return proof, dict(info, rows=rows.tolist(), predicted=predicted(rows).tolist())
 
 
-def prove_accuracy(build_dir, workers: int = 1, progress=None) -> tuple[Proof, dict]:
-    """One accuracy proof with a fresh :class:`Prover` (:meth:`Prover.prove_accuracy`). Raises
-    :class:`InputError` for a build set up without a test set."""
-    with Prover(build_dir, workers) as prover:
+def prove_accuracy(build_dir, workers: int = 1, progress=None, ray: str | None = None) -> tuple[Proof, dict]:
+    """One accuracy proof with a fresh :class:`Prover` (:meth:`Prover.prove_accuracy`; ``workers`` and ``ray`` as
+    for :class:`Prover`). Raises :class:`InputError` for a build set up without a test set, and as :class:`Prover`."""
+    with Prover(build_dir, workers, ray=ray) as prover:
         proof, info = prover.prove_accuracy(progress)
     return proof, _cold(info, prover)
 

@@ -174,6 +174,31 @@ def setup(build_dir: Path, srs: str, public_input: bool, dataset: Path | None, l
         click.echo(f"wrote {build_dir / f}")
 
 
+_RAY_HELP = ("Prove on a Ray cluster: HOST:PORT of its head (`ray start --head` prints it), or 'auto' to start a "
+             "local one on 127.0.0.1 for this proof. This process keeps the transcript and SRS shard 0; Ray actors "
+             "hold the other --workers − 1 shards (default --workers 2). Needs pip install 'zkchain[ray]'; see "
+             "docs/scale.md.")
+
+
+def _shards(workers: int | None, ray: str | None, srs_degree: int) -> int:
+    """``--workers`` as given, else 2 with ``--ray`` (this process + one actor), else the local default. With
+    ``--ray``, checks the address and that Ray is installed before any key is read."""
+    from zkchain.prover.parallel import default_workers
+
+    if ray is not None:
+        from zkchain.prover import ray_pool
+
+        ray_pool.parse_address(ray)
+        ray_pool.import_ray()
+    return workers or (2 if ray is not None else default_workers(srs_degree))
+
+
+def _where(workers: int, ray: str | None) -> str:
+    if ray is None:
+        return ""
+    return f" on Ray ({ray}: {workers} SRS shards, {workers - 1} actor{'s' if workers > 2 else ''})"
+
+
 @cli.command()
 @click.argument("build_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--input", "input_path", required=True, type=click.Path(path_type=Path),
@@ -182,16 +207,17 @@ def setup(build_dir: Path, srs: str, public_input: bool, dataset: Path | None, l
               help="Where to write proof.json.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Prover processes, each holding 1/N of the SRS (default: one per 16k SRS powers, at most one "
-                   "per core; 1 for small models). See docs/scale.md.")
+                   "per core; 1 for small models; 2 with --ray). See docs/scale.md.")
+@click.option("--ray", "ray", metavar="HOST:PORT|auto", default=None, help=_RAY_HELP)
 @click.option("--force", is_flag=True, help="Overwrite an existing proof file.")
 @click.option("--profile", is_flag=True,
               help="Print the time of each prover stage and block, and keep them in PROOF.profile.json (next to "
                    "the proof, for `zkchain report`).")
-def prove(build_dir: Path, input_path: Path, out: Path, workers: int | None, force: bool, profile: bool) -> None:
+def prove(build_dir: Path, input_path: Path, out: Path, workers: int | None, ray: str | None, force: bool,
+          profile: bool) -> None:
     """Prove one inference of the compiled model; the proof carries the public output."""
     from zkchain import api
     from zkchain.app.report import profile_path
-    from zkchain.prover.parallel import default_workers
 
     if out.exists() and not force:
         raise ZkchainError(f"{out} exists; pass --force to overwrite it")
@@ -200,11 +226,12 @@ def prove(build_dir: Path, input_path: Path, out: Path, workers: int | None, for
     x = api.read_input(input_path)
     vk = api.VerifyingKey.load(build_dir / "vk.json")
     con = _console()
+    workers = _shards(workers, ray, vk.srs_degree)
     with con.status("proving") as st:
-        proof, info = api.prove(build_dir, x, workers=workers or default_workers(vk.srs_degree),
-                                progress=lambda s: st.update(f"proving: {s}"))
+        proof, info = api.prove(build_dir, x, workers=workers, progress=lambda s: st.update(f"proving: {s}"), ray=ray)
     proof.save(out, vk)
-    con.print(f"proved in {info['prove_s']:.2f} s; proof {info['proof_bytes']} bytes (calldata form)")
+    con.print(f"proved in {info['prove_s']:.2f} s{_where(workers, ray)}; proof {info['proof_bytes']} bytes "
+              "(calldata form)")
     if profile:
         for k, v in info["timings"].items():
             con.print(f"  {k:<28} {v:8.3f} s")
@@ -269,25 +296,27 @@ def verify(build_dir: Path, proof_path: Path) -> None:
               help="Where to write the proof (a proof.json whose one public value is the count).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Prover processes, each holding 1/N of the SRS (default: one per 16k SRS powers, at most one "
-                   "per core). See docs/scale.md.")
+                   "per core; 2 with --ray). See docs/scale.md.")
+@click.option("--ray", "ray", metavar="HOST:PORT|auto", default=None, help=_RAY_HELP)
 @click.option("--force", is_flag=True, help="Overwrite an existing proof file.")
-def prove_accuracy_cmd(build_dir: Path, out: Path, workers: int | None, force: bool) -> None:
+def prove_accuracy_cmd(build_dir: Path, out: Path, workers: int | None, ray: str | None, force: bool) -> None:
     """Prove how many samples of the committed test set (setup --dataset) the private model classifies
     correctly: "argmax(model(x_i)) = y_i for exactly k of the N samples" (ties to the lowest index), k and N
     public, the weights and every logit hidden. Verify it with `zkchain verify`, or on chain with the generated
     contract's verifyAccuracy."""
     from zkchain import api
-    from zkchain.prover.parallel import default_workers
 
     if out.exists() and not force:
         raise ZkchainError(f"{out} exists; pass --force to overwrite it")
     vk = api.VerifyingKey.load(build_dir / "vk.json")
     con = _console()
+    workers = _shards(workers, ray, vk.srs_degree)
     with con.status("proving accuracy") as st:
-        proof, info = api.prove_accuracy(build_dir, workers=workers or default_workers(vk.srs_degree),
+        proof, info = api.prove_accuracy(build_dir, workers=workers, ray=ray,
                                          progress=lambda s: st.update(f"proving accuracy: {s}"))
     proof.save(out, vk)
-    con.print(f"proved in {info['prove_s']:.2f} s; proof {info['proof_bytes']} bytes (calldata form)")
+    con.print(f"proved in {info['prove_s']:.2f} s{_where(workers, ray)}; proof {info['proof_bytes']} bytes "
+              "(calldata form)")
     click.echo(f"accuracy: {info['correct']} of {info['total']} correct ({100 * info['accuracy']:.2f} %) on test set "
                f"{info['dataset_digest']}")
     if vk.srs_insecure:

@@ -18,8 +18,9 @@ Point addition and field arithmetic are exact, so the proof does not depend on W
 ``rng``: tested). Requests go out before this process starts its own share, then the results are collected.
 Workers are long-lived: a pool made once (``zkchain serve``, :class:`zkchain.api.Prover`) loads its shards once
 and proves many times; a fresh pool's workers load theirs while this process reads the keys and the witness.
-What a worker holds and does is :class:`ShardServer`; how it is reached (a pipe to a spawned process here) is
-the only thing another transport (a cluster) has to provide.
+What a worker holds and does is :class:`ShardServer`; how it is reached is the transport: a pipe to a spawned
+process (:class:`_ShardWorker`), or a Ray actor on a cluster (``ProverPool(..., ray=ADDRESS)``,
+:mod:`zkchain.prover.ray_pool`).
 """
 
 from __future__ import annotations
@@ -172,22 +173,41 @@ class ProverPool:
     manager, or :meth:`close`.
 
     ``spec``: the SRS (``dev:<seed>`` or a ``.ptau`` path, :func:`zkchain.prover.keys.load_srs`); ``degree``: its
-    largest power of τ — keys made with this SRS at any degree up to it can prove here (:meth:`check_serves`)."""
+    largest power of τ — keys made with this SRS at any degree up to it can prove here (:meth:`check_serves`).
 
-    def __init__(self, spec: str, degree: int, workers: int = 1, srs=None):
+    ``ray``: ``None`` (shards ``1 … W−1`` in spawned processes), or the address of a Ray cluster (``HOST:PORT`` of
+    its head, or ``"auto"`` to start a local one on 127.0.0.1): shards ``1 … W−1`` are then Ray actors on it
+    (:mod:`zkchain.prover.ray_pool`; ``W ≥ 2``), and :meth:`close` kills them. Raises :class:`InputError` for a
+    malformed address or ``W < 2`` with Ray, :class:`~zkchain.errors.SetupError` when ``ray`` is not installed or
+    the cluster cannot be reached."""
+
+    def __init__(self, spec: str, degree: int, workers: int = 1, srs=None, ray: str | None = None):
         from zkchain.prover.keys import load_srs, load_srs_shard
 
         self.spec, self.degree = spec, degree
         self.workers = max(1, int(workers))
-        self._remote: list[_ShardWorker] = []
-        if self.workers > 1:
+        self._remote: list = []  # shards 1 … W−1: _ShardWorker or ray_pool.RayShard (call, result, ready, close)
+        self._ray_session = None
+        if ray is not None:
+            from zkchain.prover import ray_pool
+
+            if self.workers < 2:
+                raise InputError("proving on Ray needs at least 2 SRS shards (--workers 2 or more): this process "
+                                 "holds one, each Ray actor another")
+            self._ray_session, self._remote = ray_pool.start_shards(ray, spec, degree, self.workers)
+        elif self.workers > 1:
             # "spawn": the native libraries start threads, and forking a threaded process can deadlock. They
             # start now and load their shards while this process loads its own, then the keys and the witness.
             ctx = multiprocessing.get_context("spawn")
             self._remote = [_ShardWorker(ctx, spec, degree, k, self.workers) for k in range(1, self.workers)]
-            self._shard = load_srs_shard(spec, degree, 0, self.workers)
-        else:
-            self._shard = (srs if srs is not None else load_srs(spec, degree)).g1_powers
+        try:
+            if self.workers > 1:
+                self._shard = load_srs_shard(spec, degree, 0, self.workers)
+            else:
+                self._shard = (srs if srs is not None else load_srs(spec, degree)).g1_powers
+        except BaseException:
+            self.close()
+            raise
 
     def wait_ready(self) -> float:
         """Block until every worker holds its shard; returns the seconds waited (0 once ready)."""
@@ -210,9 +230,15 @@ class ProverPool:
         self.close()
 
     def close(self) -> None:
+        """Stop the workers (kill the Ray actors; the last pool on a Ray connection it opened shuts it down)."""
         for r in self._remote:
             r.close()
         self._remote = []
+        if self._ray_session is not None:
+            from zkchain.prover import ray_pool
+
+            session, self._ray_session = self._ray_session, None
+            ray_pool.leave(session)
 
     # -- MSMs ---------------------------------------------------------------------------------------------------
     def commit_shifted_many(self, items: list[tuple[list[int], int]]) -> list[bytes]:
