@@ -24,8 +24,12 @@ from zkchain.prover.parallel import ProverPool
 from zkchain.prover.prove import prove
 from zkchain.verifier.verify import verify
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))  # the CLI runner of the end-to-end tests
-from clirun import zk  # noqa: E402
+# the CLI runner of the end-to-end tests, loaded by path: putting tests/e2e on sys.path would make a later
+# `from conftest import ...` in this folder find tests/e2e/conftest.py
+_spec = importlib.util.spec_from_file_location("e2e_clirun", Path(__file__).parents[1] / "e2e" / "clirun.py")
+_clirun = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_clirun)
+zk = _clirun.zk
 
 # ray is imported by the tests that use it, not at collection (the rest of the suite runs without it loaded)
 HAVE_RAY = importlib.util.find_spec("ray") is not None
