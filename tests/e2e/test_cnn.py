@@ -13,7 +13,7 @@ from zkchain.models import bundled_model_dir
 
 CORPUS_CNNS = ["1l_conv", "2l_relu_sigmoid_conv", "3l_relu_conv_fc", "4l_relu_conv_fc", "1l_flatten", "1l_batch_norm",
                "1l_max_pool", "1l_average",
-               "lenet_5"]
+               pytest.param("lenet_5", marks=pytest.mark.sweep)]  # ~35 s; the bundled LeNet-5 runs by default
 
 
 @pytest.fixture(scope="module")
