@@ -53,7 +53,10 @@ def cifar_cnn(seed: int = 0) -> tuple[onnx.ModelProto, tuple[int, ...], int]:
         W, b = _he(rng, (co, c, 3, 3), 9 * c), np.zeros(co, np.float32)
         params += W.size + b.size
         inits += [numpy_helper.from_array(W, f"K{i}"), numpy_helper.from_array(b, f"kb{i}")]
-        nodes += [helper.make_node("Conv", [x, f"K{i}", f"kb{i}"], [f"c{i}"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        # strides and dilations spelled out: EZKL 23's gen_settings refuses a Conv without them ("a node is missing
+        # required params: stride"), though ONNX defaults them
+        nodes += [helper.make_node("Conv", [x, f"K{i}", f"kb{i}"], [f"c{i}"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                                   strides=[1, 1], dilations=[1, 1]),
                   helper.make_node("Relu", [f"c{i}"], [f"r{i}"]),
                   helper.make_node("MaxPool", [f"r{i}"], [f"p{i}"], kernel_shape=[2, 2], strides=[2, 2])]
         x, c = f"p{i}", co
