@@ -149,19 +149,7 @@ def _msm(shard, items: list[tuple[int, list[int]]]) -> list:
     return out
 
 
-def _laurent(jobs: list[tuple[int, int, list[tuple[list[int], list[int]]]]]):
-    """``Σ w·(A_c, B_c)`` over this worker's claims ``(index c, weight w, terms)``; also each claim's constant term
-    and seconds (for the per-block profile)."""
-    A, B, consts, secs = fpoly.poly([]), fpoly.poly([]), {}, {}
-    for c, w, terms in jobs:
-        t = time.perf_counter()
-        total = 0
-        for p, q in terms:
-            const, a, b = inner_product.laurent_product(p, q)
-            total += const
-            A, B = A + a * w, B + b * w
-        consts[c], secs[c] = total % R, time.perf_counter() - t
-    return A, B, consts, secs
+_laurent = inner_product.weighted_sums  # this process's share of the Laurent products
 
 
 # -- parent side ---------------------------------------------------------------------------------------------
