@@ -67,9 +67,14 @@ def batch_open(srs, polys: Sequence, x: int, nu: int) -> tuple[list[int], object
     Returns ``(values, π)`` with ``values[j] = f_j(x)``; the verifier side is :func:`combine_claims_at_point`."""
     ps = [fpoly.poly(f) for f in polys]
     values = [fpoly.evaluate(f, x) for f in ps]
-    combined = fpoly.linear_combination(ps, field.powers(nu, len(ps)))
-    _, proof = open(srs, combined, x)
-    return values, proof
+    return values, commit(srs, batch_quotient(ps, x, nu))
+
+
+def batch_quotient(polys: Sequence, x: int, nu: int):
+    """``q = (Σ ν^(j−1) f_j − y)/(X − x)`` (a flint polynomial): what :func:`batch_open` commits."""
+    ps = [fpoly.poly(f) for f in polys]
+    q, _ = fpoly.div_linear(fpoly.linear_combination(ps, field.powers(nu, len(ps))), x)
+    return q
 
 
 def multi_open(srs, openings: Sequence[tuple[Sequence, int]], nu: int) -> list[tuple[list[int], object]]:

@@ -299,13 +299,7 @@ class ProverPool:
     def open_many(self, batches: list[tuple[list, int]], nu: int) -> list[bytes]:
         """One batched opening proof per ``(polynomials, point)`` batch, in order (:func:`kzg.batch_open`: the
         commitment to ``(Σ ν^j f_j − y)/(X − x)``, Boneh–Drake–Fisch–Gabizon 2020 §3)."""
-        quotients = []
-        for polys, x in batches:
-            ps = [fpoly.poly(f) for f in polys]
-            combined = fpoly.linear_combination(ps, field.powers(nu, len(ps)))
-            q, _ = fpoly.div_linear(combined, x)
-            quotients.append(fpoly.coeffs(q))
-        return self.commit_shifted_many([(q, 0) for q in quotients])
+        return self.commit_shifted_many([(fpoly.coeffs(kzg.batch_quotient(polys, x, nu)), 0) for polys, x in batches])
 
 
 def _trusted_g1(be, b: bytes):
