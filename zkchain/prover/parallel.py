@@ -83,11 +83,20 @@ class ShardServer:
 def _worker_main(conn, spec: str, degree: int, k: int, w: int) -> None:
     """A shard worker process: load shard ``k`` of ``w``, send how many points it holds, then answer ``(name,
     args)`` requests with ``("ok", result)`` or ``("error", text)`` until the pipe closes."""
+    def answer(result) -> bool:  # False when the parent has gone (it stopped or failed): then leave quietly
+        try:
+            conn.send(result)
+            return True
+        except OSError:
+            return False
+
     try:
         server = ShardServer(spec, degree, k, w)
-        conn.send(("ok", server.size()))
+        ready = ("ok", server.size())
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        answer(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    if not answer(ready):
         return
     while True:
         try:
@@ -95,9 +104,11 @@ def _worker_main(conn, spec: str, degree: int, k: int, w: int) -> None:
         except (EOFError, OSError):
             return
         try:
-            conn.send(("ok", server.run(name, args)))
+            result = ("ok", server.run(name, args))
         except Exception as exc:  # noqa: BLE001
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            result = ("error", f"{type(exc).__name__}: {exc}")
+        if not answer(result):
+            return
 
 
 class _ShardWorker:
