@@ -1,8 +1,9 @@
-"""Verifiable accuracy (issue 12 item 2): prove time, proof size and verify gas of ``prove-accuracy`` on the bundled
-digits MLP, for the first N test digits (N = 450: the whole test split).
+"""Verifiable accuracy (issue 12 item 2): prove time, proof size and verify gas of ``prove-accuracy`` on a bundled
+digits model, for the first N test digits (N = 450: the whole test split).
 
-    python benchmarks/bench_accuracy.py                    # N = 16, 64, 450; embedded chain (+ anvil if found)
+    python benchmarks/bench_accuracy.py                    # digits MLP, N = 16, 64, 450; embedded chain (+ anvil)
     python benchmarks/bench_accuracy.py --samples 450 --save
+    python benchmarks/bench_accuracy.py --model digits_cnn --samples 16 64 450 --save
 
 Per N: ``compile --batch N`` and ``setup --dataset --labels`` (dev SRS) through the Python API, ``prove_accuracy``
 (wall time of ``api.prove_accuracy``, SRS re-derivation included, and its CPU time — one prover process, so
@@ -29,17 +30,17 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 
 
-def run(n: int, work: Path, chains: dict) -> dict:
+def run(n: int, work: Path, chains: dict, model: str = "digits_mlp") -> dict:
     from zkchain import api
     from zkchain.evm.verifier_gen import calldata, compile_verifier
     from zkchain.models import bundled_model_dir
     from zkchain.quant.accuracy import correct
 
-    d = bundled_model_dir("digits_mlp")
+    d = bundled_model_dir(model)
     x, y = np.load(d / "test_inputs.npy")[:n], np.load(d / "test_labels.npy")[:n]
-    b = work / f"N{n}"
+    b = work / f"{model}-N{n}"
     t = time.perf_counter()
-    res = api.compile(d / "model.onnx", b, batch=n)
+    res = api.compile(d / "model.onnx", b, calibration=d / "calibration.npy", batch=n)
     compile_s = time.perf_counter() - t
     expected = int(correct(np.asarray(res.model.predict(x.reshape(res.model.input_shape))).reshape(n, -1), y).sum())
     t = time.perf_counter()
@@ -77,6 +78,7 @@ def run(n: int, work: Path, chains: dict) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--samples", type=int, nargs="+", default=[16, 64, 450])
+    ap.add_argument("--model", default="digits_mlp", choices=["digits_mlp", "digits_cnn"])
     ap.add_argument("--no-anvil", action="store_true", help="embedded chain only")
     ap.add_argument("--save", action="store_true", help="write benchmarks/results/accuracy-<date>.{json,txt}")
     a = ap.parse_args(argv)
@@ -97,12 +99,13 @@ def main(argv=None) -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for n in a.samples:
-                rows.append(run(n, Path(tmp), chains))
+                rows.append(run(n, Path(tmp), chains, a.model))
                 print(json.dumps({k: v for k, v in rows[-1].items() if k != "timings"}), flush=True)
     finally:
         if node is not None:
             node.__exit__(None, None, None)
-    lines = [f"prove-accuracy on the digits MLP (64→32→10), first N test digits, dev SRS, "
+    what = {"digits_mlp": "the digits MLP (64→32→10)", "digits_cnn": "the digits CNN (two convolutions, 8×8 input)"}
+    lines = [f"prove-accuracy on {what[a.model]}, first N test digits, dev SRS, "
              f"{_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC; 1-min load average {load0:.1f} at start, "
              f"{os.getloadavg()[0]:.1f} at end (2 cores: above 2, other work shared them and times are inflated)",
              f"{'N':>5} {'k (=predict)':>13} {'prove s':>8} {'CPU s':>7} {'s/sample':>9} {'proof B':>8} {'exec gas':>10} "
@@ -117,7 +120,7 @@ def main(argv=None) -> int:
     print(text)
     if a.save:
         RESULTS.mkdir(exist_ok=True)
-        stem = RESULTS / f"accuracy-{_dt.date.today().isoformat()}"
+        stem = RESULTS / f"accuracy{'' if a.model == 'digits_mlp' else '-' + a.model}-{_dt.date.today().isoformat()}"
         stem.with_suffix(".json").write_text(json.dumps(rows, indent=1))
         stem.with_suffix(".txt").write_text(text + "\n")
     return 0

@@ -258,13 +258,14 @@ def check_dataset(vk_or_build, dataset, labels, srs: str | None = None) -> Datas
         raise InputError("this verifying key commits no test set (made without `setup --dataset`)")
     n, classes = int(acc["samples"]), int(acc["classes"])
     x = as_floats(read_array(dataset, "dataset"), "dataset")
-    per = vk.circuit.vectors[DATA_VECTORS[0]].length // n
+    g = acc.get("input_grid")  # [planes, H, W, ...]: the inputs on a convolution's padded grid
+    per = g[0] * g[1] * g[2] // n if g else vk.circuit.vectors[DATA_VECTORS[0]].length // n
     if x.size != n * per:
         raise InputError(f"dataset: expected {n} samples of {per} values, got shape {list(x.shape)}")
     if not np.all(np.isfinite(x)):
         raise InputError("dataset: contains NaN or infinite values")
     x_int = np.floor(x.reshape(n, per) / float(acc["input_scale"]) + 0.5).astype(np.int64)
-    values = data_vectors(LabelledSet(x_int, check_labels(read_array(labels, "labels"), n, classes), classes))
+    values = data_vectors(LabelledSet(x_int, check_labels(read_array(labels, "labels"), n, classes), classes), acc)
     seed = dev_seed(vk.srs_source)
     if seed is None and srs is None:
         raise SetupError(f"the key's SRS is {vk.srs_source!r}: pass its .ptau file (--srs) to recompute commitments")
@@ -361,13 +362,13 @@ class Prover:
         dict: ``correct`` (k), ``total`` (N), ``accuracy`` (k/N), ``dataset_digest`` (hex), ``prove_s``,
         ``timings``, ``block_timings``, ``proof_bytes``. Raises :class:`InputError` for a build set up without a
         test set."""
-        from zkchain.compiler.accuracy import COUNT, DATASET
+        from zkchain.compiler.accuracy import COUNT, DATASET, dataset_inputs
 
         pk, model = self.pk, self.model
         if not self.accuracy:
             raise InputError(f"{self.build_dir} commits no test set: run `zkchain setup {self.build_dir} --dataset "
                              "X.npy --labels y.npy --force` first")
-        x_int = np.array([v - R if v > R // 2 else v for v in pk.fixed_values[DATASET]], dtype=np.int64)
+        x_int = dataset_inputs(pk.fixed_values[DATASET], pk.circuit.meta["accuracy"])
         witness = model.execute(x_int.reshape(model.input_shape))
         data = {v.name: pk.fixed_values[v.name] for v in pk.circuit.public_data()}
         proof, tm, elapsed = self._prove(pk.witness.vector_values(witness, data), progress)

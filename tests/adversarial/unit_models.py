@@ -97,6 +97,24 @@ def conv_patches(rng):
     return _model(nodes, inits, (1, 16, 4, 4), (1, 3), "conv_patches"), (1, 16, 4, 4)
 
 
+def batch_cnn(rng):
+    """x(3×1×6×6) → Conv(2, 3×3, pad 1) → Relu → MaxPool(2×2) → Conv(2, 3×3, pad 1) → AveragePool(2×2, stride 1)
+    → Flatten → Gemm → y(3×3): three images in one proof (the row axis over image grids). Both convolutions are
+    lowered as patches × weights over the three images' pixels, the pooling sum as a Gather; the max pooling's
+    taps act on the 3·2 planes."""
+    mk = helper.make_node
+    nodes = [mk("Conv", ["x", "K1", "kb1"], ["c1"], kernel_shape=[3, 3], pads=[1] * 4, name="conv1"),
+             mk("Relu", ["c1"], ["r1"], name="relu1"),
+             mk("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2], name="pool1"),
+             mk("Conv", ["p1", "K2", "kb2"], ["c2"], kernel_shape=[3, 3], pads=[1] * 4, name="conv2"),
+             mk("AveragePool", ["c2"], ["p2"], kernel_shape=[2, 2], strides=[1, 1], name="pool2"),
+             mk("Flatten", ["p2"], ["f"], name="flat"),
+             mk("Gemm", ["f", "W", "b"], ["y"], transB=1, name="fc")]
+    inits = [_w(rng, "K1", (2, 1, 3, 3)), _w(rng, "kb1", (2,)), _w(rng, "K2", (2, 2, 3, 3)), _w(rng, "kb2", (2,)),
+             _w(rng, "W", (3, 8)), _w(rng, "b", (3,))]
+    return _model(nodes, inits, (3, 1, 6, 6), (3, 3), "batch_cnn"), (3, 1, 6, 6)
+
+
 def global_avg(rng):
     """x(1×2×3×3) → Conv(1×1) → GlobalAveragePool → Flatten → Gemm → y(1×3)."""
     nodes = [helper.make_node("Conv", ["x", "K", "kb"], ["c"], kernel_shape=[1, 1], name="conv"),
@@ -235,6 +253,8 @@ UNIT_MODELS = {
     "global_avg": (global_avg, False),
     "conv_patches": (conv_patches, False),
     "conv_patches_public": (conv_patches, True),
+    "batch_cnn": (batch_cnn, False),
+    "batch_cnn_public": (batch_cnn, True),
     "square_residual": (square_residual, False),
     "batch_norm": (batch_norm, False),
     "rows_matmul": (rows_matmul, False),

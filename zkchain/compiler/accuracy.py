@@ -9,7 +9,9 @@ commitments, ``VerifyingKey.dataset_digest``) names the set in the contract and 
 ==================  =========  =================================================================================
 vector              entries    value
 ==================  =========  =================================================================================
-``data.x``          ``N·F``    the quantized inputs ``floor(x/s + 1/2)`` (``s`` the model's input scale), row-major
+``data.x``          ``N·F``    the quantized inputs ``floor(x/s + 1/2)`` (``s`` the model's input scale), row-major;
+                               for images a convolution pads, laid out on that grid (``meta["accuracy"]["input_grid"]``,
+                               padding cells ``input_fill``)
 ``data.onehot``     ``N·C``    ``[j = y_i]`` at ``i·C + j``
 ==================  =========  =================================================================================
 
@@ -92,10 +94,36 @@ def onehot_vector(labels: np.ndarray, classes: int) -> list[int]:
     return (j == np.asarray(labels, dtype=np.int64)[:, None]).astype(np.int64).reshape(-1).tolist()
 
 
-def data_vectors(ts: LabelledSet) -> dict[str, list[int]]:
+def dataset_vector(x_int: np.ndarray, grid=None, fill: int = 0) -> list[int]:
+    """:data:`DATASET`'s entries: the quantized inputs row-major, or placed on ``grid``
+    (:class:`zkchain.compiler.circuit.Grid`, the padded grid of a convolution reading the input) with ``fill`` in
+    its padding cells."""
+    x = np.asarray(x_int)
+    return [int(v) for v in (grid.embed(x, fill) if grid is not None else x.reshape(-1)).tolist()]
+
+
+def dataset_inputs(values, accuracy_meta: dict) -> np.ndarray:
+    """The quantized inputs (int64, flat) back from :data:`DATASET`'s entries (field elements, as the proving key
+    holds them): the inverse of :func:`dataset_vector` for the layout ``accuracy_meta`` (``meta["accuracy"]``)
+    records."""
+    from zkchain.crypto.field import R
+
+    x = np.array([v - R if v > R // 2 else v for v in values], dtype=np.int64)
+    if "input_grid" in accuracy_meta:
+        C, H, W, Hp, Wp, top, left = accuracy_meta["input_grid"]
+        x = x.reshape(C, Hp, Wp)[:, top:top + H, left:left + W].reshape(-1)
+    return x
+
+
+def data_vectors(ts: LabelledSet, accuracy_meta: dict | None = None) -> dict[str, list[int]]:
     """The public-data vectors' entries (signed ints), by name, in :data:`DATA_VECTORS` order: what setup commits
-    and what a third party recommits to check the verifying key's test set."""
-    return {DATASET: [int(v) for v in np.asarray(ts.x_int).reshape(-1).tolist()],
+    and what a third party recommits to check the verifying key's test set (``accuracy_meta``: the key's
+    ``circuit.meta["accuracy"]``, which says where the inputs lie)."""
+    from zkchain.compiler.circuit import Grid
+
+    meta = accuracy_meta or {}
+    grid = Grid(*meta["input_grid"]) if "input_grid" in meta else None
+    return {DATASET: dataset_vector(ts.x_int, grid, int(meta.get("input_fill", 0))),
             ONEHOT: onehot_vector(ts.labels, ts.classes)}
 
 
@@ -182,3 +210,7 @@ def lower_accuracy(L, ts: LabelledSet) -> None:
     c.meta["accuracy"] = {"samples": N, "classes": C, "input_scale": float(model.input_scale),
                           "quantization": "x_int = floor(x / input_scale + 1/2)", "tie_rule": TIE_RULE,
                           "data": list(DATA_VECTORS), "count": COUNT}
+    g = L.grids.get(model.input_name)
+    if g is not None and g.padded:  # the inputs lie on a convolution's padded grid: data_vectors needs to know
+        c.meta["accuracy"].update(input_grid=[g.C, g.H, g.W, g.Hp, g.Wp, g.top, g.left],
+                                  input_fill=int(L.fill.get(model.input_name, 0)))

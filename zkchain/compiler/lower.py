@@ -20,9 +20,11 @@ primitive       blocks
 ``mul_const``   expression for a scalar; Hadamard with a fixed vector for a per-entry constant
 ``mul``         Hadamard of the two operands (broadcast as for ``add``); its product is not committed when a
                 rescale consumes it
-``conv2d``      Conv with the kernel (bias on a ones channel) as a fixed vector; accumulator as for ``linear``
-``sumpool``     Conv with a fixed 0/1 depthwise kernel (average pooling = sumpool + rescale)
-``sum``         over the spatial axes of (1, C, H, W): a sumpool with an H×W window (global average pooling); over
+``conv2d``      Conv with the kernel (bias on a ones channel) as a fixed vector; accumulator as for ``linear``;
+                patches × weights (a Gather and a multi-row MatMul) for many channels or a batch of images
+``sumpool``     Conv with a fixed 0/1 depthwise kernel (average pooling = sumpool + rescale); over a batch of
+                images a Gather whose selection sums each window
+``sum``         over the spatial axes of (N, C, H, W): a sumpool with an H×W window (global average pooling); over
                 any other axes: a Gather whose selection sums (``Selection.reduce``), not committed when a
                 rescale consumes it (ReduceMean is one Gather claim and a rescale)
 ``transpose``   Gather with a permuting selection (``Selection.transpose``); output committed
@@ -92,9 +94,9 @@ MAX_DIRECT_RANGE = 1 << 12  # a value range this small is checked with one table
 
 
 def _spatial_sum(op, model) -> bool:
-    """A sum over the spatial axes of a (1, C, H, W) tensor (global average pooling), proved as a sum pooling."""
+    """A sum over the spatial axes of an (N, C, H, W) tensor (global average pooling), proved as a sum pooling."""
     shape = model.tensors[op.inputs[0]].shape
-    return (op.kind == "sum" and len(shape) == 4 and shape[0] == 1
+    return (op.kind == "sum" and len(shape) == 4
             and sorted(int(a) % 4 for a in op.params.get("axes", [])) == [2, 3])
 
 
@@ -141,7 +143,10 @@ def _pow2_at_least(n: int) -> int:
 
 
 def _plan_grids(model) -> dict[str, Grid]:
-    """The grid of every (1, C, H, W) tensor: plain, or the padded grid a convolution reading it needs."""
+    """The grid of every (N, C, H, W) tensor: plain, or the padded grid a convolution reading it needs. The N
+    images of a batch (the row axis) lie one after another: ``N·C`` planes, so elementwise blocks, padding pins and
+    max-pooling taps, which act plane by plane, need nothing new; a convolution over ``N > 1`` images is lowered
+    as patches × weights (its rows are the N images' output pixels) and a pooling sum as a Gather."""
     parent: dict[str, str] = {}
 
     def find(t: str) -> str:
@@ -164,14 +169,11 @@ def _plan_grids(model) -> dict[str, Grid]:
             continue
         x = op.inputs[0]
         shape = model.tensors[x].shape
-        if len(shape) == 4 and shape[0] > 1:
-            raise UnsupportedModelError(f"{op.kind} {op.source}: convolutions and pooling prove one image per proof "
-                                        f"so far, this input is a batch of {shape[0]} (compile without --batch)")
-        if len(shape) != 4 or shape[0] != 1:
-            raise UnsupportedModelError(f"{op.kind} {op.source}: input must be (1, C, H, W), got {list(shape)}")
-        _, C, H, W = shape
+        if len(shape) != 4:
+            raise UnsupportedModelError(f"{op.kind} {op.source}: input must be (N, C, H, W), got {list(shape)}")
+        N, C, H, W = shape
         t, l, b, r = (int(v) for v in op.params.get("pads", [0, 0, 0, 0]))
-        g = Grid(C, H, W, H + t + b, W + l + r, t, l)
+        g = Grid(N * C, H, W, H + t + b, W + l + r, t, l)
         root = find(x)
         if root in need and need[root][0] != g:
             raise UnsupportedModelError(f"{op.source}: tensor {x} is read with two different paddings "
@@ -179,9 +181,9 @@ def _plan_grids(model) -> dict[str, Grid]:
         need[root] = (g, op.source)
     grids = {}
     for name, t in model.tensors.items():
-        if len(t.shape) == 4 and t.shape[0] == 1:
-            _, C, H, W = t.shape
-            grids[name] = need.get(find(name), (Grid(C, H, W, H, W), ""))[0]
+        if len(t.shape) == 4:  # N images (the batch, the row axis) of C channels: N·C planes, image-major
+            N, C, H, W = t.shape
+            grids[name] = need.get(find(name), (Grid(N * C, H, W, H, W), ""))[0]
     for op in model.ops:  # consumers that read the plain row-major order
         if _row_major_reader(op, model):
             for x in op.inputs:
@@ -392,11 +394,15 @@ class Lowering:
         xin = self.model.input_name
         bound = max(1, self.model.tensors[xin].bound)
         half = _pow2_at_least(bound + 1)
+        g = self.grids.get(xin)
+        if g is not None and g.padded and any(op.kind == "maxpool" and op.inputs[0] == xin for op in self.model.ops):
+            self.fill[xin] = -half  # a max pooling reads padding as "never wins": the smallest value in range
         if self.test_set is not None:  # the committed test set: public data, fixed in the verifying key
-            from zkchain.compiler.accuracy import DATASET
+            from zkchain.compiler.accuracy import DATASET, dataset_vector
 
             self.exprs[xin] = self.c.add_vector(DATASET, self.size(xin), "fixed", PUBLIC_DATA)
-            self.fixed[DATASET] = [int(v) for v in np.asarray(self.test_set.x_int).reshape(-1).tolist()]
+            self.fixed[DATASET] = dataset_vector(self.test_set.x_int, g if g is not None and g.padded else None,
+                                                 self.fill[xin])  # padding cells as committed: no PadZero needed
             return
         if public_input:
             # the verifier bounds a public input to |x| ≤ half: every real entry is ≥ −half, the padding value a
@@ -408,12 +414,9 @@ class Lowering:
             e = self.new_vector(xin)
             self.range_check(xin, e, -half, 2 * half)
             self.looked_up.add(xin)
-        if xin in self.grids and self.grids[xin].padded:
-            # a max pooling reads padding as "never wins": fill it with the smallest value the range check allows
-            if any(op.kind == "maxpool" and op.inputs[0] == xin for op in self.model.ops):
-                self.fill[xin] = -half
-                self.sources[_vec_name(xin)] = self.source(xin)
-            self.c.constraints.append(PadZero(e, self.grids[xin], "input padding", self.fill[xin] % R))
+        if g is not None and g.padded:
+            self.sources[_vec_name(xin)] = self.source(xin)  # with the padding value set above
+            self.c.constraints.append(PadZero(e, g, "input padding", self.fill[xin] % R))
 
     def finish(self) -> Compiled:
         """Bind the outputs, range-check what no lookup bounds, pack the weights, add the map tables' output
@@ -518,6 +521,7 @@ def _conv(L: Lowering, op: IntOp) -> None:
     if L.fill.get(xt, 0) != 0 and gin.padded:
         raise UnsupportedModelError(f"{k} {op.source}: its input's padding would not be zero")
     x = L.operand(xt)
+    images = int(L.model.tensors[xt].shape[0])
     if k == "conv2d":
         if int(op.params.get("group", 1)) != 1:
             raise UnsupportedModelError(f"conv2d {op.source}: grouped convolutions are not provable yet")
@@ -531,7 +535,15 @@ def _conv(L: Lowering, op: IntOp) -> None:
             kh, kw = (int(v) for v in op.params["kernel"])
         OC = gin.C
     sh, sw = (int(v) for v in op.params.get("strides", [1, 1]))
-    if k == "conv2d" and _conv_as_patches(L, op, x, w, bias, gin, gout, sh, sw):
+    if k == "conv2d" and _conv_as_patches(L, op, x, w, bias, gin, gout, sh, sw, images):
+        return
+    if images > 1:  # the Conv block's kernel would mix the images' planes: each window summed by a Gather (§5.9)
+        window = Selection(gout.top * gout.Wp + gout.left, 0,
+                           tuple(st for st in ((gout.C, gout.Hp * gout.Wp, gin.Hp * gin.Wp), (gout.H, gout.Wp, sh * gin.Wp),
+                                               (gout.W, 1, sw), (kh, 0, gin.Wp), (kw, 0, 1)) if st[0] > 1))
+        L.fill[yt] = 0  # the Gather leaves the output's padding cells 0
+        L.pending[yt] = _Pending(lambda out, x=x, window=window, nm=op.source or yt: Gather((x,), (window,), out, nm),
+                                 gout.size)
         return
     kname = f"K.{len(L.fixed)}.{_vec_name(yt)}"
     proto = Conv(x, kname, gin, gout, int(OC), int(kh), int(kw), sh, sw, Expr.of(kname, 1), op.source or yt)
@@ -555,25 +567,27 @@ PATCHES_MIN_KERNEL = 1 << 15
 
 
 def _conv_as_patches(L: Lowering, op: IntOp, x: Expr, w: np.ndarray, bias: list[int], gin: Grid, gout: Grid,
-                     sh: int, sw: int) -> bool:
-    """``out = im2col(x)·W + b`` when that is much smaller than the Conv block's layout; returns whether it lowered.
+                     sh: int, sw: int, images: int = 1) -> bool:
+    """``out = im2col(x)·W + b`` when that is much smaller than the Conv block's layout, or always over a batch of
+    ``images > 1`` (the Conv block's kernel would mix their planes); returns whether it lowered.
 
-    Three relations: the patch matrix ``P[OH·OW × C·kh·kw]``, ``P[(i,j), (c,u,v)] = x[c, i·sh+u, j·sw+v]`` on the
-    padded input grid, is a Gather of ``x`` (one affine selection, §5.9); ``A = P·Wᵀ + b`` is a multi-row MatMul
-    (the weights opened once, §5.1) with the accumulator ``A`` committed pixel-major; a second Gather places ``A``
-    channel-major on the output grid (padding cells 0), pending for the rescale like any accumulator."""
+    Three relations: the patch matrix ``P[N·OH·OW × C·kh·kw]``, ``P[(n,i,j), (c,u,v)] = x[n, c, i·sh+u, j·sw+v]``
+    on the padded input grid, is a Gather of ``x`` (one affine selection, §5.9); ``A = P·Wᵀ + b`` is a multi-row
+    MatMul (the weights opened once, §5.1) with the accumulator ``A`` committed pixel-major; a second Gather places
+    ``A`` channel-major on the output grid (padding cells 0), pending for the rescale like any accumulator."""
     yt = op.outputs[0]
     OC, C, kh, kw = (int(d) for d in w.shape)
     OH, OW = gout.H, gout.W
-    T, K = OH * OW, C * kh * kw
+    P, K = OH * OW, C * kh * kw  # output pixels per image, patch length
+    T = images * P
     kernel_len = OC * ((C + 1) * gin.Hp * gin.Wp + max(RESERVED_SPAN, gin.Hp * gin.Wp))
-    if kernel_len < PATCHES_MIN_KERNEL or kernel_len <= PATCHES_FACTOR * max(T * K, T * OC, row_stride(K) * OC,
-                                                                             gout.size):
+    if images == 1 and (kernel_len < PATCHES_MIN_KERNEL
+                        or kernel_len <= PATCHES_FACTOR * max(T * K, T * OC, row_stride(K) * OC, gout.size)):
         return False
     base = _vec_name(yt)
     g = gin.Hp * gin.Wp
-    patches = Selection(0, 0, tuple(st for st in ((OH, OW * K, sh * gin.Wp), (OW, K, sw), (C, kh * kw, g),
-                                                  (kh, kw, gin.Wp), (kw, 1, 1)) if st[0] > 1))
+    patches = Selection(0, 0, tuple(st for st in ((images, P * K, C * g), (OH, OW * K, sh * gin.Wp), (OW, K, sw),
+                                                  (C, kh * kw, g), (kh, kw, gin.Wp), (kw, 1, 1)) if st[0] > 1))
     pe = L.c.add_vector(base + ".patches", T * K, "witness")
     L.sources[base + ".patches"] = Selected((x,), (patches,), T * K)
     L.c.constraints.append(Gather((x,), (patches,), pe, f"{op.source or yt}: patches"))
@@ -583,8 +597,10 @@ def _conv_as_patches(L: Lowering, op: IntOp, x: Expr, w: np.ndarray, bias: list[
     acc = L.c.add_vector(base + ".acc", T * OC, "witness")
     L.sources[base + ".acc"] = Permuted(yt, (0, 2, 3, 1))  # (1, OC, OH, OW) -> (1, OH, OW, OC)
     L.c.constraints.append(MatMul(pe, wname, K, OC, acc, op.source or yt, rows=T))
+    go = gout.Hp * gout.Wp
     place = Selection(gout.top * gout.Wp + gout.left, 0,
-                      tuple(st for st in ((OH, gout.Wp, OW * OC), (OW, 1, OC), (OC, gout.Hp * gout.Wp, 1)) if st[0] > 1))
+                      tuple(st for st in ((images, OC * go, P * OC), (OH, gout.Wp, OW * OC), (OW, 1, OC), (OC, go, 1))
+                            if st[0] > 1))
     L.fill[yt] = 0  # the Gather leaves the output's padding cells 0
     L.pending[yt] = _Pending(lambda out, acc=acc, place=place, nm=f"{op.source or yt}: to grid":
                              Gather((acc,), (place,), out, nm), gout.size)
@@ -842,7 +858,7 @@ def _reshape(L: Lowering, op: IntOp) -> None:
 
 @rule("sum")
 def _sum(L: Lowering, op: IntOp) -> None:
-    """Over the spatial axes of (1, C, H, W): a sum pooling (Conv); over any other axes: a Gather."""
+    """Over the spatial axes of (N, C, H, W): a sum pooling; over any other axes: a Gather."""
     (_conv if _spatial_sum(op, L.model) else _movement)(L, op)
 
 
