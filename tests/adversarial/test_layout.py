@@ -24,7 +24,7 @@ from unit_models import COMPOSITIONS, UNIT_MODELS
 
 from zkchain.blocks import ARGUMENTS
 from zkchain.blocks.common import ProverContext
-from zkchain.blocks.lookup import LogUp, query_column
+from zkchain.blocks.lookup import GAMMA, LogUp, query_column
 from zkchain.crypto.field import R
 from zkchain.errors import UnsupportedModelError
 from zkchain.blocks import layout
@@ -68,7 +68,7 @@ def _claim_values(b, pc, probe=None, near=None) -> list[int | None]:
         pc = ProverContext(c, pc.values, {**pc.coeffs, name: poly}, pc.challenges,
                            {k: dict(v) if isinstance(v, dict) else v for k, v in pc.state.items()})
         if LogUp in args:  # the query column reads the committed operands
-            pc.state["logup"]["F"] = query_column(c, pc.committed, pc.challenges["gamma"])
+            pc.state["logup"]["F"] = query_column(c, pc.committed, pc.challenges[GAMMA])
     out = []
     counts = b.__dict__.setdefault("_claim_counts", {})
     for src in list(c.constraints) + args:

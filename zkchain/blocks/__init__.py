@@ -3,7 +3,7 @@ and verifier equation (``docs/architecture.md``, "How to add a block").
 
 :data:`BLOCKS` is the registry: everything that loops over block kinds (circuit parsing, the prover, both
 verifiers, the compiler's provability check) reads it. :data:`ARGUMENTS` lists the whole-circuit arguments
-with rounds of their own (logUp); the Laurent inner-product argument and the degree check are the protocol's
+with rounds or challenges of their own (logUp, the hiding link, row folds); the Laurent inner-product argument and the degree check are the protocol's
 backbone (``zkchain/protocol/schedule.py``).
 """
 
@@ -12,6 +12,7 @@ import contextlib
 from zkchain.blocks.conv import Conv, PadZero
 from zkchain.blocks.gather import Gather
 from zkchain.blocks.hadamard import Hadamard
+from zkchain.blocks.hiding import Link
 from zkchain.blocks.linear import Zero
 from zkchain.blocks.lookup import LogUp, Lookup
 from zkchain.blocks.matmul import MatMul, RowFold
@@ -20,7 +21,7 @@ from zkchain.blocks.pick import Pick
 
 BLOCKS = [MatMul, Lookup, Zero, Conv, PadZero, Hadamard, Pick, Gather, MatProduct]
 KINDS = {b.kind: b for b in BLOCKS}
-ARGUMENTS = (LogUp, RowFold, ProductFold)
+ARGUMENTS = (LogUp, Link, RowFold, ProductFold)  # the transcript draws their challenges in this order
 
 
 def register(block: type) -> type:
@@ -56,4 +57,4 @@ def load_circuit(d: dict):
 
 
 __all__ = ["BLOCKS", "KINDS", "ARGUMENTS", "load_circuit", "register", "registered", "MatMul", "Lookup", "Zero", "Conv", "PadZero",
-           "Hadamard", "Pick", "Gather", "MatProduct", "LogUp", "RowFold", "ProductFold"]
+           "Hadamard", "Pick", "Gather", "MatProduct", "LogUp", "Link", "RowFold", "ProductFold"]

@@ -100,11 +100,26 @@ def closed_forms(circuit: Circuit) -> dict:
 class Argument:
     """Defaults of a whole-circuit argument (``blocks.ARGUMENTS``): no challenges, openings, closed forms, claims
     or layout of its own — an argument that only commits what its blocks' claims read (a row fold) overrides
-    ``active``, ``polynomials`` and ``prover_round`` alone."""
+    ``active``, ``polynomials`` and ``prover_round`` alone.
+
+    What the schedule (``zkchain/protocol/schedule.py``) takes from the active arguments, in ``ARGUMENTS`` order:
+    their polynomials and rounds (:meth:`polynomials`), the challenges drawn after each round (:meth:`challenges`),
+    the names reserved for their polynomials (:attr:`names`) and the vectors their claims pair with those
+    polynomials (:meth:`partners`), so the schedule names no argument and no argument's challenge."""
+
+    #: fixed names of the argument's own polynomials (reserved: no circuit vector may take them)
+    names: tuple[str, ...] = ()
 
     @staticmethod
     def challenges(circuit) -> dict[str, tuple[str, ...]]:
+        """Labels drawn after each round's commitments (round name → labels), in addition to the protocol's own."""
         return {}
+
+    @staticmethod
+    def partners(circuit) -> set[str]:
+        """Vectors the argument's own claims pair with its polynomials (a logUp table column): a hidden fixed vector
+        among them gets its mask ``M_f`` past those polynomials' tails (``schedule._masks``)."""
+        return set()
 
     @staticmethod
     def openings(circuit) -> list[tuple[str, str]]:

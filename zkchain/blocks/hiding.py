@@ -18,10 +18,35 @@ fixed before ζ, so ``L ≡ 0`` except with probability ``(deg + M_max)/r``; the
 
 from __future__ import annotations
 
+from zkchain.blocks.common import Argument
 from zkchain.crypto.field import R
 
 LINK_CHALLENGE = "lambda"  # drawn after round "witness"
 R_LAMBDA = "r_lambda"      # Σ_i λ^i R_i, committed in round "helpers"
+
+
+class Link(Argument):
+    """The link's challenge λ, drawn after the witness round in every proof (between logUp's challenges and the
+    row folds' in ``blocks.ARGUMENTS`` order). The masks ``Δ_f`` and ``R_λ`` are the protocol's zero-knowledge layer
+    (the schedule commits them with the hidden vectors), not polynomials of this argument."""
+
+    name = "link"
+
+    @staticmethod
+    def active(circuit) -> bool:
+        return True
+
+    @staticmethod
+    def challenges(circuit) -> dict[str, tuple[str, ...]]:
+        return {"witness": (LINK_CHALLENGE,)}
+
+    @staticmethod
+    def polynomials(circuit) -> list:
+        return []
+
+    @staticmethod
+    def prover_round(round_name: str, pc, strict: bool) -> dict:
+        return {}
 
 
 def delta_name(fixed: str) -> str:

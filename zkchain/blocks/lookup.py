@@ -41,7 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zkchain.blocks.common import POINT_MONOMIALS, RESERVED_SPAN, RHO, RHO_ZETA_INV, ZETA, ZETA_INV, expr_values, weighted
+from zkchain.blocks.common import (POINT_MONOMIALS, RESERVED_SPAN, RHO, RHO_ZETA_INV, ZETA, ZETA_INV, Argument,
+                                   expr_values, weighted)
 from zkchain.blocks.inner_product import LaurentClaim
 from zkchain.blocks.layout import Atom, Diag, LayoutClaim, Lin, Rows, positions_lin
 from zkchain.compiler.circuit import Block, Circuit, Expr
@@ -50,6 +51,7 @@ from zkchain.errors import InputError
 
 TABLE_OUT = "table_out"  # fixed vector: concatenated outputs of the map tables (zero on range segments)
 M, H, G = "m", "h", "g"  # the argument's own polynomials: multiplicities, query and table helpers
+GAMMA, BETA = "gamma", "beta"  # its challenges, drawn after the witness round: row compression, logUp point
 
 
 @dataclass(frozen=True)
@@ -225,15 +227,28 @@ def hadamard_right(values: list[int], beta: int, rho: int) -> list[int]:
 
 # -- the argument ---------------------------------------------------------------------------------------------
 
-class LogUp:
-    """The whole-circuit logUp argument: its polynomials, rounds, openings and claims (see the module doc).
-    Active when the circuit has at least one :class:`Lookup`."""
+class LogUp(Argument):
+    """The whole-circuit logUp argument: its polynomials, rounds, challenges, openings and claims (see the module
+    doc). Active when the circuit has at least one :class:`Lookup`."""
 
     name = "logup"
+    names = (M, H, G)
 
     @staticmethod
     def active(circuit: Circuit) -> bool:
         return bool(circuit.of_block(Lookup))
+
+    @staticmethod
+    def challenges(circuit: Circuit) -> dict[str, tuple[str, ...]]:
+        return {"witness": (GAMMA, BETA)}
+
+    @staticmethod
+    def partners(circuit: Circuit) -> set[str]:
+        """``table_out`` and every vector a lookup reads: the claims pair them with ``m``, ``h`` and ``g``."""
+        out = {TABLE_OUT} & set(circuit.vectors)
+        for lk in circuit.of_block(Lookup):
+            out |= {n for n, _ in lk.openings(circuit)}
+        return out
 
     @staticmethod
     def polynomials(circuit: Circuit) -> list[tuple[str, int, str]]:
@@ -281,7 +296,7 @@ class LogUp:
             st["table"] = table_rows(c, pc.values.get(TABLE_OUT))
             return {M: multiplicities(c, st["queries"], st["table"], strict=strict)}
         if round_name == "helpers":
-            gamma, beta = pc.challenges["gamma"], pc.challenges["beta"]
+            gamma, beta = pc.challenges[GAMMA], pc.challenges[BETA]
             st["t"] = compress(st["table"], gamma)
             st["F"] = query_column(c, pc.committed, gamma)
             try:
@@ -299,7 +314,7 @@ class LogUp:
     @staticmethod
     def prover_claims(pc) -> list[LaurentClaim]:
         c, st = pc.circuit, pc.state["logup"]
-        beta, rho = pc.challenges["beta"], pc.rho
+        beta, rho = pc.challenges[BETA], pc.rho
         nt = table_length(c)
         ind = indicator(c)
         F = st["F"] + [0] * max(0, len(ind) - len(st["F"]))
@@ -307,7 +322,7 @@ class LogUp:
         poly = pc.coeffs.get
         right_b = hadamard_right(st["t"], beta, rho)
         if TABLE_OUT in c.vectors:  # T̃ reads table_out's mask (past every coefficient of g, docs/protocol.md §7.6)
-            g2, out = pc.challenges["gamma"] ** 2 % R, pc.committed(TABLE_OUT)
+            g2, out = pc.challenges[GAMMA] ** 2 % R, pc.committed(TABLE_OUT)
             for i in range(nt, len(out)):
                 if out[i]:
                     right_b += [0] * (i + 1 - len(right_b))
@@ -345,7 +360,7 @@ class LogUp:
     @staticmethod
     def verifier_claims(vc) -> list:
         L, c = vc.L, vc.circuit
-        gamma, beta = vc.ch["gamma"], vc.ch["beta"]
+        gamma, beta = vc.ch[GAMMA], vc.ch[BETA]
         nt = table_length(c)
         x = vc.rho_zeta_inv
         g2 = L.named(gamma * gamma)

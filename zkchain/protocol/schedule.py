@@ -6,14 +6,18 @@ derive everything from :func:`schedule`, so the proof carries no layout informat
 hard-code it. Round structure (``docs/protocol.md`` §4)::
 
     transcript ← domain "zkchain.proof.v2", VK digest, public inputs and outputs (Fr, in circuit order)
-    round "witness":   witness vectors (circuit order), the arguments' first polynomials (m), mask S,
-                       the fixed vectors' per-proof masks Δ_f (circuit order)        → γ, β, λ (, σ: row fold)
-    round "helpers":   the arguments' helper polynomials (h, g, folded rows x̄), R_λ                  → ρ, α, ε
+    round "witness":   witness vectors (circuit order), the arguments' witness-round polynomials, mask S,
+                       the fixed vectors' per-proof masks Δ_f (circuit order)  → the arguments' challenges
+    round "helpers":   the arguments' helper polynomials, R_λ                                        → ρ, α, ε
     round "quotients": Laurent quotients A, B; degree reversal W                                     → ζ
     evaluations at ζ, 1/ζ, ρ/ζ (schedule order)                                                      → ν
     one batched KZG opening proof per point                                                          → u
 
-Zero-knowledge tails (``docs/protocol.md`` §7): every committed witness polynomial (and ``m, h, g``) carries
+The arguments (``blocks.ARGUMENTS``, :class:`zkchain.blocks.common.Argument`) declare their own polynomials,
+rounds, challenges and partners; with logUp, the link and a row fold active the witness round draws γ, β (logUp),
+λ (the link), σ (the row folds), in that order. Nothing here names an argument's polynomial or challenge.
+
+Zero-knowledge tails (``docs/protocol.md`` §7): every committed witness polynomial (and the arguments') carries
 ``t`` random coefficients from position ``σ``; :attr:`Schedule.tails` holds ``(σ, t)`` and
 :attr:`Schedule.bounds` the degree bound ``σ + t`` the degree check enforces. Every fixed vector ``f`` but a
 parameter-free one is hidden (§7.6): its VK commitment is to ``F + r⁰_f·X^(M_f)``, each proof adds ``Δ_f = X^(M_f)·R_f`` (``t_f`` coefficients)
@@ -45,7 +49,8 @@ PROOF_DOMAIN = b"zkchain.proof.v2"
 EVALUATION_CHALLENGE = "nu"
 LINK_POINT = ZETA_INV  # D(1/ζ) = 0 joins this point's batch
 ACCUMULATION_CHALLENGE = "u"
-PROTOCOL_POLYNOMIALS = ("m", "h", "g", S, A, B, W)  # canonical order after the circuit's vectors
+# the arguments' fixed names, then the backbone's: canonical order after the circuit's vectors
+PROTOCOL_POLYNOMIALS = tuple(n for a in ARGUMENTS for n in a.names) + (S, A, B, W)
 assert PROTOCOL_POLYNOMIALS == RESERVED_NAMES, "circuit.RESERVED_NAMES must list the protocol's polynomials"
 
 
@@ -155,13 +160,15 @@ def schedule(circuit: Circuit) -> Schedule:
     witness = [v.name for v in circuit.of_kind("witness")]
     fixed = [v.name for v in circuit.of_kind("fixed") if circuit.is_hidden(v.name)]  # hidden ones (§7.6)
     polys = [(n, ln, rnd) for a in args for n, ln, rnd in a.polynomials(circuit)]
-    extra = list(dict.fromkeys(c for a in args if hasattr(a, "challenges") for c in a.challenges(circuit).get("witness", ())))
+    def drawn(rnd: str, own: tuple[str, ...] = ()) -> tuple[str, ...]:  # the backbone's, then the arguments'
+        return tuple(dict.fromkeys(own + tuple(c for a in args for c in a.challenges(circuit).get(rnd, ()))))
+
     rounds = (
         Round("witness", tuple(witness + [n for n, _, rnd in polys if rnd == "witness"] + [S]
-                               + [delta_name(f) for f in fixed]), ("gamma", "beta", LINK_CHALLENGE, *extra)),
+                               + [delta_name(f) for f in fixed]), drawn("witness")),
         Round("helpers", tuple([n for n, _, rnd in polys if rnd == "helpers"] + ([R_LAMBDA] if fixed else [])),
-              ("rho", "alpha", "epsilon")),
-        Round("quotients", (A, B, W), ("zeta",)),
+              drawn("helpers", ("rho", "alpha", "epsilon"))),
+        Round("quotients", (A, B, W), drawn("quotients", ("zeta",))),
     )
     lengths = {v.name: v.length for v in circuit.vectors.values()}
     lengths.update({n: ln for n, ln, _ in polys})
@@ -188,8 +195,9 @@ def schedule(circuit: Circuit) -> Schedule:
     opened = {p: tuple(sorted((n for n in need[p] if n not in skip), key=order.__getitem__)) for p in POINTS}
     _hidden_reads(circuit)
     claims = declared(circuit)  # every block's claims as meeting families (zkchain/blocks/layout.py)
-    tails = _tails(circuit, degree_checked, lengths, opened, claims)
-    masks = _masks(circuit, fixed, lengths, tails, opened)
+    first = next((n for n, _, rnd in polys if rnd == "witness"), None)
+    tails = _tails(circuit, degree_checked, lengths, opened, claims, first)
+    masks = _masks(circuit, fixed, lengths, tails, opened, args)
     s = Schedule(tuple(public), tuple(circuit.vectors[n].length for n in public), rounds, opened, lengths,
                  degree_checked, tails=tails, masks=masks)
     check_layout(circuit, s, claims)  # the zero-knowledge invariant over the declared claims (fails closed)
@@ -198,27 +206,28 @@ def schedule(circuit: Circuit) -> Schedule:
 
 
 def _masks(circuit: Circuit, fixed: list[str], lengths: dict[str, int], tails: dict,
-           opened: dict) -> dict[str, tuple[int, int]]:
+           opened: dict, args: list) -> dict[str, tuple[int, int]]:
     """``(M_f, t_f)`` of every hidden fixed vector (``docs/protocol.md`` §7.6). ``M_f`` is one past the largest
     coefficient any relation can pair with ``f``'s: every operand of every constraint that reads ``f`` (with its
-    tail), the constraint's own longest product (a convolution's ``x'·K``), and for a vector the logUp argument
-    reads (``table_out``, a constant in a lookup operand) ``m``, ``h``, ``g`` with their tails. So the masks meet
-    nothing a claim reads. ``t_f = |points f is opened at| + 1`` (the commitment ``[Δ_f]`` is one more value)."""
-    from zkchain.blocks.lookup import TABLE_OUT, Lookup
+    tail), the constraint's own longest product (a convolution's ``x'·K``), and for a partner of an active argument
+    (:meth:`Argument.partners`: logUp's ``table_out``, a constant in a lookup operand) that argument's polynomials
+    with their tails. So the masks meet nothing a claim reads. ``t_f = |points f is opened at| + 1`` (the
+    commitment ``[Δ_f]`` is one more value)."""
 
     def bound(n: str) -> int:
         return tails[n][0] + tails[n][1] if n in tails else lengths.get(n, 0)
 
+    partners = [(a.partners(circuit), [n for n, _, _ in a.polynomials(circuit)]) for a in args]
     out = {}
     for f in fixed:
-        m, logup = lengths[f], f == TABLE_OUT
+        m = lengths[f]
         for c in circuit.constraints:
             names = {n for n, _ in c.openings(circuit)}
             if f in names:
                 m = max([m, c.extra_degree()] + [bound(n) for n in names])
-                logup = logup or isinstance(c, Lookup)
-        if logup:
-            m = max([m] + [bound(n) for n in ("m", "h", "g")])
+        for reads, own in partners:
+            if f in reads:
+                m = max([m] + [bound(n) for n in own])
         out[f] = (m, sum(f in opened[p] for p in POINTS) + 1)
     return out
 
@@ -247,11 +256,12 @@ def _hidden_reads(circuit: Circuit) -> None:
 
 
 def _tails(circuit: Circuit, degree_checked, lengths: dict[str, int], opened: dict,
-           claims: list) -> dict[str, tuple[int, int]]:
+           claims: list, first: str | None = None) -> dict[str, tuple[int, int]]:
     """``(σ, t)`` of every degree-checked polynomial (``docs/protocol.md`` §7.1).
 
-    ``t = |points it is opened at| + 1`` (the commitment is one more evaluation, at τ); the first polynomial of
-    the degree reversal (``m`` when there are lookups) gets one more, because ``[W]`` reads every vector at 1/τ.
+    ``t = |points it is opened at| + 1`` (the commitment is one more evaluation, at τ); one polynomial gets one
+    more, because ``[W]`` reads every vector at 1/τ: by convention ``first``, the arguments' first witness-round
+    polynomial (logUp's ``m``) when there is one, else the first degree-checked vector.
     ``σ = N + STAGGER·slot``: the sides of every product the blocks declare position by position (a Hadamard
     product, a product of two folds: :func:`zkchain.blocks.layout.tail_conflicts`) are coloured greedily, so
     that in every product the two sides' tails sit in disjoint windows and ``a_i·b_i = 0`` past the data.
@@ -260,8 +270,7 @@ def _tails(circuit: Circuit, degree_checked, lengths: dict[str, int], opened: di
     points = {n: sum(n in opened[p] for p in POINTS) for n in degree_checked}
     t = {n: points[n] + 1 for n in degree_checked}
     if degree_checked:
-        v0 = "m" if "m" in t else degree_checked[0]
-        t[v0] += 1
+        t[first if first in t else degree_checked[0]] += 1
     committed = set(degree_checked)
     conflicts = tail_conflicts(claims, lengths, committed)
     slot: dict[str, int] = {}
