@@ -58,10 +58,11 @@ def gas(vk, proof) -> dict:
     return {"mode": mode, "tx_gas": tx.gas_used, "exec_gas": tx.gas_used - 21_000 - cd}
 
 
-def run(model: str, n: int, work: Path, repeat: int, workers: int) -> dict:
+def run(model: str, n: int, work: Path, repeat: int, workers: int | None) -> dict:
     from zkchain import api
     from zkchain.models import bundled_model_dir
     from zkchain.protocol.vk import VerifyingKey
+    from zkchain.prover.parallel import default_workers
 
     d = bundled_model_dir(model)
     x = np.load(d / "test_inputs.npy")[:n]
@@ -71,6 +72,7 @@ def run(model: str, n: int, work: Path, repeat: int, workers: int) -> dict:
     api.setup(b)
     setup_s = time.perf_counter() - t
     sample = x if n > 1 else x[0]
+    workers = workers or default_workers(VerifyingKey.load(b / "vk.json").srs_degree)  # as `zkchain prove`
     t = time.perf_counter()
     proof, info = api.prove(b, sample, workers=workers)
     cold = time.perf_counter() - t
@@ -82,7 +84,7 @@ def run(model: str, n: int, work: Path, repeat: int, workers: int) -> dict:
             times.append(time.perf_counter() - t)
     vk = VerifyingKey.load(b / "vk.json")
     assert api.verify(b, proof).accepted
-    out = {"model": model, "samples": n, "setup_s": round(setup_s, 3), "cold_s": round(cold, 3),
+    out = {"model": model, "samples": n, "workers": workers, "setup_s": round(setup_s, 3), "cold_s": round(cold, 3),
            "warm_s": round(statistics.median(times), 3), "proof_bytes": info["proof_bytes"],
            "srs_degree": vk.srs_degree, "committed_vectors": len(vk.circuit.of_kind("witness")),
            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
@@ -91,7 +93,7 @@ def run(model: str, n: int, work: Path, repeat: int, workers: int) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    lines = [f"{'model':<11} {'N':>4} {'warm s':>7} {'s/sample':>9} {'x single':>9} {'cold s':>7} {'proof B':>8} "
+    lines = [f"{'model':<11} {'N':>4} {'warm s':>7} {'s/sample':>9} {'x single':>9} {'cold s':>7} {'W':>2} {'proof B':>8} "
              f"{'exec gas':>10} {'tx gas':>10} {'x single':>9} {'verifier':>11} {'SRS deg':>8} {'RSS MB':>7}"]
     for r in rows:
         one = next((o for o in rows if o["model"] == r["model"] and o["samples"] == 1), None)
@@ -99,7 +101,7 @@ def table(rows: list[dict]) -> str:
         t_ratio = f"{per / one['warm_s']:.3f}" if one else "-"
         g_ratio = f"{r['tx_gas'] / one['tx_gas']:.2f}" if one else "-"
         lines.append(f"{r['model']:<11} {r['samples']:>4} {r['warm_s']:>7.2f} {per:>9.3f} {t_ratio:>9} "
-                     f"{r['cold_s']:>7.2f} {r['proof_bytes']:>8,} {r['exec_gas']:>10,} {r['tx_gas']:>10,} {g_ratio:>9} "
+                     f"{r['cold_s']:>7.2f} {r['workers']:>2} {r['proof_bytes']:>8,} {r['exec_gas']:>10,} {r['tx_gas']:>10,} {g_ratio:>9} "
                      f"{r['mode']:>11} {r['srs_degree']:>8,} {r['peak_rss_mb']:>7}")
     return "\n".join(lines)
 
@@ -109,7 +111,8 @@ def main(argv=None) -> int:
     ap.add_argument("--models", nargs="+", default=["digits_mlp", "digits_cnn"])
     ap.add_argument("--samples", type=int, nargs="+", default=[1, 16, 64])
     ap.add_argument("--repeat", type=int, default=3, help="warm proofs per point (the median is reported)")
-    ap.add_argument("--workers", type=int, default=1, help="prover processes (SRS shards), as prove --workers")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="prover processes (SRS shards); default: zkchain prove's default for each key")
     ap.add_argument("--save", action="store_true", help="write benchmarks/results/batch-<date>.{json,txt}")
     a = ap.parse_args(argv)
     rows = []
@@ -121,7 +124,7 @@ def main(argv=None) -> int:
                 print(json.dumps(rows[-1]), flush=True)
     head = (f"batch proofs, first N test digits, dev SRS, {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC; "
             f"1-min load average {load0:.1f} at start, {os.getloadavg()[0]:.1f} at end (2 cores). warm = api.Prover "
-            f"(median of {a.repeat}), cold = api.prove, {a.workers} worker(s); 'x single' = per-sample warm time / the N = 1 proof's, and "
+            f"(median of {a.repeat}), cold = api.prove; W = workers (zkchain prove's default unless --workers); 'x single' = per-sample warm time / the N = 1 proof's, and "
             "transaction gas / the N = 1 proof's")
     text = head + "\n" + table(rows)
     print(text)
