@@ -10,7 +10,7 @@ from onnx import helper
 
 from zkchain.errors import InputError
 from zkchain.quant import CalibrationError, RangeError, compile_model, load_compiled, write_compiled
-from zkchain.quant.primitives import KINDS, RESCALE_MAX_MULTIPLIER, RESCALE_MAX_SHIFT
+from zkchain.quant.primitives import KINDS, RESCALE_LONG_SHIFT, RESCALE_MAX_MULTIPLIER
 
 
 def _ort(path, x):
@@ -83,7 +83,7 @@ def test_mlp_matches_onnxruntime_and_witness_is_complete(tmp_path, rng, mlp_path
         if op.kind == "rescale":
             x, (y, rem) = w[op.inputs[0]], op.outputs
             M, s = op.params["M"], op.params["s"]
-            assert 1 <= M < RESCALE_MAX_MULTIPLIER and 1 <= s <= RESCALE_MAX_SHIFT
+            assert 1 <= M < RESCALE_MAX_MULTIPLIER and 1 <= s <= RESCALE_LONG_SHIFT
             assert np.all((0 <= w[rem]) & (w[rem] < 2**s))
             assert np.array_equal(M * x.astype(object) + 2 ** (s - 1), (2**s) * w[y].astype(object) + w[rem])
         if op.kind == "table":

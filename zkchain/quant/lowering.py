@@ -28,7 +28,7 @@ import numpy as np
 from zkchain.errors import UnsupportedModelError
 from zkchain.onnx.ir import Graph, Node
 from zkchain.quant.model import IntTensor, Table
-from zkchain.quant.primitives import RESCALE_MAX_MULTIPLIER, RESCALE_MAX_SHIFT, IntOp
+from zkchain.quant.primitives import RESCALE_LONG_SHIFT, RESCALE_MAX_MULTIPLIER, RESCALE_MAX_SHIFT, IntOp
 
 
 DEFAULT_CONFIG: dict[str, Any] = {
@@ -150,18 +150,20 @@ class Lowerer:
     def requant(self, x: QT, target_scale: float, base: str, source: str) -> QT:
         """Rescale ``x`` to (approximately) ``target_scale``; returns the new QT with its exact scale.
 
-        r = s_in/s_out is realised as M/2^s; tiny r first divides exactly by 2^j (M = 1; x then still has more
-        precision than the output), huge r first
-        multiplies by an integer constant, so that M ≥ 2^4 and M < 2^24.
+        r = s_in/s_out is realised as M/2^s with s = 16, or longer (up to 32) for a tiny r; only a ratio below
+        2^-28 first divides exactly by 2^j (M = 1; x then still has more precision than the output); huge r first
+        multiplies by an integer constant, so that M ≥ 2^4 and M < 2^24. One rescale with a longer shift rounds
+        once and commits only its quotient and ⌈s/8⌉ remainder limbs, where a division by 2^j first would commit
+        and range-check the intermediate too (LeNet-5's first convolution: 4 committed vectors instead of 8).
         """
         r = x.scale / target_scale
         if abs(r - 1.0) < 1e-9:
             return x
         cur = x
         # the output scale is *defined* by M/2^s, so M needs only a few significant bits (its rounding only moves
-        # the output range, by < 1/M); pre-divide by a power of two when M would drop below 2^4
-        while r * 2.0 ** RESCALE_MAX_SHIFT < 2.0 ** 4:
-            j = min(RESCALE_MAX_SHIFT, max(1, int(np.ceil(np.log2(2.0 ** 4 / (r * 2.0 ** RESCALE_MAX_SHIFT))))))
+        # the output range, by < 1/M); pre-divide by a power of two only when even the longest shift leaves M < 2^4
+        while r * 2.0 ** RESCALE_LONG_SHIFT < 2.0 ** 4:
+            j = min(RESCALE_MAX_SHIFT, max(1, int(np.ceil(np.log2(2.0 ** 4 / (r * 2.0 ** RESCALE_LONG_SHIFT))))))
             cur = self.emit("rescale", [cur], {"M": 1, "s": j}, f"{base}:pre", cur.scale * 2.0 ** j,
                             cur.bound / 2.0 ** j, cur.shape, source, aux="rem")
             r *= 2.0 ** j
@@ -171,6 +173,8 @@ class Lowerer:
                             cur.bound * c, cur.shape, source)
             r /= c
         s = RESCALE_MAX_SHIFT
+        while r * 2.0 ** s < 2.0 ** 4:  # a tiny ratio: a longer shift (at most RESCALE_LONG_SHIFT) keeps M ≥ 2^4
+            s += 1
         while np.floor(r * 2 ** s) >= RESCALE_MAX_MULTIPLIER and s > 1:
             s -= 1
         M = max(1, int(np.floor(r * 2 ** s)))  # rounding M down keeps the output inside the target range

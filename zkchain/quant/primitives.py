@@ -64,6 +64,7 @@ KINDS = (
     "sum", "sumpool", "maxpool", "max", "argmax", "concat", "reshape", "transpose", "slice", "take",
 )
 RESCALE_MAX_SHIFT = 16
+RESCALE_LONG_SHIFT = 32  # a tiny ratio takes a longer shift (more remainder limbs) rather than a second rescale
 RESCALE_MAX_MULTIPLIER = 1 << 24
 _INT64_SAFE = 1 << 62
 
