@@ -130,3 +130,43 @@ def test_integer_input_must_be_token_ids(tmp_path):
                  [E, numpy_helper.from_array(np.array([1], np.int64), "ax")])
     with pytest.raises(UnsupportedModelError, match="token ids feeding Gather.*'to_float' \\(Cast\\)"):
         load_onnx(cast)
+
+
+def test_division_by_a_square_root_becomes_one_rsqrt_table(tmp_path, rng, make_model, save):
+    """``a / Sqrt(v)`` with that Sqrt read by nothing else is ``a · Rsqrt(v)`` (``importer.fuse_rsqrt``): the same
+    float values, one table in the integer model; a Sqrt read twice stays a Sqrt (and its Div a Div)."""
+    from zkchain.quant import compile_model
+
+    m = make_model(
+        [helper.make_node("Mul", ["x", "x"], ["sq"], name="square"),
+         helper.make_node("Add", ["sq", "eps"], ["ve"], name="eps"),
+         helper.make_node("Sqrt", ["ve"], ["std"], name="sqrt"),
+         helper.make_node("Div", ["x", "std"], ["y"], name="div"),
+         helper.make_node("Sqrt", ["ve"], ["s2"], name="sqrt_twice"),
+         helper.make_node("Div", ["x", "s2"], ["z0"], name="div2"),
+         helper.make_node("Add", ["z0", "s2"], ["z"], name="reads_s2")],
+        [("x", [1, 6])], [("y", [1, 6]), ("z", [1, 6])],
+        [("eps", np.array(0.1, dtype=np.float32))],
+    )
+    path = save(m, tmp_path / "m.onnx")
+    g = load_onnx(path)
+    assert [n.op_type for n in g.nodes] == ["Mul", "Add", "Rsqrt", "Mul", "Sqrt", "Div", "Add"]
+    ort = pytest.importorskip("onnxruntime")
+    x = rng.normal(size=(1, 6)).astype(np.float32)
+    ref = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    got = float_execute(g, x)
+    assert np.allclose(got["y"], ref[0], atol=1e-5) and np.allclose(got["z"], ref[1], atol=1e-5)
+    single = make_model(
+        [helper.make_node("Mul", ["x", "x"], ["sq"], name="square"),
+         helper.make_node("ReduceMean", ["sq"], ["var"], axes=[1], keepdims=1, name="var"),
+         helper.make_node("Add", ["var", "eps"], ["ve"], name="eps"),
+         helper.make_node("Sqrt", ["ve"], ["std"], name="sqrt"),
+         helper.make_node("Div", ["x", "std"], ["y"], name="div")],
+        [("x", [1, 8])], [("y", [1, 8])], [("eps", np.array(1e-5, dtype=np.float32))], opset=17)
+    p2 = save(single, tmp_path / "rms.onnx")
+    q = compile_model(p2, rng.normal(size=(64, 8)))
+    assert [op.kind for op in q.ops].count("table") == 1  # one rsqrt lookup per row, no sqrt + reciprocal
+    xs = rng.normal(size=(16, 8))
+    want = xs / np.sqrt((xs * xs).mean(axis=1, keepdims=True) + 1e-5)
+    got = np.stack([np.asarray(q.predict(xi[None])).reshape(-1) for xi in xs])
+    assert np.max(np.abs(got - want)) < 0.05 * np.max(np.abs(want))

@@ -378,6 +378,32 @@ def expand_normalization(graph: Graph) -> None:
     graph.nodes = nodes
 
 
+def fuse_rsqrt(graph: Graph) -> None:
+    """``a / Sqrt(v)`` as ``a · Rsqrt(v)`` when the Sqrt feeds only that Div (LayerNorm's ``d / Sqrt(var + ε)``,
+    written out or as torch exports it): one table ``1/√v`` with a 2^16-scaled output, the resolution of the
+    reciprocal table, instead of a Sqrt table (rounded to the activation width) and a reciprocal table — one
+    lookup and one rounding less per row. ``Rsqrt`` is zkchain's own operator name, never an ONNX one."""
+    readers: dict[str, int] = {}
+    for n in graph.nodes:
+        for i in n.inputs:
+            readers[i] = readers.get(i, 0) + 1
+    producer = {o: n for n in graph.nodes for o in n.outputs}
+    outputs = {t.name for t in graph.outputs}
+    swap: dict[int, Node] = {}
+    for n in graph.nodes:
+        if n.op_type != "Div" or len(n.inputs) != 2:
+            continue
+        s = producer.get(n.inputs[1])
+        std = n.inputs[1]
+        if s is None or s.op_type != "Sqrt" or readers.get(std, 0) != 1 or std in outputs:
+            continue
+        inv = f"{std}::rsqrt"
+        graph.tensors[inv] = TensorInfo(inv, tuple(graph.tensors[std].shape), graph.tensors[std].dtype)
+        swap[id(s)] = Node(s.name, "Rsqrt", list(s.inputs), [inv])
+        swap[id(n)] = Node(n.name, "Mul", [n.inputs[0], inv], list(n.outputs))
+    graph.nodes = [swap.get(id(n), n) for n in graph.nodes]
+
+
 def pad_spec(node: Node, graph: Graph) -> tuple[list[int], float, str] | None:
     """(pads [begin..., end...], constant value, mode) of a Pad node with constant parameters, else None."""
     mode = node.attrs.get("mode", "constant")
@@ -491,4 +517,5 @@ def graph_from_model(model: onnx.ModelProto, batch_size: int = 1, source: str = 
     fold_batchnorm(graph)
     fold_pad(graph)
     expand_normalization(graph)
+    fuse_rsqrt(graph)
     return graph

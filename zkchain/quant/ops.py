@@ -312,6 +312,17 @@ def _div_lower(L: Lowerer, n: Node) -> None:
     L.env[out] = L.fit(y, out, out, n.name)
 
 
+def _rsqrt_lower(L: Lowerer, n: Node) -> None:
+    """``1/√v`` (``importer.fuse_rsqrt``): one table over v's domain with the reciprocal table's 2^16-scaled output
+    (0 and negative v saturate)."""
+    v = L.q(n.inputs[0])
+    if v.bound > L.limit * 1.0001:
+        v = L.requant(v, L.act_scale(n.inputs[0]), f"{v.name}:fit", n.name)
+    rsqrt = lambda u: 1.0 / np.sqrt(u)  # noqa: E731
+    L.env[n.outputs[0]] = L.table(v, "rsqrt", rsqrt, 1.0 / (np.sqrt(v.scale) * 2 ** RECIP_BITS), n.outputs[0],
+                                  n.name, saturate=1 << RECIP_BITS)
+
+
 def _binary_check(n: Node, g: Graph) -> str | None:
     if g.is_const(n.inputs[0]) and g.is_const(n.inputs[1]):
         return "both operands constant (should have been folded)"
@@ -1048,6 +1059,7 @@ ONNX_OPS: dict[str, Op] = {
     "ArgMax": Op(_argmax_run, _argmax_lower, _argmax_check),
     "Pow": Op(lambda n, x, g: [np.power(x[0], x[1])], _table_lower("pow", _pow_fn, keeps_scale=False), _pow_check),
     "Neg": Op(lambda n, x, g: [-x[0]], _neg_lower),
+    "Rsqrt": Op(lambda n, x, g: [1.0 / np.sqrt(x[0])], _rsqrt_lower),  # zkchain's own: importer.fuse_rsqrt
     "ReduceSum": Op(_reduce_run(np.sum), _reduce_sum_lower(mean=False), _reduce_check),
     "ReduceMean": Op(_reduce_run(np.mean), _reduce_sum_lower(mean=True), _reduce_check),
     "ReduceMax": Op(_reduce_run(np.max), _reduce_max_lower(+1), _reduce_check),
