@@ -25,6 +25,7 @@ from pathlib import Path
 from zkchain.models import ezkl_corpus_dir
 
 CORPUS = ezkl_corpus_dir()
+VERIFY_GAS = 30_000_000  # gas offered to one verifyProof: Ethereum's block gas limit was 30-36M through 2025
 
 
 def run_one(folder: Path, work: Path, chains: dict, mode: str = "specialised", shared: dict | None = None) -> dict:
@@ -72,8 +73,9 @@ def run_one(folder: Path, work: Path, chains: dict, mode: str = "specialised", s
         else:
             address, _ = chain.deploy(compiled, gas=30_000_000)
             args, cc = (pb, pub), compiled
-        tx = chain.transact(address, cc, "verifyProof", *args, gas=5_000_000, replay=False)
-        ok = chain.call(address, cc, "verifyProof", *args, gas=5_000_000)
+        # up to a whole block (transformers need several million gas; a 5M cap ran out on self_attention)
+        tx = chain.transact(address, cc, "verifyProof", *args, gas=VERIFY_GAS, replay=False)
+        ok = chain.call(address, cc, "verifyProof", *args, gas=VERIFY_GAS)
         row[name] = bool(tx.receipt["status"] == 1 and ok)
         row[f"{name}_gas"] = tx.gas_used
     row["status"] = "ok" if row["python"] and all(row[n] for n in chains) and row["zero_knowledge"] else "FAILED"
@@ -95,7 +97,7 @@ def main() -> int:
     from zkchain.evm.chain import Chain
 
     names = args.models or sorted(p.parent.name for p in args.corpus.glob("*/network.onnx"))
-    chains = {"eth_tester": Chain.embedded()}
+    chains = {"eth_tester": Chain.embedded(block_gas_limit=60_000_000)}
     node = None
     if args.anvil:
         from zkchain.evm.anvil import Anvil
