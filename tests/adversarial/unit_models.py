@@ -115,6 +115,26 @@ def batch_cnn(rng):
     return _model(nodes, inits, (3, 1, 6, 6), (3, 3), "batch_cnn"), (3, 1, 6, 6)
 
 
+def shared_grid(rng):
+    """x(1×2×4×4) → Relu → r, read three ways: Conv(3×3, pad 1), Conv(3×3, pad 0) and Flatten → Gemm; the three
+    Gemm outputs added → y(1×3). ``r`` stays on its plain grid and the padded convolution reads a copy placed by a
+    Gather (``Lowering.on_grid``)."""
+    mk = helper.make_node
+    nodes = [mk("Relu", ["x"], ["r"], name="relu"),
+             mk("Conv", ["r", "K1", "kb1"], ["ca"], kernel_shape=[3, 3], pads=[1] * 4, name="conv_pad1"),
+             mk("Conv", ["r", "K2", "kb2"], ["cb"], kernel_shape=[3, 3], name="conv_pad0"),
+             mk("Flatten", ["ca"], ["fa"], name="flat_a"), mk("Flatten", ["cb"], ["fb"], name="flat_b"),
+             mk("Flatten", ["r"], ["fr"], name="flat_r"),
+             mk("Gemm", ["fa", "Wa", "ba"], ["ya"], transB=1, name="fc_a"),
+             mk("Gemm", ["fb", "Wb", "bb"], ["yb"], transB=1, name="fc_b"),
+             mk("Gemm", ["fr", "Wr", "br"], ["yr"], transB=1, name="fc_r"),
+             mk("Add", ["ya", "yb"], ["yab"], name="sum_ab"), mk("Add", ["yab", "yr"], ["y"], name="sum_r")]
+    inits = [_w(rng, "K1", (2, 2, 3, 3)), _w(rng, "kb1", (2,)), _w(rng, "K2", (2, 2, 3, 3)), _w(rng, "kb2", (2,)),
+             _w(rng, "Wa", (3, 32)), _w(rng, "ba", (3,)), _w(rng, "Wb", (3, 8)), _w(rng, "bb", (3,)),
+             _w(rng, "Wr", (3, 32)), _w(rng, "br", (3,))]
+    return _model(nodes, inits, (1, 2, 4, 4), (1, 3), "shared_grid"), (1, 2, 4, 4)
+
+
 def global_avg(rng):
     """x(1×2×3×3) → Conv(1×1) → GlobalAveragePool → Flatten → Gemm → y(1×3)."""
     nodes = [helper.make_node("Conv", ["x", "K", "kb"], ["c"], kernel_shape=[1, 1], name="conv"),
@@ -254,6 +274,7 @@ UNIT_MODELS = {
     "conv_patches": (conv_patches, False),
     "conv_patches_public": (conv_patches, True),
     "batch_cnn": (batch_cnn, False),
+    "shared_grid": (shared_grid, False),
     "batch_cnn_public": (batch_cnn, True),
     "square_residual": (square_residual, False),
     "batch_norm": (batch_norm, False),

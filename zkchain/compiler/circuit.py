@@ -126,6 +126,16 @@ class Grid:
         c, rest = divmod(flat, self.H * self.W)
         return self.index(c, *divmod(rest, self.W))
 
+    def copy_to(self, other: "Grid") -> "Selection":
+        """The selection placing this grid's ``C·H·W`` entries at the same ``(c, i, j)`` of ``other`` (same
+        ``C, H, W``; other's padding cells receive nothing, so a Gather leaves them 0). Raises ``ValueError`` for
+        grids of different tensors."""
+        if (self.C, self.H, self.W) != (other.C, other.H, other.W):
+            raise ValueError(f"grids of different tensors: {self} and {other}")
+        return Selection(other.top * other.Wp + other.left, self.top * self.Wp + self.left,
+                         tuple(st for st in ((self.C, other.Hp * other.Wp, self.Hp * self.Wp), (self.H, other.Wp, self.Wp),
+                                             (self.W, 1, 1)) if st[0] > 1))
+
     def embed(self, values, fill: int = 0):
         """The ``C·H·W`` entries of ``values`` (any shape, row-major) placed on the grid, ``fill`` in the padding
         cells: an object array of ``size`` Python ints."""

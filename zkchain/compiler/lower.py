@@ -142,11 +142,18 @@ def _pow2_at_least(n: int) -> int:
     return p
 
 
-def _plan_grids(model) -> dict[str, Grid]:
-    """The grid of every (N, C, H, W) tensor: plain, or the padded grid a convolution reading it needs. The N
-    images of a batch (the row axis) lie one after another: ``N·C`` planes, so elementwise blocks, padding pins and
-    max-pooling taps, which act plane by plane, need nothing new; a convolution over ``N > 1`` images is lowered
-    as patches × weights (its rows are the N images' output pixels) and a pooling sum as a Gather."""
+def _plan_grids(model) -> tuple[dict[str, Grid], dict[str, Grid]]:
+    """The grid of every (N, C, H, W) tensor, and the grid each convolution, pooling or spatial sum reads its input
+    on (by the op's output tensor). The N images of a batch (the row axis) lie one after another: ``N·C`` planes, so
+    elementwise blocks, padding pins and max-pooling taps, which act plane by plane, need nothing new; a convolution
+    over ``N > 1`` images is lowered as patches × weights (its rows are the N images' output pixels) and a pooling
+    sum as a Gather.
+
+    A tensor and the elementwise chain it belongs to lie on the padded grid their convolution reads, so the padding
+    costs nothing; when the chain is also read in row-major order (a Flatten, a matmul) or by two convolutions with
+    different paddings, it stays plain and each padded reader gets a copy (a Gather, §5.9; ``Lowering.on_grid``).
+    A max pooling reads padding as "never wins", which a zero-padded copy cannot promise: such a conflict is
+    refused, naming the node."""
     parent: dict[str, str] = {}
 
     def find(t: str) -> str:
@@ -163,7 +170,8 @@ def _plan_grids(model) -> dict[str, Grid]:
                 a, b = find(members[0]), find(t)
                 if a != b:
                     parent[b] = a
-    need: dict[str, tuple[Grid, str]] = {}
+    reads: dict[str, Grid] = {}
+    wants: dict[str, list[tuple[Grid, object]]] = {}
     for op in model.ops:
         if op.kind not in ("conv2d", "sumpool", "maxpool") and not _spatial_sum(op, model):
             continue
@@ -174,23 +182,26 @@ def _plan_grids(model) -> dict[str, Grid]:
         N, C, H, W = shape
         t, l, b, r = (int(v) for v in op.params.get("pads", [0, 0, 0, 0]))
         g = Grid(N * C, H, W, H + t + b, W + l + r, t, l)
-        root = find(x)
-        if root in need and need[root][0] != g:
-            raise UnsupportedModelError(f"{op.source}: tensor {x} is read with two different paddings "
-                                        f"({need[root][1]} and {op.source})")
-        need[root] = (g, op.source)
+        reads[op.outputs[0]] = g
+        wants.setdefault(find(x), []).append((g, op))
+    row_major = {find(x) for op in model.ops if _row_major_reader(op, model) for x in op.inputs}
+    need: dict[str, Grid] = {}
+    for root, gs in wants.items():
+        padded = {g for g, _ in gs if g.padded}
+        if len(padded) == 1 and root not in row_major:
+            need[root] = padded.pop()  # the chain lies on its one padded grid
+            continue
+        for g, op in gs:  # plain; a padded reader gets a zero-padded copy, which a max pooling cannot use
+            if g.padded and op.kind == "maxpool":
+                why = ("read in row-major order too" if root in row_major else "read with two different paddings")
+                raise UnsupportedModelError(f"maxpool {op.source}: its input {op.inputs[0]} is {why}; a max pooling "
+                                            "over a padded copy is not provable yet")
     grids = {}
     for name, t in model.tensors.items():
         if len(t.shape) == 4:  # N images (the batch, the row axis) of C channels: N·C planes, image-major
             N, C, H, W = t.shape
-            grids[name] = need.get(find(name), (Grid(N * C, H, W, H, W), ""))[0]
-    for op in model.ops:  # consumers that read the plain row-major order
-        if _row_major_reader(op, model):
-            for x in op.inputs:
-                if x in grids and grids[x].padded:
-                    raise UnsupportedModelError(f"{op.kind} {op.source}: reads {x}, which a convolution also reads "
-                                                "padded; not provable yet")
-    return grids
+            grids[name] = need.get(find(name), Grid(N * C, H, W, H, W))
+    return grids, reads
 
 
 class Lowering:
@@ -209,7 +220,7 @@ class Lowering:
         self.fixed: dict[str, list[int]] = {}
         self.sources: dict[str, Recipe] = {}
         self.exprs: dict[str, Expr] = {}
-        self.grids = _plan_grids(model)
+        self.grids, self.reads = _plan_grids(model)  # each tensor's layout; the grid each spatial op reads
         self.fill: dict[str, int] = {model.input_name: 0}  # value of each tensor's padding cells
         self.pending: dict[str, _Pending] = {}
         self.outputs = set(model.output_names) if test_set is None else set()  # the logits stay private then
@@ -300,6 +311,20 @@ class Lowering:
                                   f"materialise {t}"))
         self.looked_up.add(t)  # bounded terms plus a constant: bounded, so no range check of its own
         return v
+
+    def on_grid(self, t: str, g: Grid) -> Expr:
+        """:meth:`operand` ``t`` laid out on grid ``g``: itself when that is its layout, else a committed copy placed
+        by a Gather (``Grid.copy_to``, §5.9), zero on ``g``'s padding cells — for a convolution reading a tensor that
+        is also read in row-major order or with another padding (``_plan_grids``). One copy per tensor and grid."""
+        if self.grids[t] == g:
+            return self.operand(t)
+        name = f"{_vec_name(t)}.grid{g.Hp}x{g.Wp}+{g.top}+{g.left}"
+        if name not in self.c.vectors:
+            src, sel = self.operand(t), self.grids[t].copy_to(g)
+            e = self.c.add_vector(name, g.size, "witness")
+            self.sources[name] = Selected((src,), (sel,), g.size)
+            self.c.constraints.append(Gather((src,), (sel,), e, f"{t}: onto a {g.Hp}x{g.Wp} grid"))
+        return Expr.of(name, g.size)
 
     def committed(self, t: str, data_ok: bool = False) -> Expr:
         """``expr(t)`` as one whole committed witness vector: itself, or a copy tied to the expression by a Zero
@@ -517,10 +542,10 @@ def _conv(L: Lowering, op: IntOp) -> None:
     """Conv with the kernel (or a sum-pool kernel) as a fixed vector; its accumulator pending (§5.6)."""
     k = op.kind
     xt, yt = op.inputs[0], op.outputs[0]
-    gin, gout = L.grids[xt], L.grids[yt]
-    if L.fill.get(xt, 0) != 0 and gin.padded:
+    gin, gout = L.reads[yt], L.grids[yt]
+    if L.grids[xt] == gin and L.fill.get(xt, 0) != 0 and gin.padded:
         raise UnsupportedModelError(f"{k} {op.source}: its input's padding would not be zero")
-    x = L.operand(xt)
+    x = L.on_grid(xt, gin)
     images = int(L.model.tensors[xt].shape[0])
     if k == "conv2d":
         if int(op.params.get("group", 1)) != 1:
@@ -644,10 +669,10 @@ def _movement(L: Lowering, op: IntOp) -> None:
 def _maxpool(L: Lowering, op: IntOp) -> None:
     """A Pick per window tap, ``d = y − tap`` range-checked, and a Hadamard chain ``Π d = 0`` (§5.8)."""
     xt, yt = op.inputs[0], op.outputs[0]
-    gin, gout = L.grids[xt], L.grids[yt]
+    gin, gout = L.reads[yt], L.grids[yt]
     kh, kw = (int(v) for v in op.params["kernel"])
     sh, sw = (int(v) for v in op.params["strides"])
-    xe = L.operand(xt)
+    xe = L.on_grid(xt, gin)  # a copy only onto a plain grid (planning refuses a padded copy for a max pooling)
     if gin.padded:
         producer = next((o for o in L.model.ops if xt in o.outputs), None)
         floor_ok = (xt == L.model.input_name or (producer is not None and producer.kind == "table"
