@@ -93,9 +93,12 @@ def test_anvil_starts_and_stops_by_pid():
 
 
 def _start_node_command(*args: str) -> subprocess.Popen:
+    """``zkchain node ARGS`` started as a script's background job is (SIGINT inherited ignored): `kill -INT` must
+    stop it all the same."""
     return subprocess.Popen(
         [sys.executable, "-c", "from zkchain.cli import main; main()", "node", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
 
 

@@ -211,14 +211,17 @@ def run_node(port: int = 8545, *, host: str = "127.0.0.1", chain_id: int = 31337
         log = sys.stdout.fileno()
     node = Anvil(port or None, host=host, chain_id=chain_id, log=log, foreground=True)
 
-    def on_sigterm(signum, frame):  # `kill <pid>` stops the node too, not only Ctrl-C
+    def on_signal(signum, frame):  # `kill <pid>` stops the node too, not only Ctrl-C
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    # SIGINT explicitly as well: a process started in the background of a script inherits SIGINT ignored, and
+    # `kill -INT` must still stop the node
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         return _serve(node, chain_id, echo)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _serve(node: Anvil, chain_id: int, echo) -> int:
