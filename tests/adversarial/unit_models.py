@@ -254,6 +254,55 @@ def embedding(rng):
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), (4,)
 
 
+def spatial_movement(rng):
+    """x(1×1×3×3) → Pad (one zero row below, one column right) → Conv 3×3 pads 1 → PRelu (one slope) → Resize
+    (nearest, ×2) → Trilu (upper) → Flatten → Gemm → y(1×3): movement Gathers (pad, upsample, a triangle of
+    rows) around a convolution that reads the padded tensor through a copy on its own padded grid."""
+    mk = helper.make_node
+    const = lambda name, v, dt=np.int64: numpy_helper.from_array(np.array(v, dt), name)  # noqa: E731
+    nodes = [mk("Pad", ["x", "pads"], ["p"], mode="constant", name="pad"),
+             mk("Conv", ["p", "K", "kb"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], name="conv"),
+             mk("PRelu", ["c", "slope"], ["r"], name="prelu"),
+             mk("Resize", ["r", "", "scales"], ["u"], mode="nearest", name="upsample"),
+             mk("Trilu", ["u"], ["t"], upper=1, name="triangle"),
+             mk("Flatten", ["t"], ["f"], name="flat"), mk("Gemm", ["f", "W", "b"], ["y"], transB=1, name="fc")]
+    inits = [const("pads", [0, 0, 0, 0, 0, 0, 1, 1]), _w(rng, "K", (2, 1, 3, 3)), _w(rng, "kb", (2,)),
+             const("slope", [[[0.2]], [[0.2]]], np.float32), const("scales", [1, 1, 2, 2], np.float32),
+             _w(rng, "W", (3, 2 * 8 * 8), 0.3), _w(rng, "b", (3,))]
+    return _model(nodes, inits, (1, 1, 3, 3), (1, 3), "spatial_movement"), (1, 1, 3, 3)
+
+
+def conv_transpose(rng):
+    """x(1×2×3×3) → ConvTranspose (3×3, stride 2, pads 1, output_padding 1) → Relu → Flatten → Gemm → y(1×3):
+    the input spread two apart and padded (a Gather), then a convolution with the flipped kernel."""
+    mk = helper.make_node
+    nodes = [mk("ConvTranspose", ["x", "K", "kb"], ["c"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
+                output_padding=[1, 1], name="deconv"),
+             mk("Relu", ["c"], ["r"], name="relu"), mk("Flatten", ["r"], ["f"], name="flat"),
+             mk("Gemm", ["f", "W", "b"], ["y"], transB=1, name="fc")]
+    inits = [_w(rng, "K", (2, 2, 3, 3)), _w(rng, "kb", (2,)), _w(rng, "W", (3, 2 * 6 * 6), 0.3), _w(rng, "b", (3,))]
+    return _model(nodes, inits, (1, 2, 3, 3), (1, 3), "conv_transpose"), (1, 2, 3, 3)
+
+
+def row_movement(rng):
+    """x(1×4) → Gemm → Expand to 3 rows → Tile the columns twice → + a 3×8 constant → MatMul+Add (3 rows) →
+    PRelu → ReduceLogSumExp
+    over each row → y(3): a broadcast and a repetition (Gathers) feeding a multi-row matmul, and a log-sum-exp
+    written out as Exp, ReduceSum, Log."""
+    mk = helper.make_node
+    i64 = lambda name, v: numpy_helper.from_array(np.array(v, np.int64), name)  # noqa: E731
+    nodes = [mk("Gemm", ["x", "W1", "b1"], ["h"], transB=1, name="fc1"),
+             mk("Expand", ["h", "rows"], ["e"], name="expand"), mk("Tile", ["e", "reps"], ["t"], name="tile"),
+             mk("Add", ["t", "P"], ["tp"], name="rows_differ"),
+             mk("MatMul", ["tp", "W2"], ["m"], name="fc2"), mk("Add", ["m", "b2"], ["mb"], name="fc2_bias"),
+             mk("PRelu", ["mb", "slope"], ["r"], name="prelu"),
+             mk("ReduceLogSumExp", ["r"], ["y"], axes=[1], keepdims=0, name="logsumexp")]
+    inits = [_w(rng, "W1", (4, 4)), _w(rng, "b1", (4,)), i64("rows", [3, 1]), i64("reps", [1, 2]),
+             _w(rng, "P", (3, 8)), _w(rng, "W2", (8, 3)), _w(rng, "b2", (3,)),
+             numpy_helper.from_array(np.array([-0.3], np.float32), "slope")]
+    return _model(nodes, inits, (1, 4), (3,), "row_movement"), (1, 4)
+
+
 #: name -> (builder, public input?) — every op and option the lowering supports
 UNIT_MODELS = {
     "gemm_relu": (gemm_relu, False),
@@ -286,6 +335,9 @@ UNIT_MODELS = {
     "slice_split": (slice_split, False),
     "attention": (attention, False),
     "embedding": (embedding, False),
+    "spatial_movement": (spatial_movement, False),
+    "row_movement": (row_movement, False),
+    "conv_transpose": (conv_transpose, False),
 }
 
 

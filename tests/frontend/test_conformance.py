@@ -29,7 +29,14 @@ EXPECTED_SUPPORTED = {
     "linear_regression", "log", "log_softmax", "max", "min", "mish", "quantize_dequantize", "reducel1",
     "reducel2", "remainder", "rsqrt", "selu", "sklearn_mlp", "softplus", "softsign", "trig", "variable_cnn",
     "self_attention", "large_op_graph", "multihead_attention", "1l_lppool", "nanoGPT",
+    "1l_pad", "1l_upsample", "tril", "triu", "large_mlp", "1l_prelu", "prelu_gmm", "logsumexp", "1l_conv_transpose",
+    "mnist_gan",
 }
+
+
+# models that need wider than default widths, and why: prelu_gmm's one output is a difference of larger terms;
+# at the default 10-bit weights it is 9 % off its sample's value (1.8 % of its calibrated range), at 12 bits 0.9 %
+CONFIG = {"prelu_gmm": {"weight_bits": 12}}
 
 
 def _models():
@@ -42,7 +49,7 @@ def test_ezkl_corpus():
     for name in _models():
         d = EZKL / name
         try:
-            m = compile_model(d / "network.onnx")
+            m = compile_model(d / "network.onnx", config=CONFIG.get(name))
         except (UnsupportedModelError, InputError) as exc:
             unsupported[name] = str(exc).splitlines()[0]
             continue

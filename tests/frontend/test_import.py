@@ -170,3 +170,61 @@ def test_division_by_a_square_root_becomes_one_rsqrt_table(tmp_path, rng, make_m
     want = xs / np.sqrt((xs * xs).mean(axis=1, keepdims=True) + 1e-5)
     got = np.stack([np.asarray(q.predict(xi[None])).reshape(-1) for xi in xs])
     assert np.max(np.abs(got - want)) < 0.05 * np.max(np.abs(want))
+
+
+def test_movement_ops_match_onnxruntime_and_refuse_what_they_cannot_prove(tmp_path, rng, make_model, save):
+    """Expand, Tile, Pad (zeros), Resize (nearest, integer factors, under three coordinate/rounding modes), Trilu,
+    ConvTranspose (strides, uneven pads, output_padding), PRelu (one slope) and ReduceLogSumExp (written out as Exp, ReduceSum, Log): zkchain's float semantics equal
+    onnxruntime's; the variants the integer primitives cannot express are refused naming the node and why."""
+    ort = pytest.importorskip("onnxruntime")
+    f32 = lambda v: np.array(v, dtype=np.float32)  # noqa: E731
+    i64 = lambda v: np.array(v, dtype=np.int64)  # noqa: E731
+    mk = helper.make_node
+    m = make_model(
+        [mk("Pad", ["x", "pads"], ["p"], mode="constant", name="pad"),
+         mk("Resize", ["p", "", "sc2"], ["u"], mode="nearest", name="up_half_pixel"),
+         mk("Resize", ["p", "", "sc3"], ["v"], mode="nearest", coordinate_transformation_mode="asymmetric",
+            nearest_mode="floor", name="up_asymmetric"),
+         mk("Trilu", ["u", "k"], ["tu"], upper=1, name="triu"), mk("Trilu", ["v"], ["tl"], upper=0, name="tril"),
+         mk("Expand", ["x", "shape"], ["e"], name="expand"), mk("Tile", ["e", "reps"], ["t"], name="tile"),
+         mk("PRelu", ["t", "slope"], ["pr"], name="prelu"),
+         mk("ReduceLogSumExp", ["pr"], ["l"], axes=[2], keepdims=0, name="lse"),
+         mk("ConvTranspose", ["x", "K", "kb"], ["ct"], kernel_shape=[3, 2], strides=[2, 3], pads=[1, 0, 2, 1],
+            output_padding=[1, 2], name="deconv")],
+        [("x", [1, 1, 2, 3])], [("tu", [1, 1, 6, 10]), ("tl", [1, 1, 9, 15]), ("l", [1, 2, 6]), ("ct", [1, 2, 3, 9])],
+        [("pads", i64([0, 0, 1, 0, 0, 0, 0, 2])), ("sc2", f32([1, 1, 2, 2])), ("sc3", f32([1, 1, 3, 3])),
+         ("k", i64(1)), ("shape", i64([1, 2, 1, 1])), ("reps", i64([1, 1, 1, 2])), ("slope", f32([0.3])),
+         ("K", f32(rng.normal(size=(1, 2, 3, 2)))), ("kb", f32([0.5, -0.25]))],
+        opset=17)
+    path = save(m, tmp_path / "m.onnx")
+    g = load_onnx(path)
+    check_supported(g)
+    assert "ReduceLogSumExp" not in [n.op_type for n in g.nodes]
+    x = rng.normal(size=(1, 1, 2, 3)).astype(np.float32)
+    ref = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    got = float_execute(g, x)
+    for name, want in zip(("tu", "tl", "l", "ct"), ref):
+        assert np.allclose(got[name], want, atol=1e-5), name
+
+    def refused(node, inits, why, in_shape=(1, 1, 2, 3), out_shape=(1, 1, 4, 6)):
+        bad = make_model([node], [("x", list(in_shape))], [("y", list(out_shape))], inits, opset=17)
+        with pytest.raises(UnsupportedModelError) as ei:
+            check_supported(load_onnx(save(bad, tmp_path / "bad.onnx")))
+        assert f"{node.name} ({node.op_type})" in str(ei.value) and why in str(ei.value), str(ei.value)
+
+    refused(mk("Pad", ["x", "pads"], ["y"], mode="reflect", name="p_reflect"),
+            [("pads", i64([0, 0, 1, 1, 0, 0, 1, 2]))], "mode 'reflect'")
+    refused(mk("Pad", ["x", "pads", "val"], ["y"], name="p_value"),
+            [("pads", i64([0, 0, 1, 1, 0, 0, 1, 2])), ("val", f32(1.5))], "only zeros")
+    refused(mk("Resize", ["x", "", "sc"], ["y"], mode="linear", name="r_linear"), [("sc", f32([1, 1, 2, 2]))],
+            "mode 'linear'")
+    refused(mk("Resize", ["x", "", "sc"], ["y"], mode="nearest", name="r_frac"), [("sc", f32([1, 1, 1.5, 1.5]))],
+            "not an integer multiple", out_shape=(1, 1, 3, 4))
+    refused(mk("Resize", ["x", "", "sc"], ["y"], mode="nearest", coordinate_transformation_mode="asymmetric",
+               nearest_mode="ceil", name="r_ceil"), [("sc", f32([1, 1, 2, 2]))], "not a repetition")
+    refused(mk("ConvTranspose", ["x", "K"], ["y"], kernel_shape=[2, 2], pads=[2, 2, 2, 2], name="ct_pads"),
+            [("K", f32(np.ones((1, 1, 2, 2))))], "pads larger than the kernel", out_shape=(1, 1, 0, 1))
+    refused(mk("ConvTranspose", ["x", "K"], ["y"], kernel_shape=[2, 2], group=2, name="ct_groups"),
+            [("K", f32(np.ones((1, 1, 2, 2))))], "groups", in_shape=(1, 2, 2, 3), out_shape=(1, 2, 3, 4))
+    refused(mk("PRelu", ["x", "s"], ["y"], name="per_channel"), [("s", f32([[[0.1]], [[0.2]]]).reshape(1, 2, 1))],
+            "slopes that differ", out_shape=(1, 1, 2, 3))

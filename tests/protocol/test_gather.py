@@ -2,11 +2,13 @@
 verifier's closed form, and the block moves data the way numpy does.
 
 * Every kind of map (transpose, sum over axes, placement into a concatenation, one entry along an axis, a slice,
-  broadcast of a per-row scalar,
+  broadcast of a per-row scalar, tiling, nearest-neighbour upsampling, zero padding, the rows of a triangle,
   strided window taps, the diagonal maps of padding and kernel patterns): its coefficient vector evaluated at
   ``1/ζ`` (and at 1) equals the closed form through the native loader, on random shapes and points.
 * ``pairs`` applied to a random array reproduces ``np.transpose``, ``sum(keepdims)``, ``np.concatenate`` and
-  ``np.broadcast_to``, ``take`` and strided slicing.
+  ``np.broadcast_to``, ``take``, strided slicing, ``np.tile``, ``np.repeat`` on every axis, ``np.pad`` and
+  ``np.triu``/``np.tril`` — and the integer primitives (``zkchain.quant.primitives.RUN``) the compiler lowers to
+  these selections.
 * An attack on a real compiled model (``movement``: Transpose → MatMul → ReduceMean/Concat → MatMul): a moved
   entry of the transposed activation, everything downstream recomputed, proved with checks off, is rejected by
   Python and Solidity; with the Gather claims removed the same proof is accepted (the test can fail).
@@ -55,6 +57,14 @@ def _random_selections(rnd: random.Random):
     steps = [rnd.randint(1, 2) for _ in shape]
     yield "slice", Selection.slice(shape, [len(range(a, d, t)) for a, d, t in zip(starts, shape, steps)], starts, steps), shape
     yield "broadcast", Selection(0, 0, ((rows, rnd.randint(2, 5), 1), (rnd.randint(2, 5), 1, 0))), (rows,)
+    reps = [rnd.randint(1, 3) for _ in shape]
+    yield "tile", Selection.tile(shape, reps), shape
+    yield "upsample", Selection.upsample(shape, reps), shape
+    yield "pad", Selection.pad(shape, [rnd.randint(0, 2) for _ in range(2 * len(shape))]), shape
+    yield "spread", Selection.pad(shape, [rnd.randint(0, 2) for _ in range(2 * len(shape))], reps), shape
+    if len(shape) >= 2:
+        for i, sel in enumerate(Selection.triangle(shape, rnd.random() < 0.5, rnd.randint(-2, 2))):
+            yield f"triangle row {i}", sel, shape
     yield "strided", Selection(rnd.randint(0, 3), rnd.randint(0, 3), ((2, 7, 11), (3, 2, 3), (rnd.randint(1, 3), 1, 1))), None
 
 
@@ -106,6 +116,48 @@ def test_selections_move_data_like_numpy(seed):
     small = tuple(1 if rnd.random() < 0.5 else d for d in shape)
     s = rnd.integers(-50, 50, size=small)
     assert np.array_equal(_apply(Selection.broadcast(small, shape), s, x.size), np.broadcast_to(s, shape).reshape(-1))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_new_movement_selections_match_numpy_and_the_primitives(seed):
+    from zkchain.quant.primitives import RUN, IntOp
+
+    rnd = np.random.default_rng(100 + seed)
+    shape = tuple(int(d) for d in rnd.integers(1, 5, size=int(rnd.integers(2, 5))))
+    x = rnd.integers(-50, 50, size=shape)
+
+    def prim(kind, **params):
+        return RUN[kind](IntOp(kind, ["x"], ["y"], params), [x])[0]
+
+    reps = [int(r) for r in rnd.integers(1, 4, size=len(shape))]
+    want = np.tile(x, reps)
+    assert np.array_equal(_apply(Selection.tile(shape, reps), x, want.size), want.reshape(-1))
+    assert np.array_equal(prim("tile", reps=reps), want)
+    want = x
+    for a, f in enumerate(reps):
+        want = np.repeat(want, f, axis=a)
+    assert np.array_equal(_apply(Selection.upsample(shape, reps), x, want.size), want.reshape(-1))
+    assert np.array_equal(prim("upsample", factors=reps), want)
+    pads = [int(p) for p in rnd.integers(0, 3, size=2 * len(shape))]
+    want = np.pad(x, [(pads[a], pads[a + len(shape)]) for a in range(len(shape))])
+    assert np.array_equal(_apply(Selection.pad(shape, pads), x, want.size), want.reshape(-1))
+    assert np.array_equal(prim("pad", pads=pads), want)
+    strides = [int(t) for t in rnd.integers(1, 4, size=len(shape))]
+    want = np.zeros([p + q + (d - 1) * t + 1 for p, q, d, t in zip(pads, pads[len(shape):], shape, strides)], np.int64)
+    want[tuple(slice(p, p + (d - 1) * t + 1, t) for p, d, t in zip(pads, shape, strides))] = x
+    assert np.array_equal(_apply(Selection.pad(shape, pads, strides), x, want.size), want.reshape(-1))
+    assert np.array_equal(prim("pad", pads=pads, strides=strides), want)
+    for upper in (True, False):
+        k = int(rnd.integers(-3, 4))
+        want = (np.triu if upper else np.tril)(x, k)
+        got = sum((_apply(s, x, x.size) for s in Selection.triangle(shape, upper, k)), np.zeros(x.size, np.int64))
+        assert np.array_equal(got, want.reshape(-1)), (upper, k)
+        assert np.array_equal(prim("trilu", upper=int(upper), k=k), want)
+    small = tuple(1 if rnd.random() < 0.5 else d for d in shape)  # Expand: size-1 axes repeat, a new leading axis
+    z = x[tuple(slice(0, d) for d in small)]
+    want = np.broadcast_to(z, (int(rnd.integers(1, 4)),) + shape)
+    assert np.array_equal(_apply(Selection.broadcast((1,) + small, want.shape), z, want.size), want.reshape(-1))
+    assert np.array_equal(RUN["expand"](IntOp("expand", ["x"], ["y"], {"shape": list(want.shape)}), [z])[0], want)
 
 
 def test_invalid_selections_are_refused():

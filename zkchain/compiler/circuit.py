@@ -226,6 +226,56 @@ class Selection:
         si, so = row_major_strides(shape), row_major_strides(out_shape)
         return cls(offset * so[axis], 0, tuple((int(d), so[a], si[a]) for a, d in enumerate(shape) if d > 1))
 
+    @classmethod
+    def tile(cls, shape, reps) -> "Selection":
+        """``out = np.tile(x, reps)`` (``reps`` one count per axis of ``x``): output index ``t·d + j`` of an axis
+        of length ``d`` reads ``j``."""
+        out = [int(d) * int(r) for d, r in zip(shape, reps)]
+        si, so = row_major_strides(shape), row_major_strides(out)
+        steps = []
+        for a, (d, r) in enumerate(zip(shape, reps)):
+            steps += [(int(r), int(d) * so[a], 0)] if r > 1 else []
+            steps += [(int(d), so[a], si[a])] if d > 1 else []
+        return cls(0, 0, tuple(steps))
+
+    @classmethod
+    def upsample(cls, shape, factors) -> "Selection":
+        """``out[.., i, ..] = x[.., i // f, ..]`` on every axis (nearest-neighbour upsampling by ``factors``)."""
+        out = [int(d) * int(f) for d, f in zip(shape, factors)]
+        si, so = row_major_strides(shape), row_major_strides(out)
+        steps = []
+        for a, (d, f) in enumerate(zip(shape, factors)):
+            steps += [(int(d), int(f) * so[a], si[a])] if d > 1 else []
+            steps += [(int(f), so[a], 0)] if f > 1 else []
+        return cls(0, 0, tuple(steps))
+
+    @classmethod
+    def pad(cls, shape, pads, strides=None) -> "Selection":
+        """``x`` placed inside a zero-padded output (ONNX ``pads``: every axis's begin, then every axis's end;
+        each ≥ 0), its neighbours ``strides`` apart on each axis (default 1; ``s − 1`` zeros between, a transposed
+        convolution's dilated input); the entries in between receive nothing."""
+        rank = len(shape)
+        st = [1] * rank if strides is None else [int(s) for s in strides]
+        out = [(int(d) - 1) * st[a] + 1 + int(pads[a]) + int(pads[a + rank]) for a, d in enumerate(shape)]
+        si, so = row_major_strides(shape), row_major_strides(out)
+        return cls(sum(int(pads[a]) * so[a] for a in range(rank)), 0,
+                   tuple((int(d), st[a] * so[a], si[a]) for a, d in enumerate(shape) if d > 1))
+
+    @classmethod
+    def triangle(cls, shape, upper: bool, k: int) -> tuple["Selection", ...]:
+        """``out = np.triu(x, k)`` (``upper``) or ``np.tril(x, k)`` over the last two axes: one selection per row
+        of the matrix that keeps an entry (a contiguous run of columns, every leading axis a step), the other
+        entries receiving nothing."""
+        H, W = int(shape[-2]), int(shape[-1])
+        s = row_major_strides(shape)
+        outer = tuple((int(d), s[a], s[a]) for a, d in enumerate(shape[:-2]) if d > 1)
+        sels = []
+        for i in range(H):
+            lo, hi = (max(0, i + k), W) if upper else (0, min(W, i + k + 1))
+            if hi > lo:
+                sels.append(cls(i * W + lo, i * W + lo, outer + (((hi - lo), 1, 1),) if hi - lo > 1 else outer))
+        return tuple(sels)
+
     # -- the two sides --------------------------------------------------------------------------------
     def reach(self) -> tuple[int, int]:
         """``(1 + largest input index, 1 + largest output index)``."""

@@ -86,7 +86,7 @@ from zkchain.crypto.field import R, inv
 from zkchain.errors import UnsupportedModelError
 from zkchain.quant.primitives import IntOp
 
-MOVEMENT = ("transpose", "concat", "slice", "take")  # with a non-spatial sum: Gather blocks over plain row-major vectors
+MOVEMENT = ("transpose", "concat", "slice", "take", "expand", "tile", "pad", "upsample", "trilu")  # with a non-spatial sum: Gather blocks over plain row-major vectors
 ELEMENTWISE = ("rescale", "table", "add", "sub", "add_const", "mul_const", "mul")
 RANGE_HEADROOM = 2  # range checks of values no lookup bounds cover twice the calibrated bound
 LIMB_BITS = 8  # remainders are committed as 8-bit limbs so every range table stays ≤ 256 rows
@@ -150,8 +150,8 @@ def _plan_grids(model) -> tuple[dict[str, Grid], dict[str, Grid]]:
     sum as a Gather.
 
     A tensor and the elementwise chain it belongs to lie on the padded grid their convolution reads, so the padding
-    costs nothing; when the chain is also read in row-major order (a Flatten, a matmul) or by two convolutions with
-    different paddings, it stays plain and each padded reader gets a copy (a Gather, §5.9; ``Lowering.on_grid``).
+    costs nothing; when the chain is also read in row-major order (a Flatten, a matmul), written by a movement
+    Gather (a Concat, a Pad, an Upsample) or read by two convolutions with different paddings, it stays plain and each padded reader gets a copy (a Gather, §5.9; ``Lowering.on_grid``).
     A max pooling reads padding as "never wins", which a zero-padded copy cannot promise: such a conflict is
     refused, naming the node."""
     parent: dict[str, str] = {}
@@ -185,6 +185,7 @@ def _plan_grids(model) -> tuple[dict[str, Grid], dict[str, Grid]]:
         reads[op.outputs[0]] = g
         wants.setdefault(find(x), []).append((g, op))
     row_major = {find(x) for op in model.ops if _row_major_reader(op, model) for x in op.inputs}
+    row_major |= {find(y) for op in model.ops if op.kind in MOVEMENT for y in op.outputs}  # a Gather writes row-major
     need: dict[str, Grid] = {}
     for root, gs in wants.items():
         padded = {g for g, _ in gs if g.padded}
@@ -632,9 +633,10 @@ def _conv_as_patches(L: Lowering, op: IntOp, x: Expr, w: np.ndarray, bias: list[
     return True
 
 
-@rule("transpose", "concat", "slice", "take")
+@rule(*MOVEMENT)
 def _movement(L: Lowering, op: IntOp) -> None:
-    """Gather with one selection per read operand (§5.9): transpose, concat, slice, take, a sum."""
+    """Gather with one selection per read operand (§5.9): transpose, concat, slice, take, expand, tile, pad,
+    upsample, trilu, a sum."""
     k = op.kind
     # out = Σ_i S_i·x_i with one selection per input (docs/protocol.md §5.9)
     yt = op.outputs[0]
@@ -651,6 +653,20 @@ def _movement(L: Lowering, op: IntOp) -> None:
         sels = (Selection.slice(shapes[0], L.model.tensors[yt].shape, op.params["starts"], op.params["steps"]),)
     elif k == "sum":
         sels = (Selection.reduce(shapes[0], {int(a) % len(shapes[0]) for a in op.params.get("axes", [])}),)
+    elif k == "expand":  # numpy broadcasting: x's shape aligned right
+        out_shape = tuple(int(d) for d in op.params["shape"])
+        sels = (Selection.broadcast((1,) * (len(out_shape) - len(shapes[0])) + shapes[0], out_shape),)
+    elif k == "tile":
+        sels = (Selection.tile(shapes[0], [int(r) for r in op.params["reps"]]),)
+    elif k == "pad":
+        sels = (Selection.pad(shapes[0], [int(p) for p in op.params["pads"]], op.params.get("strides")),)
+    elif k == "upsample":
+        sels = (Selection.upsample(shapes[0], [int(f) for f in op.params["factors"]]),)
+    elif k == "trilu":
+        sels = Selection.triangle(shapes[0], bool(op.params["upper"]), int(op.params["k"]))
+        if not sels:
+            raise UnsupportedModelError(f"trilu {op.source}: keeps no entry (its output is all zeros)")
+        reads = op.inputs * len(sels)
     else:
         out_shape, axis = L.model.tensors[yt].shape, int(op.params["axis"]) % len(shapes[0])
         offsets = np.cumsum([0] + [s[axis] for s in shapes[:-1]])

@@ -404,6 +404,35 @@ def fuse_rsqrt(graph: Graph) -> None:
     graph.nodes = [swap.get(id(n), n) for n in graph.nodes]
 
 
+def expand_logsumexp(graph: Graph) -> None:
+    """``ReduceLogSumExp(x)`` written out as ``Log(ReduceSum(Exp(x)))`` (same axes and keepdims): each part has
+    its own calibrated table or sum, so nothing new reaches the prover."""
+    out = []
+    for n in graph.nodes:
+        if n.op_type != "ReduceLogSumExp":
+            out.append(n)
+            continue
+        x, y = n.inputs[0], n.outputs[0]
+        shape = tuple(graph.tensors[x].shape)
+        rank = len(shape)
+        axes = n.attrs.get("axes")
+        if axes is None and len(n.inputs) > 1 and n.inputs[1]:
+            if not graph.is_const(n.inputs[1]):
+                out.append(n)  # reported as unsupported with the node's name
+                continue
+            axes = [int(a) for a in np.asarray(graph.constants[n.inputs[1]]).ravel()]
+        axes = sorted(int(a) % rank for a in (axes or range(rank)))
+        keep = tuple(1 if a in axes else d for a, d in enumerate(shape))
+        e, s = f"{y}::exp", f"{y}::sumexp"
+        graph.tensors[e] = TensorInfo(e, shape, "float32")
+        graph.tensors[s] = TensorInfo(s, keep if n.attrs.get("keepdims", 1) else
+                                      tuple(d for a, d in enumerate(shape) if a not in axes), "float32")
+        out += [Node(f"{n.name}::exp", "Exp", [x], [e]),
+                Node(f"{n.name}::sum", "ReduceSum", [e], [s], {"axes": axes, "keepdims": int(n.attrs.get("keepdims", 1))}),
+                Node(n.name, "Log", [s], [y])]
+    graph.nodes = out
+
+
 def pad_spec(node: Node, graph: Graph) -> tuple[list[int], float, str] | None:
     """(pads [begin..., end...], constant value, mode) of a Pad node with constant parameters, else None."""
     mode = node.attrs.get("mode", "constant")
@@ -518,4 +547,5 @@ def graph_from_model(model: onnx.ModelProto, batch_size: int = 1, source: str = 
     fold_pad(graph)
     expand_normalization(graph)
     fuse_rsqrt(graph)
+    expand_logsumexp(graph)
     return graph

@@ -9,6 +9,7 @@ Lowering map (ONNX -> integer primitives of :mod:`zkchain.quant.primitives`):
 
     Gemm, MatMul (constant weights)   linear (+ reshape/transpose around it for N-D / constant-left) + rescale
     Conv (2-D)                         conv2d + rescale
+    ConvTranspose (2-D, group 1)       pad (spread by the strides) + conv2d (kernel flipped) + rescale
     Add / Sub                          [rescale to align] + add | sub | add_const (+ rescale)
     Mul / Div (by constant)            mul_const + rescale ;  Mul of two tensors: mul + rescale
     Relu, LeakyRelu, Sigmoid, Tanh, Clip   table
@@ -17,6 +18,10 @@ Lowering map (ONNX -> integer primitives of :mod:`zkchain.quant.primitives`):
     Softmax (last axis)                max, sub, table(exp), sum, rescale, table(reciprocal), mul, rescale
     Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Concat   reshape / transpose / concat (scale unchanged)
     Slice, Split (constant parameters, positive steps)        slice, one per output (scale unchanged)
+    Expand, Tile, Pad (zeros), Resize/Upsample (nearest, integer factors), Trilu
+                                       expand / tile / pad / upsample / trilu (scale unchanged)
+    PRelu (one slope)                  table (as LeakyRelu; the slope stays private like a weight)
+    ReduceLogSumExp                    written out at import as Exp, ReduceSum, Log (onnx/importer.expand_logsumexp)
     LayerNormalization, InstanceNormalization   written out at import (onnx/importer.expand_normalization)
     Identity, Cast (float -> float), Dropout                  no op (alias)
 """
@@ -29,6 +34,7 @@ from typing import Callable
 import numpy as np
 
 from zkchain.errors import UnsupportedModelError
+from zkchain.onnx.importer import pad_spec
 from zkchain.onnx.ir import Graph, Node
 from zkchain.quant.lowering import QT, Lowerer
 
@@ -551,6 +557,173 @@ def _split_lower(L: Lowerer, n: Node) -> None:
                             out, x.scale, x.bound, shape, n.name)
 
 
+def _movement_lower(kind: str, params: Callable[[Node, Graph, tuple, tuple], dict]) -> Lower:
+    """Lowering of a movement op to the integer primitive ``kind``: same scale and bound, the output's shape;
+    ``params(node, graph, in_shape, out_shape)`` gives its parameters. An output of the input's size and order
+    (an Expand to the same shape, a Tile or Upsample by 1) is a reshape."""
+
+    def lower(L: Lowerer, n: Node) -> None:
+        x, shape = L.q(n.inputs[0]), _out_shape(L.graph, n)
+        prm = params(n, L.graph, tuple(x.shape), tuple(shape))
+        if prm is None:
+            _reshape_lower(L, n)
+            return
+        L.env[n.outputs[0]] = L.emit(kind, [x], prm, n.outputs[0], x.scale, x.bound, shape, n.name)
+
+    return lower
+
+
+def _const_ints(g: Graph, name: str) -> list[int]:
+    return [int(v) for v in np.asarray(g.constants[name]).ravel()]
+
+
+def _expand_check(n: Node, g: Graph) -> str | None:
+    return None if len(n.inputs) == 2 and g.is_const(n.inputs[1]) else "the target shape must be a constant"
+
+
+def _expand_run(n: Node, x: list, g: Graph) -> list:
+    shape = np.broadcast_shapes(x[0].shape, tuple(int(v) for v in np.asarray(x[1]).ravel()))
+    return [np.broadcast_to(x[0], shape).copy()]
+
+
+def _expand_params(n: Node, g: Graph, shape: tuple, out: tuple) -> dict | None:
+    if int(np.prod(shape)) == int(np.prod(out)):
+        return None  # nothing repeats
+    return {"shape": list(out)}
+
+
+def _tile_check(n: Node, g: Graph) -> str | None:
+    return None if len(n.inputs) == 2 and g.is_const(n.inputs[1]) else "the repetition counts must be a constant"
+
+
+def _tile_run(n: Node, x: list, g: Graph) -> list:
+    return [np.tile(x[0], [int(v) for v in np.asarray(x[1]).ravel()])]
+
+
+def _tile_params(n: Node, g: Graph, shape: tuple, out: tuple) -> dict | None:
+    reps = _const_ints(g, n.inputs[1])
+    return None if all(r == 1 for r in reps) else {"reps": reps}
+
+
+def _pad_check(n: Node, g: Graph) -> str | None:
+    spec = pad_spec(n, g)
+    if spec is None:
+        return "pads and the constant value must be constants (and no axes input)"
+    pads, value, mode = spec
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if mode != "constant":
+        return f"mode {mode!r} is not supported (only 'constant')"
+    if value != 0.0:
+        return f"padding with {value} is not supported (only zeros)"
+    if min(pads, default=0) < 0:
+        return "negative pads (cropping) are not supported; use Slice"
+    return None
+
+
+def _pad_run(n: Node, x: list, g: Graph) -> list:
+    pads = pad_spec(n, g)[0]
+    r = x[0].ndim
+    return [np.pad(x[0], [(pads[a], pads[a + r]) for a in range(r)])]
+
+
+def _pad_params(n: Node, g: Graph, shape: tuple, out: tuple) -> dict | None:
+    pads = pad_spec(n, g)[0]
+    return None if not any(pads) else {"pads": pads}
+
+
+def _resize_factors(n: Node, g: Graph) -> list[int] | str:
+    """The integer factor of every axis of a nearest-neighbour Resize/Upsample whose index map is
+    ``i ↦ i // f`` (the ONNX coordinate transformation and rounding evaluated on every output index), or why not."""
+    mode = n.attrs.get("mode", "nearest")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if mode != "nearest":
+        return f"mode {mode!r} is not supported (only 'nearest')"
+    if any(i and not g.is_const(i) for i in n.inputs[1:]):
+        return "scales and sizes must be constants"
+    shape, out = g.tensors[n.inputs[0]].shape, _out_shape(g, n)
+    ctm = n.attrs.get("coordinate_transformation_mode", "half_pixel" if n.op_type == "Resize" else "asymmetric")
+    nm = n.attrs.get("nearest_mode", "round_prefer_floor" if n.op_type == "Resize" else "floor")
+    ctm, nm = (v.decode() if isinstance(v, bytes) else v for v in (ctm, nm))
+    factors = []
+    for d, o in zip(shape, out):
+        if d < 1 or o % d:
+            return f"output size {o} is not an integer multiple of input size {d}"
+        f = o // d
+        i = np.arange(o, dtype=np.float64)
+        src = {"half_pixel": (i + 0.5) / f - 0.5, "pytorch_half_pixel": (i + 0.5) / f - 0.5 if o > 1 else 0 * i,
+               "asymmetric": i / f, "tf_half_pixel_for_nn": (i + 0.5) / f,
+               "align_corners": i * (d - 1) / (o - 1) if o > 1 else 0 * i}.get(ctm)
+        if src is None:
+            return f"coordinate_transformation_mode {ctm!r} is not supported"
+        frac = src - np.floor(src)
+        idx = {"floor": np.floor(src), "ceil": np.ceil(src),
+               "round_prefer_floor": np.where(frac == 0.5, np.floor(src), np.round(src)),
+               "round_prefer_ceil": np.where(frac == 0.5, np.ceil(src), np.round(src))}.get(nm)
+        if idx is None:
+            return f"nearest_mode {nm!r} is not supported"
+        if not np.array_equal(np.clip(idx, 0, d - 1).astype(np.int64), np.arange(o) // f):
+            return (f"its index map ({ctm}, {nm}) is not a repetition of every entry by an integer factor; "
+                    "only that upsampling is supported")
+        factors.append(f)
+    return factors
+
+
+def _resize_check(n: Node, g: Graph) -> str | None:
+    f = _resize_factors(n, g)
+    return f if isinstance(f, str) else None
+
+
+def _resize_run(n: Node, x: list, g: Graph) -> list:
+    y = x[0]
+    for a, f in enumerate(_resize_factors(n, g)):
+        y = np.repeat(y, f, axis=a)
+    return [y]
+
+
+def _resize_params(n: Node, g: Graph, shape: tuple, out: tuple) -> dict | None:
+    f = _resize_factors(n, g)
+    return None if all(v == 1 for v in f) else {"factors": f}
+
+
+def _trilu_k(n: Node, g: Graph) -> int:
+    return int(np.asarray(g.constants[n.inputs[1]]).ravel()[0]) if len(n.inputs) > 1 and n.inputs[1] else 0
+
+
+def _trilu_check(n: Node, g: Graph) -> str | None:
+    if len(n.inputs) > 1 and n.inputs[1] and not g.is_const(n.inputs[1]):
+        return "k must be a constant"
+    if len(g.tensors[n.inputs[0]].shape) < 2:
+        return "the input must have at least two axes"
+    return None
+
+
+def _trilu_run(n: Node, x: list, g: Graph) -> list:
+    return [(np.triu if n.attrs.get("upper", 1) else np.tril)(x[0], _trilu_k(n, g))]
+
+
+def _trilu_params(n: Node, g: Graph, shape: tuple, out: tuple) -> dict | None:
+    return {"upper": int(n.attrs.get("upper", 1)), "k": _trilu_k(n, g)}
+
+
+def _prelu_slope(n: Node, g: Graph) -> float | str:
+    if len(n.inputs) != 2 or not g.is_const(n.inputs[1]):
+        return "the slope must be a constant"
+    s = np.asarray(g.constants[n.inputs[1]], dtype=np.float64).ravel()
+    if s.size == 0 or not np.all(s == s[0]):
+        return "slopes that differ between channels are not supported yet (one slope for every entry is)"
+    return float(s[0])
+
+
+def _prelu_check(n: Node, g: Graph) -> str | None:
+    s = _prelu_slope(n, g)
+    return s if isinstance(s, str) else None
+
+
+def _prelu(n: Node, g: Graph) -> Callable:
+    a = _prelu_slope(n, g)
+    return lambda v: np.where(v >= 0, v, a * v)
+
+
 def _identity_run(n: Node, x: list, g: Graph) -> list:
     return [x[0]]
 
@@ -619,17 +792,80 @@ def _conv_run(n: Node, x: list, g: Graph) -> list:
     return [np.concatenate(outs, axis=1) + B.reshape(1, oc, 1, 1)]
 
 
-def _conv_lower(L: Lowerer, n: Node) -> None:
-    x, out, shape = L.q(n.inputs[0]), n.outputs[0], _out_shape(L.graph, n)
-    W = L.const(n.inputs[1])
-    B = L.const(n.inputs[2]) if len(n.inputs) > 2 else None
+def _emit_conv(L: Lowerer, n: Node, x: QT, W: np.ndarray, B: np.ndarray | None, strides: list[int],
+               pads: list[int], group: int) -> None:
+    """conv2d of ``x`` with the float kernel ``W`` (OC × C/G × kh × kw) and bias ``B``, quantized, then fitted
+    to the node's output range."""
+    out, shape = n.outputs[0], _out_shape(L.graph, n)
     B = np.zeros(W.shape[0]) if B is None else B
     W_int, s_w = L.quant_const(W, min_scale=L.weight_scale_floor(x.scale, B))
     s_acc = x.scale * s_w
-    params = {"W": W_int, "bias": L.quant_at(B, s_acc), "strides": list(n.attrs.get("strides", [1, 1])),
-              "pads": _pads2(n), "group": int(n.attrs.get("group", 1))}
+    params = {"W": W_int, "bias": L.quant_at(B, s_acc), "strides": strides, "pads": pads, "group": group}
     acc = L.emit("conv2d", [x], params, f"{out}:acc", s_acc, 0, shape, n.name)
     L.env[out] = L.fit(acc, out, out, n.name)
+
+
+def _conv_lower(L: Lowerer, n: Node) -> None:
+    B = L.const(n.inputs[2]) if len(n.inputs) > 2 else None
+    _emit_conv(L, n, L.q(n.inputs[0]), L.const(n.inputs[1]), B, list(n.attrs.get("strides", [1, 1])), _pads2(n),
+               int(n.attrs.get("group", 1)))
+
+
+def _convt_geometry(n: Node, g: Graph) -> tuple[list[int], list[int], list[int], list[int]]:
+    """(kernel [kh, kw], strides, pads [top, left, bottom, right], output_padding) of a ConvTranspose."""
+    W = g.constants[n.inputs[1]]
+    return (list(W.shape[2:]), list(n.attrs.get("strides", [1, 1])), _pads2(n),
+            list(n.attrs.get("output_padding", [0, 0])))
+
+
+def _convt_check(n: Node, g: Graph) -> str | None:
+    if not g.is_const(n.inputs[1]) or (len(n.inputs) > 2 and n.inputs[2] and not g.is_const(n.inputs[2])):
+        return "weights and bias must be constants"
+    if g.constants[n.inputs[1]].ndim != 4 or len(g.tensors[n.inputs[0]].shape) != 4:
+        return "only 2-D (NCHW) transposed convolutions are supported"
+    if int(n.attrs.get("group", 1)) != 1:
+        return "groups are not supported"
+    if "output_shape" in n.attrs:
+        return "output_shape is not supported (give pads and output_padding)"
+    why = _window_check(n, g, 2)
+    if why:
+        return why
+    (kh, kw), _, (t, l, b, r), (oh, ow) = _convt_geometry(n, g)
+    if min(kh - 1 - t, kw - 1 - l, kh - 1 - b + oh, kw - 1 - r + ow) < 0:
+        return "pads larger than the kernel size − 1 are not supported"
+    return None
+
+
+def _convt_run(n: Node, x: list, g: Graph) -> list:
+    """Every input pixel scatters ``x·W[c, o]`` into the output (ONNX ConvTranspose), then the pads are cut off."""
+    X, W = x[0], x[1]
+    N, C, H, Wd = X.shape
+    (kh, kw), (sh, sw), (t, l, b, r), (oh, ow) = _convt_geometry(n, g)
+    full = np.zeros((N, W.shape[1], (H - 1) * sh + kh + oh, (Wd - 1) * sw + kw + ow))
+    for u in range(kh):
+        for v in range(kw):
+            full[:, :, u:u + (H - 1) * sh + 1:sh, v:v + (Wd - 1) * sw + 1:sw] += np.einsum("nchw,co->nohw", X, W[:, :, u, v])
+    y = full[:, :, t:full.shape[2] - b, l:full.shape[3] - r]
+    if len(x) > 2 and x[2] is not None:
+        y = y + x[2].reshape(1, -1, 1, 1)
+    return [y]
+
+
+def _convt_lower(L: Lowerer, n: Node) -> None:
+    """A transposed convolution is a convolution of the input spread ``strides`` apart and zero-padded by
+    ``k − 1 − pads`` (plus ``output_padding`` at the end) with the kernel flipped in space and its two channel axes
+    swapped: one ``pad`` (a Gather) and a ``conv2d``."""
+    x = L.q(n.inputs[0])
+    (kh, kw), (sh, sw), (t, l, b, r), (oh, ow) = _convt_geometry(n, L.graph)
+    pads = [0, 0, kh - 1 - t, kw - 1 - l, 0, 0, kh - 1 - b + oh, kw - 1 - r + ow]
+    N, C, H, Wd = x.shape
+    dshape = (N, C, (H - 1) * sh + 1 + pads[2] + pads[6], (Wd - 1) * sw + 1 + pads[3] + pads[7])
+    if any(pads) or sh > 1 or sw > 1:
+        x = L.emit("pad", [x], {"pads": pads, "strides": [1, 1, sh, sw]}, f"{n.outputs[0]}:spread", x.scale, x.bound,
+                   dshape, n.name)
+    W = np.ascontiguousarray(L.const(n.inputs[1]).transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
+    B = L.const(n.inputs[2]) if len(n.inputs) > 2 and n.inputs[2] else None
+    _emit_conv(L, n, x, W, B, [1, 1], [0, 0, 0, 0], 1)
 
 
 def _pool_check(n: Node, g: Graph) -> str | None:
@@ -1046,6 +1282,14 @@ ONNX_OPS: dict[str, Op] = {
     "Concat": Op(_concat_run, _concat_lower, _concat_check),
     "Slice": Op(_slice_run, _slice_lower, _slice_check),
     "Split": Op(_split_run, _split_lower),
+    "ConvTranspose": Op(_convt_run, _convt_lower, _convt_check),
+    "Expand": Op(_expand_run, _movement_lower("expand", _expand_params), _expand_check),
+    "Tile": Op(_tile_run, _movement_lower("tile", _tile_params), _tile_check),
+    "Pad": Op(_pad_run, _movement_lower("pad", _pad_params), _pad_check),
+    "Resize": Op(_resize_run, _movement_lower("upsample", _resize_params), _resize_check),
+    "Upsample": Op(_resize_run, _movement_lower("upsample", _resize_params), _resize_check),
+    "Trilu": Op(_trilu_run, _movement_lower("trilu", _trilu_params), _trilu_check),
+    "PRelu": Op(lambda n, x, g: [_prelu(n, g)(x[0])], _table_lower("prelu", _prelu, keeps_scale=True), _prelu_check),
     "Identity": Op(_identity_run, _alias_lower),
     "Dropout": Op(_identity_run, _alias_lower, _dropout_check),
     "Cast": Op(_identity_run, _alias_lower, _cast_check),

@@ -41,6 +41,15 @@ kind           inputs -> outputs                       semantics (params)
                                                        axis of ``len(indices)`` positions; a reshape follows)
 ``slice``      x -> y                                  y = x[starts[a] :: steps[a]] on every axis ``a``, ``shape`` entries
                                                        (``steps`` ≥ 1)
+``expand``     x -> y                                  y = np.broadcast_to(x, ``shape``) (x's shape aligned right)
+``tile``       x -> y                                  y = np.tile(x, ``reps``) (one repetition count per axis)
+``pad``        x -> y                                  y = x with zeros added: ``pads`` = [begin_0.., end_0..] ≥ 0, and
+                                                       ``strides``[a] − 1 zeros between neighbours on axis a (default 1:
+                                                       none; a transposed convolution's dilated input)
+``upsample``   x -> y                                  y[.., i, ..] = x[.., i // f, ..] on every axis (``factors`` f ≥ 1;
+                                                       nearest-neighbour upsampling)
+``trilu``      x -> y                                  y = np.triu(x, ``k``) if ``upper`` else np.tril(x, ``k``) (last
+                                                       two axes; the other entries 0)
 =============  ======================================  ================================================
 
 Scales (zkPyTorch §3.3, static symmetric per-tensor quantization): each integer tensor t stands for the real
@@ -62,6 +71,7 @@ from zkchain.errors import InputError
 KINDS = (
     "linear", "conv2d", "rescale", "table", "add", "sub", "add_const", "mul_const", "mul", "matmul",
     "sum", "sumpool", "maxpool", "max", "argmax", "concat", "reshape", "transpose", "slice", "take",
+    "expand", "tile", "pad", "upsample", "trilu",
 )
 RESCALE_MAX_SHIFT = 16
 RESCALE_LONG_SHIFT = 32  # a tiny ratio takes a longer shift (more remainder limbs) rather than a second rescale
@@ -217,6 +227,30 @@ def maxpool(x: np.ndarray, kernel: list[int], strides: list[int], pads: list[int
 # ------------------------------------------------------------------------------------------------ dispatcher
 
 
+def _pad_widths(pads: list[int], rank: int) -> list[tuple[int, int]]:
+    """ONNX ``pads`` ([begin of every axis, then end of every axis], each ≥ 0) as numpy's pad widths."""
+    if len(pads) != 2 * rank or min(pads, default=0) < 0:
+        raise ValueError(f"pads {pads} for a rank-{rank} tensor")
+    return [(int(pads[a]), int(pads[a + rank])) for a in range(rank)]
+
+
+def _pad(x: np.ndarray, pads: list[int], strides: list[int] | None = None) -> np.ndarray:
+    """``x`` spread ``strides`` apart (zeros between) and zero-padded by ``pads``."""
+    widths = _pad_widths(pads, x.ndim)
+    strides = [1] * x.ndim if strides is None else [int(s) for s in strides]
+    shape = [b + (d - 1) * s + 1 + e if d else b + e for (b, e), d, s in zip(widths, x.shape, strides)]
+    y = np.zeros(shape, dtype=x.dtype)
+    y[tuple(slice(b, b + (d - 1) * s + 1, s) for (b, _), d, s in zip(widths, x.shape, strides))] = x
+    return y
+
+
+def _upsample(x: np.ndarray, factors: list[int]) -> np.ndarray:
+    """Every entry repeated ``factors[a]`` times along axis ``a`` (nearest-neighbour upsampling)."""
+    for a, f in enumerate(factors):
+        x = np.repeat(x, int(f), axis=a)
+    return np.ascontiguousarray(x)
+
+
 def _binary(f: Callable[[Any, Any], Any]) -> Callable[[IntOp, list[np.ndarray]], list[np.ndarray]]:
     def run(op: IntOp, xs: list[np.ndarray]) -> list[np.ndarray]:
         a, b = xs
@@ -287,6 +321,11 @@ RUN: dict[str, Callable[[IntOp, list[np.ndarray]], list[np.ndarray]]] = {
     "take": lambda op, xs: [np.ascontiguousarray(np.take(xs[0], op.params["indices"], axis=op.params["axis"]))],
     "slice": lambda op, xs: [np.ascontiguousarray(xs[0][tuple(
         slice(s, s + (o - 1) * t + 1, t) for s, t, o in zip(op.params["starts"], op.params["steps"], op.params["shape"]))])],
+    "expand": lambda op, xs: [np.ascontiguousarray(np.broadcast_to(xs[0], op.params["shape"]))],
+    "tile": lambda op, xs: [np.tile(xs[0], op.params["reps"])],
+    "pad": lambda op, xs: [_pad(xs[0], op.params["pads"], op.params.get("strides"))],
+    "upsample": lambda op, xs: [_upsample(xs[0], op.params["factors"])],
+    "trilu": lambda op, xs: [(np.triu if op.params["upper"] else np.tril)(xs[0], int(op.params["k"]))],
 }
 assert set(RUN) == set(KINDS)
 
