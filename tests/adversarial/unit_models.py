@@ -284,6 +284,18 @@ def conv_transpose(rng):
     return _model(nodes, inits, (1, 2, 3, 3), (1, 3), "conv_transpose"), (1, 2, 3, 3)
 
 
+def conv1d(rng):
+    """x(1×2×8) → Conv1d (k 3, pads 1) → Relu → MaxPool1d (2) → AveragePool1d (2) → Flatten → Gemm → y(1×3): 1-D
+    windows lifted to their 2-D forms over (N, C, 1, L) at import."""
+    mk = helper.make_node
+    nodes = [mk("Conv", ["x", "K", "kb"], ["c"], kernel_shape=[3], pads=[1, 1], name="conv"),
+             mk("Relu", ["c"], ["r"], name="relu"), mk("MaxPool", ["r"], ["m"], kernel_shape=[2], strides=[2], name="max"),
+             mk("AveragePool", ["m"], ["a"], kernel_shape=[2], strides=[2], name="avg"),
+             mk("Flatten", ["a"], ["f"], name="flat"), mk("Gemm", ["f", "W", "b"], ["y"], transB=1, name="fc")]
+    inits = [_w(rng, "K", (3, 2, 3)), _w(rng, "kb", (3,)), _w(rng, "W", (3, 3 * 2)), _w(rng, "b", (3,))]
+    return _model(nodes, inits, (1, 2, 8), (1, 3), "conv1d"), (1, 2, 8)
+
+
 def row_movement(rng):
     """x(1×4) → Gemm → Expand to 3 rows → Tile the columns twice → + a 3×8 constant → MatMul+Add (3 rows) →
     PRelu → ReduceLogSumExp
@@ -338,6 +350,7 @@ UNIT_MODELS = {
     "spatial_movement": (spatial_movement, False),
     "row_movement": (row_movement, False),
     "conv_transpose": (conv_transpose, False),
+    "conv1d": (conv1d, False),
 }
 
 

@@ -30,7 +30,7 @@ EXPECTED_SUPPORTED = {
     "reducel2", "remainder", "rsqrt", "selu", "sklearn_mlp", "softplus", "softsign", "trig", "variable_cnn",
     "self_attention", "large_op_graph", "multihead_attention", "1l_lppool", "nanoGPT",
     "1l_pad", "1l_upsample", "tril", "triu", "large_mlp", "1l_prelu", "prelu_gmm", "logsumexp", "1l_conv_transpose",
-    "mnist_gan",
+    "mnist_gan", "ltsf", "general_exp",
 }
 
 

@@ -151,7 +151,8 @@ def _plan_grids(model) -> tuple[dict[str, Grid], dict[str, Grid]]:
 
     A tensor and the elementwise chain it belongs to lie on the padded grid their convolution reads, so the padding
     costs nothing; when the chain is also read in row-major order (a Flatten, a matmul), written by a movement
-    Gather (a Concat, a Pad, an Upsample) or read by two convolutions with different paddings, it stays plain and each padded reader gets a copy (a Gather, §5.9; ``Lowering.on_grid``).
+    Gather (a Concat, a Pad, an Upsample) or a reshape, or read by two convolutions with different paddings, it
+    stays plain and each padded reader gets a copy (a Gather, §5.9; ``Lowering.on_grid``).
     A max pooling reads padding as "never wins", which a zero-padded copy cannot promise: such a conflict is
     refused, naming the node."""
     parent: dict[str, str] = {}
@@ -185,7 +186,8 @@ def _plan_grids(model) -> tuple[dict[str, Grid], dict[str, Grid]]:
         reads[op.outputs[0]] = g
         wants.setdefault(find(x), []).append((g, op))
     row_major = {find(x) for op in model.ops if _row_major_reader(op, model) for x in op.inputs}
-    row_major |= {find(y) for op in model.ops if op.kind in MOVEMENT for y in op.outputs}  # a Gather writes row-major
+    # a Gather writes row-major, and a reshape is its input relabelled (plain too)
+    row_major |= {find(y) for op in model.ops if op.kind in MOVEMENT + ("reshape",) for y in op.outputs}
     need: dict[str, Grid] = {}
     for root, gs in wants.items():
         padded = {g for g, _ in gs if g.padded}

@@ -404,6 +404,43 @@ def fuse_rsqrt(graph: Graph) -> None:
     graph.nodes = [swap.get(id(n), n) for n in graph.nodes]
 
 
+def lift_1d(graph: Graph) -> None:
+    """``Conv``, ``AveragePool`` and ``MaxPool`` over an ``(N, C, L)`` tensor as their 2-D forms over
+    ``(N, C, 1, L)`` between two Reshapes (relabellings): kernel ``[1, k]``, strides ``[1, s]``, pads
+    ``[0, p0, 0, p1]``, a Conv's weight ``(OC, C/G, k)`` as ``(OC, C/G, 1, k)``. Nodes with ``auto_pad`` or a
+    runtime weight stay as they are (and are reported)."""
+    out: list[Node] = []
+    for n in graph.nodes:
+        if (n.op_type not in ("Conv", "AveragePool", "MaxPool") or len(graph.tensors[n.inputs[0]].shape) != 3
+                or n.attrs.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID")
+                or (n.op_type == "Conv" and not graph.is_const(n.inputs[1]))):
+            out.append(n)
+            continue
+        x, y = n.inputs[0], n.outputs[0]
+        (N, C, L), ys = graph.tensors[x].shape, graph.tensors[y].shape
+        x4, y4, sx, sy = (f"{n.name}::{k}" for k in ("in2d", "out2d", "shape_in2d", "shape_out1d"))
+        graph.tensors[x4] = TensorInfo(x4, (N, C, 1, L), graph.tensors[x].dtype)
+        graph.tensors[y4] = TensorInfo(y4, (ys[0], ys[1], 1, ys[2]), graph.tensors[y].dtype)
+        graph.constants[sx] = np.array([N, C, 1, L], dtype=np.int64)
+        graph.constants[sy] = np.array(list(ys), dtype=np.int64)
+        attrs = dict(n.attrs)
+        for key, one in (("kernel_shape", 1), ("strides", 1), ("dilations", 1)):
+            if key in attrs:
+                attrs[key] = [one] + list(attrs[key])
+        if "pads" in attrs:
+            p0, p1 = attrs["pads"]
+            attrs["pads"] = [0, p0, 0, p1]
+        inputs = [x4] + list(n.inputs[1:])
+        if n.op_type == "Conv":
+            w = f"{n.name}::weight2d"
+            W = np.asarray(graph.constants[n.inputs[1]])
+            graph.constants[w] = W.reshape(W.shape[0], W.shape[1], 1, W.shape[2])
+            inputs[1] = w
+        out += [Node(f"{n.name}::to2d", "Reshape", [x, sx], [x4]), Node(n.name, n.op_type, inputs, [y4], attrs),
+                Node(f"{n.name}::to1d", "Reshape", [y4, sy], [y])]
+    graph.nodes = out
+
+
 def expand_logsumexp(graph: Graph) -> None:
     """``ReduceLogSumExp(x)`` written out as ``Log(ReduceSum(Exp(x)))`` (same axes and keepdims): each part has
     its own calibrated table or sum, so nothing new reaches the prover."""
@@ -543,6 +580,7 @@ def graph_from_model(model: onnx.ModelProto, batch_size: int = 1, source: str = 
         tensors[nm] = TensorInfo(nm, tuple(shp), dt)
     outputs = [tensors[o.name] for o in model.graph.output]
     graph = Graph(inputs, outputs, nodes, consts, tensors, opset, source)
+    lift_1d(graph)
     fold_batchnorm(graph)
     fold_pad(graph)
     expand_normalization(graph)

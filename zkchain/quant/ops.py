@@ -22,6 +22,8 @@ Lowering map (ONNX -> integer primitives of :mod:`zkchain.quant.primitives`):
                                        expand / tile / pad / upsample / trilu (scale unchanged)
     PRelu (one slope)                  table (as LeakyRelu; the slope stays private like a weight)
     ReduceLogSumExp                    written out at import as Exp, ReduceSum, Log (onnx/importer.expand_logsumexp)
+    Conv/MaxPool/AveragePool (1-D)     lifted to 2-D over (N, C, 1, L) at import (onnx/importer.lift_1d)
+    Pow (constant scalar exponent or base)   table
     LayerNormalization, InstanceNormalization   written out at import (onnx/importer.expand_normalization)
     Identity, Cast (float -> float), Dropout                  no op (alias)
 """
@@ -342,13 +344,15 @@ def _sigmoid(v: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * v))
 
 
-def _table_lower(fn: str, f_of: Callable[[Node, Graph], Callable], keeps_scale: bool) -> Lower:
-    """Lowering of an elementwise non-linearity: fit input to the activation range, then one table."""
+def _table_lower(fn: str, f_of: Callable[[Node, Graph], Callable], keeps_scale: bool,
+                 arg: Callable[[Node, Graph], int] = lambda n, g: 0) -> Lower:
+    """Lowering of an elementwise non-linearity of input ``arg(node, graph)`` (the first by default): fit that
+    input to the activation range, then one table."""
 
     def lower(L: Lowerer, n: Node) -> None:
         out = n.outputs[0]
-        x = L.q(n.inputs[0])
-        name_in = n.inputs[0]
+        name_in = n.inputs[arg(n, L.graph)]
+        x = L.q(name_in)
         if x.bound > L.limit * 1.0001:
             x = L.requant(x, L.act_scale(name_in), f"{x.name}:fit", n.name)
         f = f_of(n, L.graph)
@@ -1154,14 +1158,26 @@ def _elementwise_op(op_type: str) -> "Op":
 
 
 def _pow_check(n: Node, g: Graph) -> str | None:
-    if not g.is_const(n.inputs[1]) or g.constants[n.inputs[1]].size != 1:
-        return "only a constant scalar exponent is supported"
+    if _pow_arg(n, g) is None:
+        return "only a constant scalar exponent (x^p) or a constant scalar base (b^x) is supported"
+    if tuple(g.tensors[n.inputs[_pow_arg(n, g)]].shape) != tuple(_out_shape(g, n)):
+        return "the constant must not broadcast the runtime tensor to another shape"
+    return None
+
+
+def _pow_arg(n: Node, g: Graph) -> int | None:
+    """Which input of a Pow is the runtime tensor: 0 for ``x^p``, 1 for ``b^x`` (the other a constant scalar)."""
+    for i in (0, 1):
+        other = n.inputs[1 - i]
+        if not g.is_const(n.inputs[i]) and g.is_const(other) and g.constants[other].size == 1:
+            return i
     return None
 
 
 def _pow_fn(n: Node, g: Graph) -> Callable:
-    p = float(np.asarray(g.constants[n.inputs[1]]).ravel()[0])
-    return lambda v: np.power(v, p)
+    i = _pow_arg(n, g)
+    c = float(np.asarray(g.constants[n.inputs[1 - i]]).ravel()[0])
+    return (lambda v: np.power(v, c)) if i == 0 else (lambda v: np.power(c, v))
 
 
 def _neg_lower(L: Lowerer, n: Node) -> None:
@@ -1301,7 +1317,8 @@ ONNX_OPS: dict[str, Op] = {
     "Softmax": Op(_softmax_run, _softmax_lower, _softmax_check),
     "Where": Op(_where_run, _where_lower, _where_check),
     "ArgMax": Op(_argmax_run, _argmax_lower, _argmax_check),
-    "Pow": Op(lambda n, x, g: [np.power(x[0], x[1])], _table_lower("pow", _pow_fn, keeps_scale=False), _pow_check),
+    "Pow": Op(lambda n, x, g: [np.power(x[0], x[1])], _table_lower("pow", _pow_fn, keeps_scale=False, arg=_pow_arg),
+               _pow_check),
     "Neg": Op(lambda n, x, g: [-x[0]], _neg_lower),
     "Rsqrt": Op(lambda n, x, g: [1.0 / np.sqrt(x[0])], _rsqrt_lower),  # zkchain's own: importer.fuse_rsqrt
     "ReduceSum": Op(_reduce_run(np.sum), _reduce_sum_lower(mean=False), _reduce_check),
