@@ -473,7 +473,9 @@ def gen_verifier(build_dir, out=None, contract: str | None = None, force: bool =
 
 
 def read_input(path) -> np.ndarray:
-    """One float sample from an EZKL-style ``input.json`` (``input_data[0]``) or an ``.npy`` file.
+    """One float sample from an EZKL-style ``input.json`` or an ``.npy`` file. ``input_data`` holds one flat list
+    per model input; a model with several inputs takes them packed (``importer.pack_inputs``): the lists' values
+    in turn, which is what this returns (a flat array) when there are several lists.
 
     Raises :class:`InputError` for a missing, malformed or non-finite file."""
     path = Path(path)
@@ -485,8 +487,11 @@ def read_input(path) -> np.ndarray:
         else:
             d = json.loads(path.read_text())
             data = d["input_data"] if isinstance(d, dict) else d
-            arr = np.asarray(data[0] if isinstance(data, list) and data and isinstance(data[0], list) else data,
-                             dtype=np.float64)
+            if isinstance(data, list) and len(data) > 1 and all(isinstance(v, list) for v in data):
+                arr = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in data])  # several inputs
+            else:
+                arr = np.asarray(data[0] if isinstance(data, list) and data and isinstance(data[0], list) else data,
+                                 dtype=np.float64)
     except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
         raise InputError(f"{path}: not an input.json (with input_data) or .npy file: {exc}") from None
     from zkchain.quant.inputs import as_floats

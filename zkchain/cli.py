@@ -112,7 +112,7 @@ def predict(build_dir: pathlib.Path, input_path: pathlib.Path, labels_path: path
     from zkchain.quant.inputs import read_samples
 
     model = load_compiled(build_dir)
-    batch = read_samples(input_path, model.input_shape)
+    batch = read_samples(input_path, model.input_shape, len(model.info.get("packed_inputs", [])) or 1)
     n = int(model.info.get("batch", 1))  # a batch build: each input holds n samples, one output row each
     rows = [[float(v) for v in r] for x in batch for r in np.asarray(model.predict(x)).reshape(n, -1)]
     out = {"outputs": rows, "predicted": predicted(np.asarray(rows)).tolist() if len(rows[0]) > 1 else None}

@@ -242,20 +242,38 @@ def with_public(proof: Proof, **changed) -> Proof:
 # -- the Solidity side -----------------------------------------------------------------------------------
 
 class SolidityJudge:
-    """The generated verifier for one key, deployed once on a shared chain."""
+    """The generated verifier for one key, deployed once on a shared chain: the specialised contract, or — when its
+    code is past EIP-170 — the shared reusable verifier (deployed once per chain) with this key's tape registered."""
+
+    _shared: dict = {}  # chain id -> (address, compiled) of the reusable verifier
 
     def __init__(self, chain, vk, name: str):
-        from zkchain.evm.verifier_gen import compile_verifier
+        from zkchain.evm import reusable
+        from zkchain.evm.tape import record_tape
+        from zkchain.evm.verifier_gen import EIP170_LIMIT, compile_verifier
 
         self.chain, self.vk = chain, vk
-        self.compiled = compile_verifier(vk, name)
-        self.address, _ = chain.deploy(self.compiled, gas=15_000_000)
+        specialised = compile_verifier(vk, name)
+        self.mode = "specialised" if specialised.runtime_size_bytes <= EIP170_LIMIT else "reusable"
+        if self.mode == "specialised":
+            self.compiled, self.args = specialised, ()
+            self.address, _ = chain.deploy(self.compiled, gas=15_000_000)
+            return
+        if id(chain) not in self._shared:
+            compiled = reusable.compile_reusable()
+            self._shared[id(chain)] = (chain.deploy(compiled, gas=reusable.DEPLOY_GAS)[0], compiled)
+        self.address, self.compiled = self._shared[id(chain)]
+        tape = record_tape(vk)
+        reusable.register(chain, self.address, tape, self.compiled)
+        self.args = (tape.model_id,)
 
     def accepts(self, proof: Proof) -> bool:
+        from zkchain.evm import reusable
         from zkchain.evm.verifier_gen import calldata
 
         pb, pub = calldata(proof, self.vk)
-        out = self.chain.try_call(self.address, self.compiled, "verifyProof", pb, pub, gas=3_000_000)
+        gas = 3_000_000 if self.mode == "specialised" else reusable.VERIFY_GAS
+        out = self.chain.try_call(self.address, self.compiled, "verifyProof", *self.args, pb, pub, gas=gas)
         return bool(out.success and out.value)
 
 

@@ -90,7 +90,7 @@ def _in_span(deltas: list[int], rhos: list[int], rows: list[int]) -> bool:
 
 #: the slowest declarations checks (many rows per coefficient): their blocks are covered by faster models too
 SLOW = {"conv_pad1_maxpool", "layer_norm", "movement", "batch_norm", "conv_patches", "conv_patches_public",
-        "batch_cnn", "batch_cnn_public", "shared_grid", "conv_transpose"}
+        "batch_cnn", "batch_cnn_public", "shared_grid", "conv_transpose", "lstm"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.sweep) if n in SLOW else n

@@ -19,7 +19,8 @@ PER_VECTOR = {"attention": 2, "layer_norm": 2, "movement": 2, "batch_norm": 2, "
 #: too slow for the default run (64 channels, or three images: 40–150 s on 2 cores); tests/adversarial/
 #: test_conv_patches.py attacks the patch form and the batch there, test_grid_copy.py the copy onto a padded grid
 #: (which these tampers, recomputed from the model's tensors, cannot forge)
-SWEEP_ONLY = {"conv_patches", "conv_patches_public", "batch_cnn", "batch_cnn_public", "shared_grid"}
+SWEEP_ONLY = {"conv_patches", "conv_patches_public", "batch_cnn", "batch_cnn_public", "shared_grid",
+              "lstm"}  # its verifier is the reusable one (past EIP-170): ~3 s a call on py-evm; test_recurrent.py
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.sweep) if n in SWEEP_ONLY else n

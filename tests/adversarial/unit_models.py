@@ -296,6 +296,21 @@ def conv1d(rng):
     return _model(nodes, inits, (1, 2, 8), (1, 3), "conv1d"), (1, 2, 8)
 
 
+def lstm(rng):
+    """x(1×2) → Reshape (2 steps × 1 × 1) → LSTM (hidden 2, a constant initial hidden state) → Y_h → y(1×2): the
+    recurrence unrolled at import into Gemms, Sigmoid/Tanh tables and products of two activations (the second
+    step reads the first step's H and C)."""
+    mk = helper.make_node
+    f32 = lambda name, v: numpy_helper.from_array(np.asarray(v, np.float32), name)  # noqa: E731
+    nodes = [mk("Reshape", ["x", "seq"], ["xs"], name="to_seq"),
+             mk("LSTM", ["xs", "W", "R", "B", "", "h0"], ["", "hT"], hidden_size=2, name="lstm"),
+             mk("Reshape", ["hT", "flat"], ["y"], name="last")]
+    inits = [numpy_helper.from_array(np.array([2, 1, 1], np.int64), "seq"), _w(rng, "W", (1, 8, 1), 1.0),
+             _w(rng, "R", (1, 8, 2), 0.8), _w(rng, "B", (1, 16), 0.3), f32("h0", 0.2 * rng.normal(size=(1, 1, 2))),
+             numpy_helper.from_array(np.array([1, 2], np.int64), "flat")]
+    return _model(nodes, inits, (1, 2), (1, 2), "lstm"), (1, 2)
+
+
 def row_movement(rng):
     """x(1×4) → Gemm → Expand to 3 rows → Tile the columns twice → + a 3×8 constant → MatMul+Add (3 rows) →
     PRelu → ReduceLogSumExp
@@ -351,6 +366,7 @@ UNIT_MODELS = {
     "row_movement": (row_movement, False),
     "conv_transpose": (conv_transpose, False),
     "conv1d": (conv1d, False),
+    "lstm": (lstm, False),
 }
 
 

@@ -12,6 +12,7 @@ from zkchain.errors import InputError, UnsupportedModelError
 from zkchain.onnx import load_onnx
 from zkchain.quant import compile_model
 from zkchain.quant.compile import float_reference
+from zkchain.quant.inputs import read_input_json
 
 from pathlib import Path
 
@@ -30,13 +31,17 @@ EXPECTED_SUPPORTED = {
     "reducel2", "remainder", "rsqrt", "selu", "sklearn_mlp", "softplus", "softsign", "trig", "variable_cnn",
     "self_attention", "large_op_graph", "multihead_attention", "1l_lppool", "nanoGPT",
     "1l_pad", "1l_upsample", "tril", "triu", "large_mlp", "1l_prelu", "prelu_gmm", "logsumexp", "1l_conv_transpose",
-    "mnist_gan", "ltsf", "general_exp",
+    "mnist_gan", "ltsf", "general_exp", "rnn", "gru", "lstm", "lstm_medium", "lstm_large", "tutorial", "idolmodel",
+    "rounding_ops",
 }
 
 
 # models that need wider than default widths, and why: prelu_gmm's one output is a difference of larger terms;
 # at the default 10-bit weights it is 9 % off its sample's value (1.8 % of its calibrated range), at 12 bits 0.9 %
 CONFIG = {"prelu_gmm": {"weight_bits": 12}}
+# models whose float function jumps: Floor/Ceil/Round of a quantized input land one integer off where the input sits
+# within a quantization step of a jump (rounding_ops: error 1 of max |output| 2); allowed that one step, no more
+JUMPS = {"rounding_ops": 0.51}
 
 
 def _models():
@@ -54,7 +59,7 @@ def test_ezkl_corpus():
             unsupported[name] = str(exc).splitlines()[0]
             continue
         doc = json.loads((d / "input.json").read_text())
-        x = np.asarray(doc["input_data"][0], dtype=np.float64).reshape(m.input_shape)
+        x = read_input_json(d / "input.json", m.input_shape, len(m.info.get("packed_inputs", [])) or 1)[0]
         y = m.predict(x)
         ref, _ = float_reference(d / "network.onnx", load_onnx(d / "network.onnx"), x[None])
         scale = float(np.abs(ref[0]).max())
@@ -66,7 +71,7 @@ def test_ezkl_corpus():
             # float model (self_attention's and large_op_graph's differ from it by 131 % and 68 %)
             if od.size == y.size and scale and float(np.abs(od - ref[0]).max()) / scale <= 0.05:
                 errs["ezkl"] = float(np.abs(y - od).max()) / oscale if oscale else float(np.abs(y).max())
-        bad = {k: v for k, v in errs.items() if v > 0.05}
+        bad = {k: v for k, v in errs.items() if v > JUMPS.get(name, 0.05)}
         if bad:
             failures[name] = bad
         else:

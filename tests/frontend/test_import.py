@@ -236,3 +236,39 @@ def test_movement_ops_match_onnxruntime_and_refuse_what_they_cannot_prove(tmp_pa
             [("K", f32(np.ones((1, 1, 2, 2))))], "groups", in_shape=(1, 2, 2, 3), out_shape=(1, 2, 3, 4))
     refused(mk("PRelu", ["x", "s"], ["y"], name="per_channel"), [("s", f32([[[0.1]], [[0.2]]]).reshape(1, 2, 1))],
             "slopes that differ", out_shape=(1, 1, 2, 3))
+
+
+@pytest.mark.parametrize("op,gates,attrs", [("RNN", 1, {}), ("GRU", 3, {"linear_before_reset": 0}),
+                                            ("GRU", 3, {"linear_before_reset": 1}), ("LSTM", 4, {})])
+def test_recurrent_layers_unrolled_match_onnxruntime(tmp_path, rng, make_model, save, op, gates, attrs):
+    """RNN, GRU (both reset placements) and LSTM over 3 steps with biases and a constant non-zero initial state,
+    unrolled at import (``importer.expand_recurrent``): no recurrent node is left and every output (Y, Y_h and
+    LSTM's Y_c) equals onnxruntime's; a bidirectional layer is refused naming the node."""
+    ort = pytest.importorskip("onnxruntime")
+    T, B, I, H = 3, 1, 2, 4
+    f32 = lambda v: np.asarray(v, dtype=np.float32)  # noqa: E731
+    inits = [("W", f32(rng.normal(size=(1, gates * H, I)))), ("R", f32(rng.normal(size=(1, gates * H, H)) * 0.5)),
+             ("B", f32(rng.normal(size=(1, 2 * gates * H)) * 0.3)), ("h0", f32(rng.normal(size=(1, B, H)) * 0.3))]
+    ins, outs = ["x", "W", "R", "B", "", "h0"], ["Y", "Yh"]
+    shapes = [("Y", [T, 1, B, H]), ("Yh", [1, B, H])]
+    if op == "LSTM":
+        inits.append(("c0", f32(rng.normal(size=(1, B, H)) * 0.3)))
+        ins.append("c0")
+        outs.append("Yc")
+        shapes.append(("Yc", [1, B, H]))
+    m = make_model([helper.make_node(op, ins, outs, hidden_size=H, name="rec", **attrs)], [("x", [T, B, I])], shapes,
+                   inits, opset=17)
+    path = save(m, tmp_path / "m.onnx")
+    g = load_onnx(path)
+    check_supported(g)
+    assert op not in [n.op_type for n in g.nodes]
+    x = rng.normal(size=(T, B, I)).astype(np.float32)
+    ref = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    got = float_execute(g, x)
+    for name, want in zip(outs, ref):
+        assert np.allclose(got[name], want, atol=1e-5), name
+    bi = make_model([helper.make_node(op, ins[:3], ["Y"], hidden_size=H, direction="bidirectional", name="both")],
+                    [("x", [T, B, I])], [("Y", [T, 2, B, H])],
+                    [(k, np.concatenate([v, v])) for k, v in inits[:2]], opset=17)
+    with pytest.raises(UnsupportedModelError, match=rf"both \({op}\)"):
+        check_supported(load_onnx(save(bi, tmp_path / "bi.onnx")))

@@ -227,7 +227,7 @@ def _input(doc, prover) -> np.ndarray:
     if isinstance(doc, dict) and {"input", "input_data"} <= set(doc):
         raise InputError("send 'input' or 'input_data', not both")
     shape = tuple(prover.model.input_shape)
-    x = samples_from_json(doc, shape, "request body")
+    x = samples_from_json(doc, shape, "request body", len(prover.model.info.get("packed_inputs", [])) or 1)
     if x.shape[0] != 1:
         raise InputError(f"request body: {x.shape[0]} inputs of shape {list(shape)}; one per request")
     prover.model.quantize_input(x[0])  # wrong size, NaN, non-integer token ids: answered before queueing

@@ -404,6 +404,167 @@ def fuse_rsqrt(graph: Graph) -> None:
     graph.nodes = [swap.get(id(n), n) for n in graph.nodes]
 
 
+PACKED_INPUT = "packed_inputs"
+
+
+def pack_inputs(graph: Graph) -> None:
+    """A model with several float inputs of one batch size ``B`` gets one input ``packed_inputs`` of shape
+    ``(B, Σ per-sample sizes)``: each sample's values of every input back to back, in ONNX order (the order of
+    EZKL's ``input_data`` lists), and each original input becomes a Slice of it and a Reshape. Everything after —
+    calibration, one quantization scale, the committed (or public) input vector — then sees one input; the
+    original ``(name, shape)`` list is kept in ``graph.packed`` (for onnxruntime and messages). Token-id inputs
+    or differing batch sizes leave the graph as it is (reported by ``check_supported``)."""
+    ins = graph.inputs
+    if len(ins) < 2 or any(t.dtype.startswith("int") for t in ins) or len({t.shape[0] for t in ins if t.shape}) != 1 \
+            or any(not t.shape for t in ins):
+        return
+    B = ins[0].shape[0]
+    sizes = [int(np.prod(t.shape[1:])) for t in ins]
+    name = PACKED_INPUT
+    while name in graph.tensors or name in graph.constants:
+        name += "_"
+    graph.tensors[name] = TensorInfo(name, (B, sum(sizes)), "float32")
+    nodes, off = [], 0
+    for t, size in zip(ins, sizes):
+        cut, c = f"{name}::{t.name}", [f"{name}::{t.name}::{k}" for k in ("starts", "ends", "axes", "shape")]
+        graph.constants[c[0]], graph.constants[c[1]] = np.array([off], np.int64), np.array([off + size], np.int64)
+        graph.constants[c[2]], graph.constants[c[3]] = np.array([1], np.int64), np.array(t.shape, np.int64)
+        graph.tensors[cut] = TensorInfo(cut, (B, size), "float32")
+        nodes += [Node(f"{cut}::slice", "Slice", [name] + c[:3], [cut]), Node(f"{cut}::reshape", "Reshape", [cut, c[3]], [t.name])]
+        off += size
+    graph.packed = [(t.name, tuple(t.shape)) for t in ins]
+    graph.inputs = [graph.tensors[name]]
+    graph.nodes = nodes + graph.nodes
+
+
+_RECURRENT_GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
+_RECURRENT_DEFAULT = {"RNN": ["Tanh"], "GRU": ["Sigmoid", "Tanh"], "LSTM": ["Sigmoid", "Tanh", "Tanh"]}
+
+
+def _recurrent_refusal(n: Node, graph: Graph) -> str | None:
+    """Why :func:`expand_recurrent` leaves this RNN/GRU/LSTM node as it is, or None."""
+    dec = lambda v: v.decode() if isinstance(v, bytes) else v  # noqa: E731
+    ins = n.inputs + [""] * 8
+    if dec(n.attrs.get("direction", "forward")) != "forward":
+        return "direction"
+    if n.attrs.get("layout", 0) or n.attrs.get("clip") is not None or n.attrs.get("input_forget", 0):
+        return "layout, clip or input_forget"
+    acts = [dec(a) for a in n.attrs.get("activations", _RECURRENT_DEFAULT[n.op_type])]
+    if acts != _RECURRENT_DEFAULT[n.op_type]:
+        return "activations"
+    if not all(graph.is_const(i) for i in ins[1:3]) or (ins[3] and not graph.is_const(ins[3])):
+        return "weights"
+    if ins[4] and not graph.is_const(ins[4]):
+        return "sequence_lens"
+    if any(ins[k] and not graph.is_const(ins[k]) for k in (5, 6)) or (n.op_type == "LSTM" and ins[7]):
+        return "initial state or peepholes"
+    return None
+
+
+def expand_recurrent(graph: Graph) -> None:
+    """Forward ``RNN``, ``GRU`` and ``LSTM`` (ONNX's equations, default activations, constant weights and initial
+    state) unrolled over their time steps into the ops they are made of, so each step is quantized, calibrated
+    and proved by the blocks that exist: per gate ``X_t·W_gᵀ + b_g`` and ``H_{t−1}·R_gᵀ`` (Gemms with constant
+    weights; the first step's ``H_0·R_gᵀ`` is a constant folded into the bias), Sigmoid/Tanh tables, and
+    elementwise products of two activations (``f ⊙ C``, ``i ⊙ c``, ``o ⊙ tanh(C)``; GRU's ``r``, ``z``).
+    A node with another direction, layout, activations, clip, peepholes or a runtime initial state stays as it
+    is (and is reported as unsupported). Source: the ONNX operator specification (RNN, GRU, LSTM)."""
+    out: list[Node] = []
+    for n in graph.nodes:
+        if n.op_type not in _RECURRENT_GATES or _recurrent_refusal(n, graph):
+            out.append(n)
+            continue
+        ins = n.inputs + [""] * 8
+        T, B, _ = graph.tensors[n.inputs[0]].shape
+        H = int(n.attrs["hidden_size"])
+        G = _RECURRENT_GATES[n.op_type]
+        W = np.asarray(graph.constants[ins[1]], dtype=np.float64)[0]  # (G·H, in)
+        R = np.asarray(graph.constants[ins[2]], dtype=np.float64)[0]  # (G·H, H)
+        bias = np.asarray(graph.constants[ins[3]], dtype=np.float64)[0] if ins[3] else np.zeros(2 * G * H)
+        Wb, Rb = bias[:G * H], bias[G * H:]
+        h0 = np.asarray(graph.constants[ins[5]], dtype=np.float64)[0] if ins[5] else np.zeros((B, H))
+        c0 = np.asarray(graph.constants[ins[6]], dtype=np.float64)[0] if ins[6] else np.zeros((B, H))
+        p = n.name
+        k = [0]
+
+        def node(op, inputs, shape, attrs=None, name=None):
+            k[0] += 1
+            y = name or f"{p}::{op.lower()}{k[0]}"
+            if name is None:
+                graph.tensors[y] = TensorInfo(y, tuple(shape), "float32")
+            out.append(Node(f"{p}::{op.lower()}{k[0]}", op, list(inputs), [y], dict(attrs or {})))
+            return y
+
+        def const(tag, value):
+            c = f"{p}::{tag}"
+            graph.constants[c] = np.asarray(value, dtype=np.float32)
+            return c
+
+        def gate(g, x_t, h_prev, t, act, h_term=True, extra_bias=None):
+            """act(X_t·W_gᵀ + Wb_g [+ H_{t−1}·R_gᵀ + Rb_g]) (the R term folded when H_{t−1} is the constant H_0)."""
+            sl = slice(g * H, (g + 1) * H)
+            b = Wb[sl] + (Rb[sl] if h_term else 0)
+            if h_prev is None and h_term:
+                b = b + h0 @ R[sl].T  # (B, H): the first step's recurrent term is a constant
+            if extra_bias is not None:
+                b = b + extra_bias
+            z = node("Gemm", [x_t, const(f"W{g}", W[sl]), const(f"b{g}_t{t}", np.broadcast_to(b, (B, H)) if np.ndim(b) == 2
+                                                                   else b)], (B, H), {"transB": 1})
+            if h_prev is not None and h_term:
+                z = node("Add", [z, node("Gemm", [h_prev, const(f"R{g}", R[sl])], (B, H), {"transB": 1})], (B, H))
+            return node(act, [z], (B, H)) if act else z
+
+        x = n.inputs[0]
+        h_prev, c_prev, ys = None, None, []
+        for t in range(T):
+            x_t = node("Slice", [x, const(f"t{t}", [t]), const(f"t{t + 1}", [t + 1]),
+                                 const("axis0", [0])], (1, B, graph.tensors[x].shape[2])) if T > 1 else x
+            x_t = node("Reshape", [x_t, const("shape_x", [B, graph.tensors[x].shape[2]])], (B, graph.tensors[x].shape[2]))
+            hp = h_prev if h_prev is not None else None
+            if n.op_type == "RNN":
+                h = gate(0, x_t, hp, t, "Tanh")
+            elif n.op_type == "LSTM":
+                i, o, f, c = (gate(g, x_t, hp, t, a) for g, a in enumerate(("Sigmoid", "Sigmoid", "Sigmoid", "Tanh")))
+                if c_prev is None:
+                    fc = node("Mul", [f, const("c0", c0)], (B, H)) if np.any(c0) else None
+                else:
+                    fc = node("Mul", [f, c_prev], (B, H))
+                ic = node("Mul", [i, c], (B, H))
+                c_prev = ic if fc is None else node("Add", [fc, ic], (B, H))
+                h = node("Mul", [o, node("Tanh", [c_prev], (B, H))], (B, H))
+            else:  # GRU: gates z, r, h
+                zt, rt = gate(0, x_t, hp, t, "Sigmoid"), gate(1, x_t, hp, t, "Sigmoid")
+                prev = hp if hp is not None else const("h0", h0)
+                if n.attrs.get("linear_before_reset", 0):
+                    sl = slice(2 * H, 3 * H)
+                    rec = (node("Gemm", [hp, const("R2", R[sl]), const("Rb2", Rb[sl])], (B, H), {"transB": 1})
+                           if hp is not None else const(f"rec_t{t}", h0 @ R[sl].T + Rb[sl]))
+                    hh = node("Tanh", [node("Add", [gate(2, x_t, hp, t, None, h_term=False), node("Mul", [rt, rec], (B, H))],
+                                            (B, H))], (B, H))
+                else:
+                    sl = slice(2 * H, 3 * H)
+                    rh = node("Mul", [rt, prev], (B, H))
+                    hh = node("Tanh", [node("Add", [gate(2, x_t, hp, t, None, h_term=False, extra_bias=Rb[sl]),
+                                                    node("Gemm", [rh, const("R2", R[sl])], (B, H), {"transB": 1})],
+                                            (B, H))], (B, H))
+                # H_t = (1 − z) ⊙ h̃ + z ⊙ H_{t−1} = h̃ + z ⊙ (H_{t−1} − h̃)
+                h = node("Add", [hh, node("Mul", [zt, node("Sub", [prev, hh], (B, H))], (B, H))], (B, H))
+            h_prev = h
+            ys.append(h)
+        outs = n.outputs + ["", "", ""]
+        if outs[0]:
+            parts = [node("Reshape", [y, const("shape_y1", [1, 1, B, H])], (1, 1, B, H)) for y in ys]
+            if len(parts) == 1:
+                out[-1].outputs = [outs[0]]
+                graph.tensors.pop(parts[0], None)
+            else:
+                node("Concat", parts, (T, 1, B, H), {"axis": 0}, name=outs[0])
+        for name, v in ((outs[1], h_prev), (outs[2], c_prev)):
+            if name:
+                node("Reshape", [v, const("shape_state", [1, B, H])], (1, B, H), name=name)
+    graph.nodes = out
+
+
 def lift_1d(graph: Graph) -> None:
     """``Conv``, ``AveragePool`` and ``MaxPool`` over an ``(N, C, L)`` tensor as their 2-D forms over
     ``(N, C, 1, L)`` between two Reshapes (relabellings): kernel ``[1, k]``, strides ``[1, s]``, pads
@@ -580,6 +741,8 @@ def graph_from_model(model: onnx.ModelProto, batch_size: int = 1, source: str = 
         tensors[nm] = TensorInfo(nm, tuple(shp), dt)
     outputs = [tensors[o.name] for o in model.graph.output]
     graph = Graph(inputs, outputs, nodes, consts, tensors, opset, source)
+    pack_inputs(graph)
+    expand_recurrent(graph)
     lift_1d(graph)
     fold_batchnorm(graph)
     fold_pad(graph)

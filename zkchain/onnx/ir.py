@@ -50,6 +50,8 @@ class Graph:
         tensors: name -> :class:`TensorInfo` for every runtime tensor (inputs, intermediates, outputs).
         opset: default-domain opset version of the model.
         source: path the model was read from (for messages).
+        packed: for a model with several float inputs, their ``(name, shape)`` in ONNX order: ``inputs`` is then one
+            packed input holding each sample's values of every input back to back (``importer.pack_inputs``).
     """
 
     inputs: list[TensorInfo]
@@ -59,6 +61,7 @@ class Graph:
     tensors: dict[str, TensorInfo]
     opset: int
     source: str = ""
+    packed: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
 
     def is_const(self, name: str) -> bool:
         """True if ``name`` is a constant (initializer or folded value)."""

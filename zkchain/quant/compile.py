@@ -39,7 +39,7 @@ class CalibrationError(ZkchainError):
 
 
 def default_calibration(model_path: Path, input_shape: tuple[int, ...],
-                        seed: int = 0, vocab: int | None = None) -> tuple[np.ndarray, str, int]:
+                        seed: int = 0, vocab: int | None = None, parts: int = 1) -> tuple[np.ndarray, str, int]:
     """Calibration batch when the user gives none, a sentence saying what it is, and how many of its leading
     samples are real (the rest are synthetic and may be dropped if the model is not finite on them).
 
@@ -55,7 +55,7 @@ def default_calibration(model_path: Path, input_shape: tuple[int, ...],
         base = None
         if (d / "input.json").is_file():
             try:
-                base = read_samples(d / "input.json", input_shape)
+                base = read_samples(d / "input.json", input_shape, parts)
             except InputError:
                 base = None
         n_real = 0 if base is None else len(base)
@@ -65,7 +65,7 @@ def default_calibration(model_path: Path, input_shape: tuple[int, ...],
                        f"{len(synth)} synthetic samples of token ids uniform in [0, {vocab})"), n_real
     if (d / "input.json").is_file():
         try:
-            base = read_samples(d / "input.json", input_shape)
+            base = read_samples(d / "input.json", input_shape, parts)
         except InputError:
             base = None
         if base is not None:
@@ -105,10 +105,20 @@ def float_reference(model_path: Path, graph: Graph, batch: np.ndarray) -> tuple[
         so.log_severity_level = 3
         sess = ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
         name = sess.get_inputs()[0].name
+        dtype = np.int64 if graph.inputs[0].dtype.startswith("int") else np.float32
+
+        def feed(x):
+            if not graph.packed:
+                return {name: x.astype(dtype)}
+            flat, out, at = x.reshape(-1), {}, 0  # the packed sample cut back into the model's inputs
+            for nm, shape in graph.packed:
+                size = int(np.prod(shape))
+                out[nm] = flat[at:at + size].reshape(shape).astype(np.float32)
+                at += size
+            return out
+
         rows = [np.concatenate([np.asarray(o, dtype=np.float64).ravel()
-                                for o in sess.run([t.name for t in graph.outputs],
-                                                  {name: x.astype(np.int64 if graph.inputs[0].dtype.startswith("int")
-                                                                  else np.float32)})])
+                                for o in sess.run([t.name for t in graph.outputs], feed(x))])
                 for x in batch]
         return np.stack(rows), "onnxruntime"
     except Exception:
@@ -244,14 +254,15 @@ def compile_model(model_path: str | Path, calibration: str | Path | np.ndarray |
 
     n_real = None  # samples from index n_real on are synthetic (droppable)
     if calibration is None:
-        batch_in, calib_desc, n_real = default_calibration(model_path, sample_shape, vocab=_vocab(graph))
+        batch_in, calib_desc, n_real = default_calibration(model_path, sample_shape, vocab=_vocab(graph),
+                                                           parts=len(graph.packed) or 1)
     elif isinstance(calibration, np.ndarray):
         from zkchain.quant.inputs import _as_samples
 
         batch_in, calib_desc = _as_samples(calibration, sample_shape, "calibration array"), "calibration array"
     else:
         try:
-            batch_in = read_samples(calibration, sample_shape)
+            batch_in = read_samples(calibration, sample_shape, len(graph.packed) or 1)
         except InputError as exc:
             raise InputError(f"calibration file does not match the model: {exc}") from None
         calib_desc = f"{calibration} ({batch_in.shape[0]} samples)"
@@ -345,6 +356,8 @@ def compile_model(model_path: str | Path, calibration: str | Path | np.ndarray |
         "layers": layer_report(graph, L.env, model, batch),
         "onnx_ops": graph.op_types(),
     }
+    if graph.packed:  # several inputs packed into one: their names and shapes, in the order input_data lists them
+        model.info["packed_inputs"] = [[name, list(shape)] for name, shape in graph.packed]
     if inp.dtype.startswith("int"):
         model.info["input_dtype"] = "int64"  # token ids: an input must hold integers
     return model

@@ -61,22 +61,41 @@ def read_npy(path: str | Path, input_shape: tuple[int, ...]) -> np.ndarray:
     return _as_samples(arr, input_shape, str(path))
 
 
-def read_input_json(path: str | Path, input_shape: tuple[int, ...]) -> np.ndarray:
+def read_input_json(path: str | Path, input_shape: tuple[int, ...], parts: int = 1) -> np.ndarray:
     """Load an EZKL-style ``input.json`` (``{"input_data": [[...flat values...]]}``) as ``(N, *input_shape)``.
 
-    ``input_data[0]`` may hold several samples back to back (length a multiple of the input size).
+    ``input_data[0]`` may hold several samples back to back (length a multiple of the input size). A model with
+    ``parts`` > 1 inputs (packed into one, ``importer.pack_inputs``) takes one list per input, in ONNX order.
     """
     try:
         doc = json.loads(Path(path).read_text())
     except Exception as exc:
         raise InputError(f"cannot read {path} as JSON: {exc}") from None
-    return samples_from_json(doc, input_shape, str(path))
+    return samples_from_json(doc, input_shape, str(path), parts)
 
 
-def samples_from_json(doc, input_shape: tuple[int, ...], source: str) -> np.ndarray:
+def _interleave(lists: list, parts: int, size: int, source: str) -> np.ndarray:
+    """EZKL's ``input_data`` of a model with ``parts`` inputs (one flat list each, ``N`` samples back to back in
+    every list) as ``N`` packed samples of ``size`` values: each sample's values of every input in turn."""
+    if len(lists) != parts:
+        raise InputError(f"{source}: 'input_data' holds {len(lists)} input(s) but the model has {parts}")
+    try:
+        flats = [np.asarray(v, dtype=np.float64).ravel() for v in lists]
+    except (TypeError, ValueError):
+        raise InputError(f"{source}: 'input_data' must contain only numbers") from None
+    total = sum(f.size for f in flats)
+    n = total // size if size and total % size == 0 else 0
+    if n == 0 or any(f.size % n for f in flats):
+        raise InputError(f"{source}: 'input_data' has {[f.size for f in flats]} values for the model's {parts} "
+                         f"inputs; they need {size} values per sample in all")
+    return np.concatenate([f.reshape(n, -1) for f in flats], axis=1)
+
+
+def samples_from_json(doc, input_shape: tuple[int, ...], source: str, parts: int = 1) -> np.ndarray:
     """The samples of a parsed JSON input document as float64 ``(N, *input_shape)``: EZKL-style
-    ``{"input_data": [[...flat values...]]}`` (as :func:`read_input_json`), or ``{"input": values}`` with
-    ``values`` nested to the input shape, ``N ×`` it, or flat (one sample or several back to back).
+    ``{"input_data": [[...flat values...]]}`` (as :func:`read_input_json`; one list per input when the model has
+    ``parts`` > 1 inputs), or ``{"input": values}`` with ``values`` nested to the input shape, ``N ×`` it, or flat
+    (one sample or several back to back; the packed values of every input in turn when there are several).
 
     Raises :class:`InputError` naming ``source`` for another document, non-numbers, a ragged list, a length that
     is not a whole number of samples, or NaN/inf (JSON has no NaN, but Python's reader accepts ``NaN``)."""
@@ -99,6 +118,9 @@ def samples_from_json(doc, input_shape: tuple[int, ...], source: str) -> np.ndar
         raise InputError(f"{source}: 'input_data' must be a non-empty list")
     if not isinstance(data[0], list):
         data = [data]
+    if parts > 1:
+        packed = _interleave(data, parts, size, source)
+        return _as_samples(packed.reshape((packed.shape[0],) + tuple(input_shape)), input_shape, source)
     if len(data) != 1:
         raise InputError(f"{source}: 'input_data' holds {len(data)} inputs but the model has 1 input")
     try:
@@ -112,13 +134,14 @@ def samples_from_json(doc, input_shape: tuple[int, ...], source: str) -> np.ndar
     return _as_samples(flat.reshape((flat.size // size,) + tuple(input_shape)), input_shape, source)
 
 
-def read_samples(path: str | Path, input_shape: tuple[int, ...]) -> np.ndarray:
-    """Dispatch on the file: ``.npy`` -> :func:`read_npy`, ``.json`` -> :func:`read_input_json`."""
+def read_samples(path: str | Path, input_shape: tuple[int, ...], parts: int = 1) -> np.ndarray:
+    """Dispatch on the file: ``.npy`` -> :func:`read_npy` (several inputs: their values packed in turn), ``.json``
+    -> :func:`read_input_json` (one ``input_data`` list per input)."""
     p = Path(path)
     if not p.is_file():
         raise InputError(f"input file {p} does not exist")
     if p.suffix.lower() == ".npy":
         return read_npy(p, input_shape)
     if p.suffix.lower() == ".json":
-        return read_input_json(p, input_shape)
+        return read_input_json(p, input_shape, parts)
     raise InputError(f"{p}: unknown input format (expected .npy or EZKL-style .json)")

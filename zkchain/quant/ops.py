@@ -24,6 +24,7 @@ Lowering map (ONNX -> integer primitives of :mod:`zkchain.quant.primitives`):
     ReduceLogSumExp                    written out at import as Exp, ReduceSum, Log (onnx/importer.expand_logsumexp)
     Conv/MaxPool/AveragePool (1-D)     lifted to 2-D over (N, C, 1, L) at import (onnx/importer.lift_1d)
     Pow (constant scalar exponent or base)   table
+    RNN, GRU, LSTM (forward)           unrolled at import into Gemm, Add, Mul, Sigmoid/Tanh (onnx/importer.expand_recurrent)
     LayerNormalization, InstanceNormalization   written out at import (onnx/importer.expand_normalization)
     Identity, Cast (float -> float), Dropout                  no op (alias)
 """
