@@ -255,7 +255,8 @@ def embedding(rng):
 
 
 def spatial_movement(rng):
-    """x(1×1×3×3) → Pad (one zero row below, one column right) → Conv 3×3 pads 1 → PRelu (one slope) → Resize
+    """x(1×1×3×3) → Pad (one zero row below, one column right) → Conv 3×3 pads 1 → PRelu (a slope per channel:
+    Relu, Sub, Mul, Add) → Resize
     (nearest, ×2) → Trilu (upper) → Flatten → Gemm → y(1×3): movement Gathers (pad, upsample, a triangle of
     rows) around a convolution that reads the padded tensor through a copy on its own padded grid."""
     mk = helper.make_node
@@ -267,7 +268,7 @@ def spatial_movement(rng):
              mk("Trilu", ["u"], ["t"], upper=1, name="triangle"),
              mk("Flatten", ["t"], ["f"], name="flat"), mk("Gemm", ["f", "W", "b"], ["y"], transB=1, name="fc")]
     inits = [const("pads", [0, 0, 0, 0, 0, 0, 1, 1]), _w(rng, "K", (2, 1, 3, 3)), _w(rng, "kb", (2,)),
-             const("slope", [[[0.2]], [[0.2]]], np.float32), const("scales", [1, 1, 2, 2], np.float32),
+             const("slope", [[[0.2]], [[-0.3]]], np.float32), const("scales", [1, 1, 2, 2], np.float32),
              _w(rng, "W", (3, 2 * 8 * 8), 0.3), _w(rng, "b", (3,))]
     return _model(nodes, inits, (1, 1, 3, 3), (1, 3), "spatial_movement"), (1, 1, 3, 3)
 

@@ -175,7 +175,7 @@ def test_division_by_a_square_root_becomes_one_rsqrt_table(tmp_path, rng, make_m
 def test_movement_ops_match_onnxruntime_and_refuse_what_they_cannot_prove(tmp_path, rng, make_model, save):
     """Expand, Tile, Pad (zeros), Resize (nearest, integer factors, under three coordinate/rounding modes), Trilu,
     ConvTranspose (strides, uneven pads, output_padding), 1-D Conv/MaxPool/AveragePool (lifted to 2-D at import),
-    Pow of a constant base, PRelu (one slope) and ReduceLogSumExp (written out as Exp, ReduceSum, Log): zkchain's float semantics equal
+    Pow of a constant base, PRelu (one slope: a table; per-channel slopes: written out) and ReduceLogSumExp (written out as Exp, ReduceSum, Log): zkchain's float semantics equal
     onnxruntime's; the variants the integer primitives cannot express are refused naming the node and why."""
     ort = pytest.importorskip("onnxruntime")
     f32 = lambda v: np.array(v, dtype=np.float32)  # noqa: E731
@@ -196,13 +196,14 @@ def test_movement_ops_match_onnxruntime_and_refuse_what_they_cannot_prove(tmp_pa
          mk("Conv", ["x3", "K1", "kb"], ["c1"], kernel_shape=[2], pads=[1, 0], strides=[2], name="conv1d"),
          mk("MaxPool", ["c1"], ["mp"], kernel_shape=[2], strides=[1], pads=[0, 1], name="maxpool1d"),
          mk("AveragePool", ["mp"], ["ap"], kernel_shape=[2], name="avgpool1d"),
-         mk("Pow", ["base", "ap"], ["pw"], name="two_to_the")],
+         mk("Pow", ["base", "ap"], ["pw"], name="two_to_the"),
+         mk("PRelu", ["ct", "slopes"], ["pc"], name="per_channel_prelu")],
         [("x", [1, 1, 2, 3])], [("tu", [1, 1, 6, 10]), ("tl", [1, 1, 9, 15]), ("l", [1, 2, 6]), ("ct", [1, 2, 3, 9]),
-                                ("pw", [1, 2, 1])],
+                                ("pw", [1, 2, 1]), ("pc", [1, 2, 3, 9])],
         [("pads", i64([0, 0, 1, 0, 0, 0, 0, 2])), ("sc2", f32([1, 1, 2, 2])), ("sc3", f32([1, 1, 3, 3])),
          ("k", i64(1)), ("shape", i64([1, 2, 1, 1])), ("reps", i64([1, 1, 1, 2])), ("slope", f32([0.3])),
          ("K", f32(rng.normal(size=(1, 2, 3, 2)))), ("kb", f32([0.5, -0.25])), ("s3", i64([1, 2, 3])),
-         ("K1", f32(rng.normal(size=(2, 2, 2)))), ("base", f32(2.0))],
+         ("K1", f32(rng.normal(size=(2, 2, 2)))), ("base", f32(2.0)), ("slopes", f32([[[0.1]], [[-0.4]]]))],
         opset=17)
     path = save(m, tmp_path / "m.onnx")
     g = load_onnx(path)
@@ -211,7 +212,7 @@ def test_movement_ops_match_onnxruntime_and_refuse_what_they_cannot_prove(tmp_pa
     x = rng.normal(size=(1, 1, 2, 3)).astype(np.float32)
     ref = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})
     got = float_execute(g, x)
-    for name, want in zip(("tu", "tl", "l", "ct", "pw"), ref):
+    for name, want in zip(("tu", "tl", "l", "ct", "pw", "pc"), ref):
         assert np.allclose(got[name], want, atol=1e-5), name
 
     def refused(node, inits, why, in_shape=(1, 1, 2, 3), out_shape=(1, 1, 4, 6)):
@@ -234,8 +235,6 @@ def test_movement_ops_match_onnxruntime_and_refuse_what_they_cannot_prove(tmp_pa
             [("K", f32(np.ones((1, 1, 2, 2))))], "pads larger than the kernel", out_shape=(1, 1, 0, 1))
     refused(mk("ConvTranspose", ["x", "K"], ["y"], kernel_shape=[2, 2], group=2, name="ct_groups"),
             [("K", f32(np.ones((1, 1, 2, 2))))], "groups", in_shape=(1, 2, 2, 3), out_shape=(1, 2, 3, 4))
-    refused(mk("PRelu", ["x", "s"], ["y"], name="per_channel"), [("s", f32([[[0.1]], [[0.2]]]).reshape(1, 2, 1))],
-            "slopes that differ", out_shape=(1, 1, 2, 3))
 
 
 @pytest.mark.parametrize("op,gates,attrs", [("RNN", 1, {}), ("GRU", 3, {"linear_before_reset": 0}),

@@ -602,6 +602,26 @@ def lift_1d(graph: Graph) -> None:
     graph.nodes = out
 
 
+def expand_prelu(graph: Graph) -> None:
+    """``PRelu(x, slope)`` with slopes that differ (per channel) written out as ``r = Relu(x)``,
+    ``y = r + slope·(x − r)``: a ReLU table, a subtraction and a multiplication by the (private) slope tensor. One
+    slope for every entry stays one PRelu table (``quant/ops.py``)."""
+    out: list[Node] = []
+    for n in graph.nodes:
+        slope = graph.constants.get(n.inputs[1]) if n.op_type == "PRelu" and len(n.inputs) == 2 else None
+        if slope is None or np.all(np.asarray(slope) == np.asarray(slope).ravel()[0]):
+            out.append(n)
+            continue
+        x, y = n.inputs[0], n.outputs[0]
+        shape = tuple(graph.tensors[y].shape)
+        r, d, m = (f"{y}::{k}" for k in ("relu", "negative", "scaled"))
+        for t in (r, d, m):
+            graph.tensors[t] = TensorInfo(t, shape, "float32")
+        out += [Node(f"{n.name}::relu", "Relu", [x], [r]), Node(f"{n.name}::negative", "Sub", [x, r], [d]),
+                Node(f"{n.name}::slope", "Mul", [d, n.inputs[1]], [m]), Node(n.name, "Add", [r, m], [y])]
+    graph.nodes = out
+
+
 def expand_logsumexp(graph: Graph) -> None:
     """``ReduceLogSumExp(x)`` written out as ``Log(ReduceSum(Exp(x)))`` (same axes and keepdims): each part has
     its own calibrated table or sum, so nothing new reaches the prover."""
@@ -749,4 +769,5 @@ def graph_from_model(model: onnx.ModelProto, batch_size: int = 1, source: str = 
     expand_normalization(graph)
     fuse_rsqrt(graph)
     expand_logsumexp(graph)
+    expand_prelu(graph)
     return graph

@@ -20,7 +20,8 @@ Lowering map (ONNX -> integer primitives of :mod:`zkchain.quant.primitives`):
     Slice, Split (constant parameters, positive steps)        slice, one per output (scale unchanged)
     Expand, Tile, Pad (zeros), Resize/Upsample (nearest, integer factors), Trilu
                                        expand / tile / pad / upsample / trilu (scale unchanged)
-    PRelu (one slope)                  table (as LeakyRelu; the slope stays private like a weight)
+    PRelu                              table (one slope, as LeakyRelu; private like a weight); per-channel slopes:
+                                       Relu, Sub, Mul, Add at import (onnx/importer.expand_prelu)
     ReduceLogSumExp                    written out at import as Exp, ReduceSum, Log (onnx/importer.expand_logsumexp)
     Conv/MaxPool/AveragePool (1-D)     lifted to 2-D over (N, C, 1, L) at import (onnx/importer.lift_1d)
     Pow (constant scalar exponent or base)   table
@@ -714,8 +715,8 @@ def _prelu_slope(n: Node, g: Graph) -> float | str:
     if len(n.inputs) != 2 or not g.is_const(n.inputs[1]):
         return "the slope must be a constant"
     s = np.asarray(g.constants[n.inputs[1]], dtype=np.float64).ravel()
-    if s.size == 0 or not np.all(s == s[0]):
-        return "slopes that differ between channels are not supported yet (one slope for every entry is)"
+    if s.size == 0 or not np.all(s == s[0]):  # importer.expand_prelu writes these out; one left here is malformed
+        return "slopes that differ between entries must be a constant broadcastable to the input"
     return float(s[0])
 
 
