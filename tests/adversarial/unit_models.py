@@ -145,6 +145,17 @@ def global_avg(rng):
     return _model(nodes, inits, (1, 2, 3, 3), (1, 3), "global_avg"), (1, 2, 3, 3)
 
 
+def wide_global_avg(rng):
+    """x(1×2×12×12) → Conv(1×1, 24 channels) → GlobalAveragePool → Flatten → Gemm → y(1×3): a sum pool over many
+    channels, whose diagonal Conv kernel (~C²·H·W coefficients) would dwarf its input, summed by a Gather."""
+    nodes = [helper.make_node("Conv", ["x", "K", "kb"], ["c"], kernel_shape=[1, 1], name="conv"),
+             helper.make_node("GlobalAveragePool", ["c"], ["g"], name="gap"),
+             helper.make_node("Flatten", ["g"], ["f"], name="flat"),
+             helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1, name="fc")]
+    inits = [_w(rng, "K", (24, 2, 1, 1)), _w(rng, "kb", (24,)), _w(rng, "W", (3, 24)), _w(rng, "b", (3,))]
+    return _model(nodes, inits, (1, 2, 12, 12), (1, 3), "wide_global_avg"), (1, 2, 12, 12)
+
+
 def square_residual(rng):
     """x(1×4) → Gemm → h; y = Gemm(h·h + h): a Hadamard product of two activations and a residual add."""
     nodes = [helper.make_node("Gemm", ["x", "W1", "b1"], ["h"], transB=1, name="fc1"),
@@ -348,6 +359,7 @@ UNIT_MODELS = {
     "conv_pad1_maxpool": (conv_relu_pool(1, 1), False),
     "conv_s2_avgpool_public": (conv_relu_pool(0, 2, "AveragePool"), True),
     "global_avg": (global_avg, False),
+    "wide_global_avg": (wide_global_avg, False),
     "conv_patches": (conv_patches, False),
     "conv_patches_public": (conv_patches, True),
     "batch_cnn": (batch_cnn, False),

@@ -565,7 +565,12 @@ def _conv(L: Lowering, op: IntOp) -> None:
     sh, sw = (int(v) for v in op.params.get("strides", [1, 1]))
     if k == "conv2d" and _conv_as_patches(L, op, x, w, bias, gin, gout, sh, sw, images):
         return
-    if images > 1:  # the Conv block's kernel would mix the images' planes: each window summed by a Gather (§5.9)
+    kname = f"K.{len(L.fixed)}.{_vec_name(yt)}"
+    proto = Conv(x, kname, gin, gout, int(OC), int(kh), int(kw), sh, sw, Expr.of(kname, 1), op.source or yt)
+    # over a batch the Conv block's kernel would mix the images' planes; a sum pool over many channels would need
+    # a diagonal kernel of ~C²·Hp·Wp coefficients (fr_age's global average pooling: 4.5M): each window is summed
+    # by a Gather (§5.9) instead, whose selection is no vector at all
+    if images > 1 or (k != "conv2d" and proto.kernel_length >= max(PATCHES_MIN_KERNEL, PATCHES_FACTOR * gin.size)):
         window = Selection(gout.top * gout.Wp + gout.left, 0,
                            tuple(st for st in ((gout.C, gout.Hp * gout.Wp, gin.Hp * gin.Wp), (gout.H, gout.Wp, sh * gin.Wp),
                                                (gout.W, 1, sw), (kh, 0, gin.Wp), (kw, 0, 1)) if st[0] > 1))
@@ -573,8 +578,6 @@ def _conv(L: Lowering, op: IntOp) -> None:
         L.pending[yt] = _Pending(lambda out, x=x, window=window, nm=op.source or yt: Gather((x,), (window,), out, nm),
                                  gout.size)
         return
-    kname = f"K.{len(L.fixed)}.{_vec_name(yt)}"
-    proto = Conv(x, kname, gin, gout, int(OC), int(kh), int(kw), sh, sw, Expr.of(kname, 1), op.source or yt)
     # a sum-pool kernel (ones on the diagonal) follows from the shapes: not hidden (docs/protocol.md §7.6)
     L.c.add_vector(kname, proto.kernel_length, "fixed", role="" if k == "conv2d" else PARAMETER_FREE)
     L.fixed[kname] = proto.kernel_vector(w.tolist(), bias) if k == "conv2d" else proto.sumpool_kernel()
