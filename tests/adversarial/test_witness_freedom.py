@@ -15,7 +15,7 @@ from harness import sweep as _sweep
 
 #: models with many committed vectors: fewer perturbations per vector (still rotating through every kind)
 PER_VECTOR = {"attention": 2, "layer_norm": 2, "movement": 2, "batch_norm": 2, "softmax": 2, "conv_patches": 1,
-              "row_movement": 2}
+              "row_movement": 2, "wide_global_avg": 2, "spatial_movement": 2}
 #: too slow for the default run (64 channels, or three images: 40–150 s on 2 cores); tests/adversarial/
 #: test_conv_patches.py attacks the patch form and the batch there, test_grid_copy.py the copy onto a padded grid
 #: (which these tampers, recomputed from the model's tensors, cannot forge)

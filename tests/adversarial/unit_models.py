@@ -146,14 +146,15 @@ def global_avg(rng):
 
 
 def wide_global_avg(rng):
-    """x(1×2×12×12) → Conv(1×1, 24 channels) → GlobalAveragePool → Flatten → Gemm → y(1×3): a sum pool over many
-    channels, whose diagonal Conv kernel (~C²·H·W coefficients) would dwarf its input, summed by a Gather."""
+    """x(1×2×6×6) → Conv(1×1, 32 channels) → GlobalAveragePool → Flatten → Gemm → y(1×3): a sum pool over many
+    channels, whose diagonal Conv kernel (~C²·H·W = 36,864 coefficients) would dwarf its input, summed by a
+    Gather."""
     nodes = [helper.make_node("Conv", ["x", "K", "kb"], ["c"], kernel_shape=[1, 1], name="conv"),
              helper.make_node("GlobalAveragePool", ["c"], ["g"], name="gap"),
              helper.make_node("Flatten", ["g"], ["f"], name="flat"),
              helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1, name="fc")]
-    inits = [_w(rng, "K", (24, 2, 1, 1)), _w(rng, "kb", (24,)), _w(rng, "W", (3, 24)), _w(rng, "b", (3,))]
-    return _model(nodes, inits, (1, 2, 12, 12), (1, 3), "wide_global_avg"), (1, 2, 12, 12)
+    inits = [_w(rng, "K", (32, 2, 1, 1)), _w(rng, "kb", (32,)), _w(rng, "W", (3, 32)), _w(rng, "b", (3,))]
+    return _model(nodes, inits, (1, 2, 6, 6), (1, 3), "wide_global_avg"), (1, 2, 6, 6)
 
 
 def square_residual(rng):
