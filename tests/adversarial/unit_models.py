@@ -135,26 +135,21 @@ def shared_grid(rng):
     return _model(nodes, inits, (1, 2, 4, 4), (1, 3), "shared_grid"), (1, 2, 4, 4)
 
 
-def global_avg(rng):
-    """x(1×2×3×3) → Conv(1×1) → GlobalAveragePool → Flatten → Gemm → y(1×3)."""
-    nodes = [helper.make_node("Conv", ["x", "K", "kb"], ["c"], kernel_shape=[1, 1], name="conv"),
-             helper.make_node("GlobalAveragePool", ["c"], ["g"], name="gap"),
-             helper.make_node("Flatten", ["g"], ["f"], name="flat"),
-             helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1, name="fc")]
-    inits = [_w(rng, "K", (2, 2, 1, 1)), _w(rng, "kb", (2,)), _w(rng, "W", (3, 2)), _w(rng, "b", (3,))]
-    return _model(nodes, inits, (1, 2, 3, 3), (1, 3), "global_avg"), (1, 2, 3, 3)
+def global_avg(channels: int = 2, size: int = 3, name: str = "global_avg"):
+    """x(1×2×size×size) → Conv(1×1, ``channels``) → GlobalAveragePool → Flatten → Gemm → y(1×3). With many channels
+    (``wide_global_avg``: 32 over 6×6) the sum pool's diagonal Conv kernel (~C²·H·W = 36,864 coefficients) would
+    dwarf its input, and the window sums are a Gather."""
 
+    def build(rng):
+        nodes = [helper.make_node("Conv", ["x", "K", "kb"], ["c"], kernel_shape=[1, 1], name="conv"),
+                 helper.make_node("GlobalAveragePool", ["c"], ["g"], name="gap"),
+                 helper.make_node("Flatten", ["g"], ["f"], name="flat"),
+                 helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1, name="fc")]
+        inits = [_w(rng, "K", (channels, 2, 1, 1)), _w(rng, "kb", (channels,)), _w(rng, "W", (3, channels)),
+                 _w(rng, "b", (3,))]
+        return _model(nodes, inits, (1, 2, size, size), (1, 3), name), (1, 2, size, size)
 
-def wide_global_avg(rng):
-    """x(1×2×6×6) → Conv(1×1, 32 channels) → GlobalAveragePool → Flatten → Gemm → y(1×3): a sum pool over many
-    channels, whose diagonal Conv kernel (~C²·H·W = 36,864 coefficients) would dwarf its input, summed by a
-    Gather."""
-    nodes = [helper.make_node("Conv", ["x", "K", "kb"], ["c"], kernel_shape=[1, 1], name="conv"),
-             helper.make_node("GlobalAveragePool", ["c"], ["g"], name="gap"),
-             helper.make_node("Flatten", ["g"], ["f"], name="flat"),
-             helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1, name="fc")]
-    inits = [_w(rng, "K", (32, 2, 1, 1)), _w(rng, "kb", (32,)), _w(rng, "W", (3, 32)), _w(rng, "b", (3,))]
-    return _model(nodes, inits, (1, 2, 6, 6), (1, 3), "wide_global_avg"), (1, 2, 6, 6)
+    return build
 
 
 def square_residual(rng):
@@ -359,8 +354,8 @@ UNIT_MODELS = {
     "avgpool2x2_s2": (pool_gemm("AveragePool", 2, 2, 0), False),
     "conv_pad1_maxpool": (conv_relu_pool(1, 1), False),
     "conv_s2_avgpool_public": (conv_relu_pool(0, 2, "AveragePool"), True),
-    "global_avg": (global_avg, False),
-    "wide_global_avg": (wide_global_avg, False),
+    "global_avg": (global_avg(), False),
+    "wide_global_avg": (global_avg(32, 6, "wide_global_avg"), False),
     "conv_patches": (conv_patches, False),
     "conv_patches_public": (conv_patches, True),
     "batch_cnn": (batch_cnn, False),

@@ -443,14 +443,12 @@ _RECURRENT_DEFAULT = {"RNN": ["Tanh"], "GRU": ["Sigmoid", "Tanh"], "LSTM": ["Sig
 
 def _recurrent_refusal(n: Node, graph: Graph) -> str | None:
     """Why :func:`expand_recurrent` leaves this RNN/GRU/LSTM node as it is, or None."""
-    dec = lambda v: v.decode() if isinstance(v, bytes) else v  # noqa: E731
-    ins = n.inputs + [""] * 8
-    if dec(n.attrs.get("direction", "forward")) != "forward":
+    ins = n.inputs + [""] * 8  # string attributes arrive decoded (_attrs)
+    if n.attrs.get("direction", "forward") != "forward":
         return "direction"
     if n.attrs.get("layout", 0) or n.attrs.get("clip") is not None or n.attrs.get("input_forget", 0):
         return "layout, clip or input_forget"
-    acts = [dec(a) for a in n.attrs.get("activations", _RECURRENT_DEFAULT[n.op_type])]
-    if acts != _RECURRENT_DEFAULT[n.op_type]:
+    if list(n.attrs.get("activations", _RECURRENT_DEFAULT[n.op_type])) != _RECURRENT_DEFAULT[n.op_type]:
         return "activations"
     if not all(graph.is_const(i) for i in ins[1:3]) or (ins[3] and not graph.is_const(ins[3])):
         return "weights"

@@ -41,6 +41,7 @@ from zkchain.errors import UnsupportedModelError
 from zkchain.onnx.importer import pad_spec
 from zkchain.onnx.ir import Graph, Node
 from zkchain.quant.lowering import QT, Lowerer
+from zkchain.quant.primitives import upsample_nearest, zero_pad
 
 FloatRun = Callable[[Node, list, Graph], list]
 Lower = Callable[[Lowerer, Node], None]
@@ -616,7 +617,6 @@ def _pad_check(n: Node, g: Graph) -> str | None:
     if spec is None:
         return "pads and the constant value must be constants (and no axes input)"
     pads, value, mode = spec
-    mode = mode.decode() if isinstance(mode, bytes) else mode
     if mode != "constant":
         return f"mode {mode!r} is not supported (only 'constant')"
     if value != 0.0:
@@ -627,9 +627,7 @@ def _pad_check(n: Node, g: Graph) -> str | None:
 
 
 def _pad_run(n: Node, x: list, g: Graph) -> list:
-    pads = pad_spec(n, g)[0]
-    r = x[0].ndim
-    return [np.pad(x[0], [(pads[a], pads[a + r]) for a in range(r)])]
+    return [zero_pad(x[0], pad_spec(n, g)[0])]
 
 
 def _pad_params(n: Node, g: Graph, shape: tuple, out: tuple) -> dict | None:
@@ -640,8 +638,7 @@ def _pad_params(n: Node, g: Graph, shape: tuple, out: tuple) -> dict | None:
 def _resize_factors(n: Node, g: Graph) -> list[int] | str:
     """The integer factor of every axis of a nearest-neighbour Resize/Upsample whose index map is
     ``i ↦ i // f`` (the ONNX coordinate transformation and rounding evaluated on every output index), or why not."""
-    mode = n.attrs.get("mode", "nearest")
-    mode = mode.decode() if isinstance(mode, bytes) else mode
+    mode = n.attrs.get("mode", "nearest")  # string attributes arrive decoded (importer._attrs)
     if mode != "nearest":
         return f"mode {mode!r} is not supported (only 'nearest')"
     if any(i and not g.is_const(i) for i in n.inputs[1:]):
@@ -649,7 +646,6 @@ def _resize_factors(n: Node, g: Graph) -> list[int] | str:
     shape, out = g.tensors[n.inputs[0]].shape, _out_shape(g, n)
     ctm = n.attrs.get("coordinate_transformation_mode", "half_pixel" if n.op_type == "Resize" else "asymmetric")
     nm = n.attrs.get("nearest_mode", "round_prefer_floor" if n.op_type == "Resize" else "floor")
-    ctm, nm = (v.decode() if isinstance(v, bytes) else v for v in (ctm, nm))
     factors = []
     for d, o in zip(shape, out):
         if d < 1 or o % d:
@@ -680,10 +676,7 @@ def _resize_check(n: Node, g: Graph) -> str | None:
 
 
 def _resize_run(n: Node, x: list, g: Graph) -> list:
-    y = x[0]
-    for a, f in enumerate(_resize_factors(n, g)):
-        y = np.repeat(y, f, axis=a)
-    return [y]
+    return [upsample_nearest(x[0], _resize_factors(n, g))]
 
 
 def _resize_params(n: Node, g: Graph, shape: tuple, out: tuple) -> dict | None:

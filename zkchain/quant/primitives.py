@@ -234,8 +234,9 @@ def _pad_widths(pads: list[int], rank: int) -> list[tuple[int, int]]:
     return [(int(pads[a]), int(pads[a + rank])) for a in range(rank)]
 
 
-def _pad(x: np.ndarray, pads: list[int], strides: list[int] | None = None) -> np.ndarray:
-    """``x`` spread ``strides`` apart (zeros between) and zero-padded by ``pads``."""
+def zero_pad(x: np.ndarray, pads: list[int], strides: list[int] | None = None) -> np.ndarray:
+    """``x`` spread ``strides`` apart (zeros between) and zero-padded by ``pads`` (ONNX order: every axis's begin,
+    then every axis's end); the ``pad`` primitive, and ONNX Pad's float semantics (``quant/ops.py``)."""
     widths = _pad_widths(pads, x.ndim)
     strides = [1] * x.ndim if strides is None else [int(s) for s in strides]
     shape = [b + (d - 1) * s + 1 + e if d else b + e for (b, e), d, s in zip(widths, x.shape, strides)]
@@ -244,8 +245,9 @@ def _pad(x: np.ndarray, pads: list[int], strides: list[int] | None = None) -> np
     return y
 
 
-def _upsample(x: np.ndarray, factors: list[int]) -> np.ndarray:
-    """Every entry repeated ``factors[a]`` times along axis ``a`` (nearest-neighbour upsampling)."""
+def upsample_nearest(x: np.ndarray, factors: list[int]) -> np.ndarray:
+    """Every entry repeated ``factors[a]`` times along axis ``a`` (nearest-neighbour upsampling): the ``upsample``
+    primitive, and Resize/Upsample's float semantics (``quant/ops.py``)."""
     for a, f in enumerate(factors):
         x = np.repeat(x, int(f), axis=a)
     return np.ascontiguousarray(x)
@@ -323,8 +325,8 @@ RUN: dict[str, Callable[[IntOp, list[np.ndarray]], list[np.ndarray]]] = {
         slice(s, s + (o - 1) * t + 1, t) for s, t, o in zip(op.params["starts"], op.params["steps"], op.params["shape"]))])],
     "expand": lambda op, xs: [np.ascontiguousarray(np.broadcast_to(xs[0], op.params["shape"]))],
     "tile": lambda op, xs: [np.tile(xs[0], op.params["reps"])],
-    "pad": lambda op, xs: [_pad(xs[0], op.params["pads"], op.params.get("strides"))],
-    "upsample": lambda op, xs: [_upsample(xs[0], op.params["factors"])],
+    "pad": lambda op, xs: [zero_pad(xs[0], op.params["pads"], op.params.get("strides"))],
+    "upsample": lambda op, xs: [upsample_nearest(xs[0], op.params["factors"])],
     "trilu": lambda op, xs: [(np.triu if op.params["upper"] else np.tril)(xs[0], int(op.params["k"]))],
 }
 assert set(RUN) == set(KINDS)
